@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Health;
+using Anchor.Orleans.Api.Logging;
+using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.Status;
+using Anchor.Orleans.Api.Telemetry;
+using Anchor.Orleans.Grains.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Anchor.Orleans.Api;
+
+public static class ApiExtensions
+{
+    /// <summary>The HTTP front: auth, problem details, health, status and the features' endpoints.</summary>
+    public static IHostApplicationBuilder AddAnchorApi(this IHostApplicationBuilder builder)
+    {
+        builder.AddAnchorLogging();
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddAnchorProblemDetails();
+        services.AddAnchorAuth();
+        services.AddAnchorHealth();
+        services.AddAnchorOptions<TelemetryOptions>(TelemetryOptions.SectionName);
+        services.AddAnchorOptions<MetricsOptions>(MetricsOptions.SectionName);
+        services.AddSingleton<ProcessClock>();
+        return builder;
+    }
+
+    public static WebApplication MapAnchorApi(this WebApplication app)
+    {
+        app.UseAnchorProblemDetails();
+        app.UseAuthentication();
+        app.UseRequestLogScope();
+        app.UseAuthorization();
+
+        app.MapAnchorHealth();
+        app.MapStatusApi();
+        return app;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Reflection;
+using Anchor.Orleans.Api.Auth;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace Anchor.Orleans.Api.Status;
+
+/// <summary>What an operator asks first: which build, how long up, how many silos.</summary>
+public sealed record StatusResponse(
+    string Environment,
+    string Version,
+    DateTimeOffset StartedAt,
+    double UptimeSeconds,
+    string Silo,
+    int Silos);
+
+/// <summary>When this process started, from the injected clock.</summary>
+public sealed class ProcessClock(TimeProvider time)
+{
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+}
+
+public static class StatusApi
+{
+    public static readonly string Version =
+        typeof(StatusApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/status", GetStatusAsync).RequireAuthorization(AuthPolicies.Operator);
+        return endpoints;
+    }
+
+    private static async Task<Ok<StatusResponse>> GetStatusAsync(
+        IHostEnvironment environment, ProcessClock clock, TimeProvider time, IGrainFactory grains, ILocalSiloDetails silo)
+    {
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        return TypedResults.Ok(new StatusResponse(
+            environment.EnvironmentName,
+            Version,
+            clock.StartedAt,
+            Math.Round((time.GetUtcNow() - clock.StartedAt).TotalSeconds, 1),
+            silo.SiloAddress.ToParsableString(),
+            hosts.Count));
+    }
+}

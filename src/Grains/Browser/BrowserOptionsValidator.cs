@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+
+namespace Anchor.Orleans.Grains.Browser;
+
+/// <summary>Checks the browser endpoint and host patterns are usable.</summary>
+public sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BrowserOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrEmpty(options.CdpEndpoint)
+            && (!Uri.TryCreate(options.CdpEndpoint, UriKind.Absolute, out var cdp) || cdp.Scheme is not ("ws" or "wss" or "http" or "https")))
+        {
+            failures.Add("Anchor:Browser:CdpEndpoint must be an absolute ws://, wss://, http:// or https:// URL.");
+        }
+
+        foreach (var (key, patterns) in new[] { ("AllowedHosts", options.AllowedHosts), ("BlockedHosts", options.BlockedHosts) })
+        {
+            foreach (var pattern in patterns.Where(p => string.IsNullOrWhiteSpace(p) || p.Contains('/') || p.Contains(':') && !p.StartsWith('[')))
+            {
+                failures.Add($"Anchor:Browser:{key} holds '{pattern}': a pattern is a host name such as example.com or *.example.com.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using Anchor.Orleans.Grains.Sessions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Anchor.Orleans.Grains.Hosting;
+
+public static class OrleansHostingExtensions
+{
+    /// <summary>The grain storage every Anchor grain persists to (in memory or Redis).</summary>
+    public const string StorageName = "anchor";
+
+    /// <summary>
+    /// Hosts an Orleans silo in this process: localhost clustering and in-memory storage by default,
+    /// Redis membership and storage when configured, Kubernetes hosting when running in a pod.
+    /// </summary>
+    public static IHostApplicationBuilder AddAnchorOrleans(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddAnchorOptions<AnchorHostingOptions>("");
+        services.AddSingleton<IValidateOptions<AnchorHostingOptions>, AnchorHostingOptionsValidator>();
+        services.AddAnchorGrainOptions();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<RedisConnection>();
+
+        // Read once at build time: the silo's shape must be known before the host starts.
+        var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
+        builder.UseOrleans(silo => ConfigureSilo(silo, hosting));
+
+        // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it.
+        services.AddOptions<SiloMessagingOptions>()
+            .Configure<IOptions<SessionsOptions>>((messaging, sessions) =>
+                messaging.ResponseTimeout = TimeSpan.FromSeconds(sessions.Value.ActionTimeoutSeconds + 30));
+        return builder;
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, AnchorHostingOptions hosting)
+    {
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = hosting.Cluster.ClusterId;
+            o.ServiceId = hosting.Cluster.ServiceId;
+        });
+
+        var redisValid = RedisConnectionStrings.TryParse(hosting.Redis.ConnectionString, out _);
+        if (hosting.Clustering.Provider == ClusteringProvider.Redis && redisValid)
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = RedisConnectionStrings.Parse(hosting.Redis.ConnectionString));
+            if (KubernetesEnvironment.IsPod)
+            {
+                // Endpoints from POD_IP, cluster ids from ORLEANS_* and removal of deleted pods' silos.
+                silo.UseKubernetesHosting();
+            }
+            else
+            {
+                silo.ConfigureEndpoints(
+                    AdvertisedAddress(hosting.Cluster.AdvertisedIPAddress),
+                    hosting.Cluster.SiloPort,
+                    hosting.Cluster.GatewayPort,
+                    listenOnAnyHostAddress: hosting.Cluster.AdvertisedIPAddress is not null);
+            }
+        }
+        else
+        {
+            // Invalid Redis settings fall through to here and are reported by validation before the silo starts.
+            silo.UseLocalhostClustering(hosting.Cluster.SiloPort, hosting.Cluster.GatewayPort, serviceId: hosting.Cluster.ServiceId, clusterId: hosting.Cluster.ClusterId);
+        }
+
+        if (hosting.Storage.Provider == StorageProvider.Redis && redisValid)
+        {
+            silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = RedisConnectionStrings.Parse(hosting.Redis.ConnectionString));
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(StorageName);
+        }
+
+        silo.AddActivityPropagation();
+    }
+
+    private static IPAddress AdvertisedAddress(string? configured) =>
+        configured is { Length: > 0 } ? IPAddress.Parse(configured)
+        : Environment.GetEnvironmentVariable("POD_IP") is { Length: > 0 } podIp ? IPAddress.Parse(podIp)
+        : IPAddress.Loopback;
+}
+
+/// <summary>Whether this process runs in a Kubernetes pod with the downward-API variables Orleans needs.</summary>
+public static class KubernetesEnvironment
+{
+    public static bool IsPod =>
+        !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"))
+        && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("POD_NAME"));
+}

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Anchor.Orleans.Grains.RateLimiting;
+
+/// <summary>Per-client tool-call rate (<c>Anchor:RateLimit</c>).</summary>
+public sealed class RateLimitOptions
+{
+    public const string SectionName = "RateLimit";
+
+    /// <summary>Length of the per-client window.</summary>
+    [Range(1, 31 * 86_400)]
+    public int WindowSeconds { get; set; } = 3600;
+
+    /// <summary>Tool calls a client may make per window.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxRequests { get; set; } = 100;
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Anchor.Orleans.Grains.Sessions;
+
+/// <summary>Caps and lifetimes of browser sessions (<c>Anchor:Sessions</c>).</summary>
+public sealed class SessionsOptions
+{
+    public const string SectionName = "Sessions";
+
+    /// <summary>Browser sessions open at once, cluster-wide.</summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrent { get; set; } = 5;
+
+    /// <summary>Sessions one client may hold open at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxPerClient { get; set; } = 3;
+
+    /// <summary>A session is closed this long after it opened.</summary>
+    [Range(1, 86_400)]
+    public int MaxDurationSeconds { get; set; } = 300;
+
+    /// <summary>A session with no call for this long is closed.</summary>
+    [Range(1, 86_400)]
+    public int IdleTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>How often leaked or expired sessions and leases are swept.</summary>
+    [Range(1, 3_600)]
+    public int CleanupIntervalSeconds { get; set; } = 60;
+
+    /// <summary>One tool call's limit.</summary>
+    [Range(1, 3_600)]
+    public int ActionTimeoutSeconds { get; set; } = 180;
+}

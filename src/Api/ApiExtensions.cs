@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
+using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.Problems;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
@@ -26,18 +27,21 @@ public static class ApiExtensions
         services.AddAnchorOptions<TelemetryOptions>(TelemetryOptions.SectionName);
         services.AddAnchorOptions<MetricsOptions>(MetricsOptions.SectionName);
         services.AddSingleton<ProcessClock>();
+        services.AddAnchorMcp();
         return builder;
     }
 
     public static WebApplication MapAnchorApi(this WebApplication app)
     {
         app.UseAnchorProblemDetails();
+        app.UseLegacySsePaths();
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
 
         app.MapAnchorHealth();
         app.MapStatusApi();
+        app.MapAnchorMcp();
         return app;
     }
 }

@@ -8,10 +8,10 @@ public sealed class HealthOptions
     public const string SectionName = "Health";
 
     /// <summary>Process memory, as a percentage of the memory available to it, past which the silo reports Degraded.</summary>
-    [Range(1, 100)]
-    public int MemoryDegradedPercent { get; set; } = 80;
+    [Range(0.01, 100)]
+    public double MemoryDegradedPercent { get; set; } = 80;
 
     /// <summary>Used space of the disk holding the app past which the silo reports Degraded.</summary>
-    [Range(1, 100)]
-    public int DiskDegradedPercent { get; set; } = 90;
+    [Range(0.01, 100)]
+    public double DiskDegradedPercent { get; set; } = 90;
 }

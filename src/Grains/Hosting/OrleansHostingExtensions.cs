@@ -30,10 +30,10 @@ public static class OrleansHostingExtensions
         var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
         builder.UseOrleans(silo => ConfigureSilo(silo, hosting));
 
-        // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it.
-        services.AddOptions<SiloMessagingOptions>()
-            .Configure<IOptions<SessionsOptions>>((messaging, sessions) =>
-                messaging.ResponseTimeout = TimeSpan.FromSeconds(sessions.Value.ActionTimeoutSeconds + 30));
+        // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
+        // configuration: Orleans resolves this before start-up validation, which must still report every problem.
+        var actionTimeout = Math.Clamp(builder.Configuration.GetValue($"{OptionsRegistration.Root}:{SessionsOptions.SectionName}:ActionTimeoutSeconds", 180), 1, 3600);
+        services.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(actionTimeout + 30));
         return builder;
     }
 

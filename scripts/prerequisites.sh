@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Shared by run.sh and test.sh: makes sure the Debian packages a command needs are present.
+# As root it installs what is missing; otherwise it says exactly what to install and stops.
+
+# require_packages <binary>=<debian-package> ...
+require_packages() {
+  local missing=() pair bin pkg
+  for pair in "$@"; do
+    bin=${pair%%=*}
+    pkg=${pair#*=}
+    command -v "$bin" >/dev/null 2>&1 || [ -x "$bin" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing missing Debian packages: ${missing[*]}" >&2
+    # apt may be busy right after boot (unattended upgrades): wait for its lock instead of failing.
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+require_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "The .NET SDK 10 is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+    exit 1
+  fi
+}

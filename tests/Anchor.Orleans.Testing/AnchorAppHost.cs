@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using Anchor.Orleans.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Anchor.Orleans.Testing;
+
+/// <summary>
+/// The real silo application (Orleans and the HTTP front), started in this process on 127.0.0.1 with a free
+/// HTTP port and free silo/gateway ports, configured through command-line overrides exactly as an operator would.
+/// </summary>
+public sealed class AnchorAppHost : IAsyncDisposable
+{
+    private readonly List<HttpClient> _clients = [];
+
+    private AnchorAppHost(WebApplication app, LogCapture logs, Uri baseAddress, IReadOnlyDictionary<string, string?> settings)
+    {
+        App = app;
+        Logs = logs;
+        BaseAddress = baseAddress;
+        Settings = settings;
+    }
+
+    public WebApplication App { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    public LogCapture Logs { get; }
+
+    public Uri BaseAddress { get; }
+
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+    /// <summary>Builds the app with <paramref name="settings"/> layered over the defaults, without starting it.</summary>
+    public static WebApplication Build(
+        IDictionary<string, string?>? settings,
+        string environment,
+        LogCapture logs,
+        Action<WebApplicationBuilder>? configure,
+        out Dictionary<string, string?> effective)
+    {
+        effective = new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["Anchor:Cluster:SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Anchor:Cluster:GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft.AspNetCore.Authorization"] = "Information",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            effective[key] = value;
+        }
+
+        var args = new List<string> { $"--environment={environment}" };
+        args.AddRange(effective.Select(kv => $"--{kv.Key}={kv.Value}"));
+        return SiloApplication.Build([.. args], builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            configure?.Invoke(builder);
+        });
+    }
+
+    public static async Task<AnchorAppHost> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        string environment = "Development",
+        Action<WebApplicationBuilder>? configure = null)
+    {
+        var logs = new LogCapture();
+        var app = Build(settings, environment, logs, configure, out var effective);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new AnchorAppHost(app, logs, new Uri(address.TrimEnd('/') + "/"), effective);
+    }
+
+    /// <summary>Settings for a silo of a Redis-backed cluster (membership and storage in <paramref name="redis"/>).</summary>
+    public static Dictionary<string, string?> RedisSettings(RedisServer redis, string clusterId) => new()
+    {
+        ["Anchor:Clustering:Provider"] = "Redis",
+        ["Anchor:Storage:Provider"] = "Redis",
+        ["Anchor:Redis:ConnectionString"] = redis.ConnectionString,
+        ["Anchor:Cluster:ClusterId"] = clusterId,
+    };
+
+    /// <summary>An HTTP client for this host, sending <paramref name="apiKey"/> as a bearer token when given.</summary>
+    public HttpClient CreateClient(string? apiKey = null)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        _clients.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        try
+        {
+            await App.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await App.DisposeAsync();
+        }
+    }
+}

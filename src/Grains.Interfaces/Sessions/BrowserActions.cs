@@ -1,0 +1,127 @@
+namespace Anchor.Orleans.Grains.Interfaces.Sessions;
+
+/// <summary>
+/// An element on the page: <see cref="Target"/> is a <c>ref</c> from the latest snapshot (<c>e6</c>) or a
+/// Playwright selector; <see cref="Description"/> is the human description agents send as <c>element</c>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.ElementTarget")]
+public sealed record ElementTarget([property: Id(0)] string Target, [property: Id(1)] string? Description = null);
+
+/// <summary>One thing to do in a browser session. Tools and task steps are both made of these.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.BrowserAction")]
+public abstract record BrowserAction
+{
+    /// <summary>The tool or step name, for logs and metrics.</summary>
+    public abstract string Name { get; }
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.NavigateAction")]
+public sealed record NavigateAction([property: Id(0)] string Url) : BrowserAction
+{
+    public override string Name => "navigate";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.NavigateBackAction")]
+public sealed record NavigateBackAction : BrowserAction
+{
+    public override string Name => "navigate_back";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.SnapshotAction")]
+public sealed record SnapshotAction : BrowserAction
+{
+    public override string Name => "snapshot";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.ClickAction")]
+public sealed record ClickAction(
+    [property: Id(0)] ElementTarget Element,
+    [property: Id(1)] bool DoubleClick = false,
+    [property: Id(2)] string? Button = null) : BrowserAction
+{
+    public override string Name => "click";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.TypeAction")]
+public sealed record TypeAction(
+    [property: Id(0)] ElementTarget Element,
+    [property: Id(1)] string Text,
+    [property: Id(2)] bool Submit = false,
+    [property: Id(3)] bool Slowly = false) : BrowserAction
+{
+    public override string Name => "type";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.PressKeyAction")]
+public sealed record PressKeyAction([property: Id(0)] string Key) : BrowserAction
+{
+    public override string Name => "press_key";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.SelectOptionAction")]
+public sealed record SelectOptionAction([property: Id(0)] ElementTarget Element, [property: Id(1)] IReadOnlyList<string> Values) : BrowserAction
+{
+    public override string Name => "select_option";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.HoverAction")]
+public sealed record HoverAction([property: Id(0)] ElementTarget Element) : BrowserAction
+{
+    public override string Name => "hover";
+}
+
+/// <summary>Waits for a time (seconds), for text to appear, or for text to disappear.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.WaitForAction")]
+public sealed record WaitForAction(
+    [property: Id(0)] double? TimeSeconds = null,
+    [property: Id(1)] string? Text = null,
+    [property: Id(2)] string? TextGone = null) : BrowserAction
+{
+    public override string Name => "wait_for";
+}
+
+[GenerateSerializer, Immutable, Alias("anchor.ScreenshotAction")]
+public sealed record ScreenshotAction(
+    [property: Id(0)] bool FullPage = false,
+    [property: Id(1)] ElementTarget? Element = null) : BrowserAction
+{
+    public override string Name => "screenshot";
+}
+
+/// <summary>Records from a list: one per <see cref="ItemSelector"/> match, each field a CSS selector, optionally <c>css@attribute</c>.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ExtractAction")]
+public sealed record ExtractAction(
+    [property: Id(0)] string? Url,
+    [property: Id(1)] string ItemSelector,
+    [property: Id(2)] IReadOnlyDictionary<string, string> Fields) : BrowserAction
+{
+    public override string Name => "extract";
+}
+
+/// <summary>Several actions in one call, stopping at the first that fails.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.RunTaskAction")]
+public sealed record RunTaskAction([property: Id(0)] string Url, [property: Id(1)] IReadOnlyList<BrowserAction> Steps) : BrowserAction
+{
+    public override string Name => "run_task";
+}
+
+/// <summary>What an action produced: text for the agent, a PNG for screenshots, JSON for structured tools.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ActionResult")]
+public sealed record ActionResult(
+    [property: Id(0)] string Text,
+    [property: Id(1)] byte[]? Png = null,
+    [property: Id(2)] ExtractResult? Extract = null,
+    [property: Id(3)] IReadOnlyList<TaskStepResult>? Steps = null);
+
+[GenerateSerializer, Immutable, Alias("anchor.ExtractResult")]
+public sealed record ExtractResult(
+    [property: Id(0)] IReadOnlyList<IReadOnlyDictionary<string, string?>> Records,
+    [property: Id(1)] double Completeness,
+    [property: Id(2)] bool Cached);
+
+[GenerateSerializer, Immutable, Alias("anchor.TaskStepResult")]
+public sealed record TaskStepResult(
+    [property: Id(0)] string Action,
+    [property: Id(1)] bool Ok,
+    [property: Id(2)] long Ms,
+    [property: Id(3)] string? Error);

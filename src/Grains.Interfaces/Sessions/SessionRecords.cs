@@ -1,0 +1,77 @@
+namespace Anchor.Orleans.Grains.Interfaces.Sessions;
+
+/// <summary>Why a session ended (also the <c>reason</c> label of <c>anchor_sessions_ended_total</c>).</summary>
+public enum SessionEndReason
+{
+    /// <summary>Closed by its client.</summary>
+    Completed,
+
+    /// <summary>Its browser failed.</summary>
+    Failed,
+
+    /// <summary>Reached <c>Sessions:MaxDurationSeconds</c>.</summary>
+    TimedOut,
+
+    /// <summary>No call for <c>Sessions:IdleTimeoutSeconds</c>.</summary>
+    Idle,
+
+    /// <summary>Closed by emergency shutdown.</summary>
+    Emergency,
+
+    /// <summary>Its silo died or left; the browser is gone.</summary>
+    Lost,
+
+    /// <summary>Closed by an operator.</summary>
+    Operator,
+
+    /// <summary>Closed because its silo is draining for shutdown.</summary>
+    Drained,
+
+    /// <summary>Closed because the budget could not cover it any more.</summary>
+    Budget,
+}
+
+/// <summary>A session as its owner and operators see it.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionInfo")]
+public sealed record SessionInfo(
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string Silo,
+    [property: Id(3)] DateTimeOffset OpenedAt,
+    [property: Id(4)] DateTimeOffset ExpiresAt,
+    [property: Id(5)] DateTimeOffset LastActivityAt,
+    [property: Id(6)] int Actions,
+    [property: Id(7)] decimal CostUsd,
+    [property: Id(8)] string? Url);
+
+/// <summary>A slot held in the cluster-wide session registry.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionLease")]
+public sealed record SessionLease(
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] string Silo,
+    [property: Id(3)] DateTimeOffset AcquiredAt,
+    [property: Id(4)] DateTimeOffset ExpiresAt);
+
+/// <summary>A session that ended recently, remembered so late calls get <c>session_expired</c>, not <c>session_not_found</c>.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.EndedSession")]
+public sealed record EndedSession(
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] string ClientId,
+    [property: Id(2)] SessionEndReason Reason,
+    [property: Id(3)] DateTimeOffset EndedAt);
+
+/// <summary>The answer to a lease request.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.LeaseResult")]
+public sealed record LeaseResult(
+    [property: Id(0)] bool Granted,
+    [property: Id(1)] string? RefusalCode,
+    [property: Id(2)] string? RefusalMessage,
+    [property: Id(3)] SessionLease? Lease);
+
+/// <summary>Counts of the registry's sweeps (cleanup rate is a KPI).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.CleanupStats")]
+public sealed record CleanupStats(
+    [property: Id(0)] long Succeeded,
+    [property: Id(1)] long Failed,
+    [property: Id(2)] DateTimeOffset? LastSweepAt);

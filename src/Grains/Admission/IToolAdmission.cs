@@ -1,0 +1,19 @@
+using Anchor.Orleans.Grains.Clients;
+
+namespace Anchor.Orleans.Grains.Admission;
+
+/// <summary>
+/// Admits one tool call, in this order: emergency switch, the client's rate limit, budgets. Throws an
+/// <see cref="Interfaces.Errors.AnchorException"/> with <c>emergency_shutdown</c>, <c>rate_limited</c> (with
+/// retry-after) or <c>budget_exceeded</c>. Session caps are checked when a session opens.
+/// </summary>
+public interface IToolAdmission
+{
+    Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Stand-in until governance grains enforce admission: admits everything.</summary>
+public sealed class OpenToolAdmission : IToolAdmission
+{
+    public Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default) => Task.CompletedTask;
+}

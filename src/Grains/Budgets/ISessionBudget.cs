@@ -1,0 +1,25 @@
+namespace Anchor.Orleans.Grains.Budgets;
+
+/// <summary>
+/// How a session pays: it reserves before it spends (at open, and again whenever its accrued cost would pass
+/// what it holds) and settles once when it ends. A session is billed to the UTC day and month it opened in.
+/// </summary>
+public interface ISessionBudget
+{
+    /// <summary>Adds <paramref name="amountUsd"/> to the session's reservation, or throws <c>budget_exceeded</c> naming the budget.</summary>
+    Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Settles the session exactly once (later calls are no-ops). <paramref name="actualUsd"/> is clamped to what
+    /// was reserved; null settles at the reserved amount (the session was lost with its silo and its cost is unknown).
+    /// </summary>
+    Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Stand-in until budgets are enforced by ledger grains: everything is affordable.</summary>
+public sealed class UnmeteredSessionBudget : ISessionBudget
+{
+    public Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default) => Task.CompletedTask;
+}

@@ -4,6 +4,7 @@ using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
 using Anchor.Orleans.Grains.Hosting;
@@ -34,7 +35,9 @@ public static class ApiExtensions
     public static WebApplication MapAnchorApi(this WebApplication app)
     {
         app.UseAnchorProblemDetails();
+        // Before routing, so /sse and /message are routed as the MCP group's endpoints.
         app.UseLegacySsePaths();
+        app.UseRouting();
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
@@ -42,6 +45,7 @@ public static class ApiExtensions
         app.MapAnchorHealth();
         app.MapStatusApi();
         app.MapAnchorMcp();
+        app.MapSessionsApi();
         return app;
     }
 }

@@ -43,7 +43,12 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(AnchorClaims.ClientId, caller.ClientId), new Claim(ClaimTypes.Role, caller.Role.ToString())],
+            [
+                new Claim(AnchorClaims.ClientId, caller.ClientId),
+                // The MCP SDK binds legacy SSE transport sessions to this identity.
+                new Claim(ClaimTypes.NameIdentifier, caller.ClientId),
+                new Claim(ClaimTypes.Role, caller.Role.ToString()),
+            ],
             SchemeName,
             AnchorClaims.ClientId,
             ClaimTypes.Role);

@@ -16,8 +16,14 @@ public static class McpExtensions
     /// use the initialize handshake or legacy SSE get a transport session, which needs affinity only for SSE.
     /// Browser sessions never depend on the transport session: they are grains named by session_id.
     /// </summary>
-    public static IMcpServerBuilder AddAnchorMcp(this IServiceCollection services) =>
-        services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
+    public static IMcpServerBuilder AddAnchorMcp(this IServiceCollection services)
+    {
+        services.AddTransient<BrowserTools>();
+        return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
+            .WithTools<BrowserSessionTools>()
+            .WithTools<BrowserTools>()
+            .WithTools<TaskTools>()
+            .WithAnchorPipeline()
             .WithHttpTransport(o =>
             {
                 o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
@@ -27,6 +33,7 @@ public static class McpExtensions
                 o.EnableLegacySse = true;
 #pragma warning restore MCP9004
             });
+    }
 
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>
     public static IEndpointRouteBuilder MapAnchorMcp(this IEndpointRouteBuilder endpoints)

@@ -53,13 +53,17 @@ public sealed record SessionLease(
     [property: Id(3)] DateTimeOffset AcquiredAt,
     [property: Id(4)] DateTimeOffset ExpiresAt);
 
-/// <summary>A session that ended recently, remembered so late calls get <c>session_expired</c>, not <c>session_not_found</c>.</summary>
+/// <summary>
+/// A session that ended recently, remembered so late calls get <c>session_expired</c>, not <c>session_not_found</c>.
+/// <see cref="JustLost"/> is set only on the answer that discovered the loss (its silo died).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("anchor.EndedSession")]
 public sealed record EndedSession(
     [property: Id(0)] string SessionId,
     [property: Id(1)] string ClientId,
     [property: Id(2)] SessionEndReason Reason,
-    [property: Id(3)] DateTimeOffset EndedAt);
+    [property: Id(3)] DateTimeOffset EndedAt,
+    [property: Id(4)] bool JustLost = false);
 
 /// <summary>The answer to a lease request.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.LeaseResult")]

@@ -14,6 +14,20 @@ public sealed class BrowserOptions
     /// <summary>When set, connect to a remote browser over CDP (a cloud browser provider) instead of launching one.</summary>
     public string CdpEndpoint { get; set; } = "";
 
+    /// <summary>
+    /// Pass <c>--no-sandbox</c>. Chromium's sandbox needs user namespaces that containers and root rarely have;
+    /// isolation then comes from the container. Set false where the sandbox works.
+    /// </summary>
+    public bool DisableSandbox { get; set; } = true;
+
+    /// <summary>How long identical <c>browser_extract</c> requests are served from the cluster-wide cache (0 = off).</summary>
+    [Range(0, 86_400)]
+    public int ExtractCacheSeconds { get; set; } = 300;
+
+    /// <summary>How long an element action (click, type, …) waits for its target to be actionable.</summary>
+    [Range(1, 600)]
+    public int ElementTimeoutSeconds { get; set; } = 10;
+
     /// <summary>Run Chromium without a window.</summary>
     public bool Headless { get; set; } = true;
 

@@ -30,6 +30,7 @@ public static class OrleansHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnection>();
         services.AddClientPolicies();
+        services.AddAnchorSessions();
         services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
         services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
 

@@ -22,7 +22,7 @@ public sealed class HealthTests(AppFixture fixture) : IClassFixture<AppFixture>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        Assert.Equal(["cluster", "disk", "memory", "storage"], CheckNames(body));
+        Assert.Equal(["browser", "cluster", "disk", "memory", "storage"], CheckNames(body));
         foreach (var check in body.GetProperty("checks").EnumerateObject())
         {
             Assert.Contains(check.Value.GetProperty("status").GetString(), new[] { "Healthy", "Degraded" });
@@ -65,7 +65,7 @@ public sealed class HealthDegradationTests
     public async Task Health_Answers503_WhenAPluggedInReadinessCheckIsUnhealthy()
     {
         await using var host = await AnchorAppHost.StartAsync(configure: b => b.Services.AddHealthChecks()
-            .AddCheck("browser", () => HealthCheckResult.Unhealthy("Chromium cannot launch: test"), tags: [HealthTags.Ready]));
+            .AddCheck("plugged-in", () => HealthCheckResult.Unhealthy("Plugged-in check failing: test"), tags: [HealthTags.Ready]));
 
         using var health = await host.CreateClient().GetAsync("/health", Ct);
         using var ready = await host.CreateClient().GetAsync("/health/ready", Ct);
@@ -76,7 +76,7 @@ public sealed class HealthDegradationTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         var body = await health.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
-        Assert.Equal("Chromium cannot launch: test", body.GetProperty("checks").GetProperty("browser").GetProperty("description").GetString());
+        Assert.Equal("Plugged-in check failing: test", body.GetProperty("checks").GetProperty("plugged-in").GetProperty("description").GetString());
     }
 
     [Fact]

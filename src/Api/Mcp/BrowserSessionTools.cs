@@ -1,0 +1,77 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Anchor.Orleans.Api.Mcp;
+
+/// <summary>Named browser sessions: create, close, list. Sessions are grains, reachable from every silo.</summary>
+[McpServerToolType]
+public sealed class BrowserSessionTools(IGrainFactory grains)
+{
+    [McpServerTool(Name = "browser_session_create", Title = "Create browser session", Destructive = false, OpenWorld = false)]
+    [Description("Opens a new, isolated browser session (its own cookies and storage) and returns its session_id and when it expires. Pass the session_id to other browser_* tools to use it; without session_id they use your default session. Refused with concurrency_limit when the cluster or your client already has the maximum number of sessions open.")]
+    public async Task<CallToolResult> CreateAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
+    {
+        var clientId = ToolContext.ClientIdOf(context.User);
+        var sessionId = ToolContext.NewSessionId();
+        var info = await grains.GetGrain<IBrowserSessionGrain>(sessionId).OpenAsync(clientId, cancellationToken);
+        return ToolResults.Json(new { session_id = info.SessionId, expires_at = info.ExpiresAt });
+    }
+
+    [McpServerTool(Name = "browser_session_close", Title = "Close browser session", Destructive = true, Idempotent = true, OpenWorld = false)]
+    [Description("Closes a browser session, ends its browser context, settles its cost and frees its slot. Closing a session that already ended is not an error.")]
+    public async Task<CallToolResult> CloseAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("The session to close, as returned by browser_session_create. Omit to close your default session.")] string? session_id = null,
+        CancellationToken cancellationToken = default)
+    {
+        var clientId = ToolContext.ClientIdOf(context.User);
+        var (id, _) = ToolContext.Resolve(session_id, clientId);
+        var closed = await grains.GetGrain<IBrowserSessionGrain>(id).CloseAsync(clientId, SessionEndReason.Completed);
+        return ToolResults.Json(new { session_id = id, closed });
+    }
+
+    [McpServerTool(Name = "browser_session_list", Title = "List browser sessions", ReadOnly = true, Idempotent = true, OpenWorld = false)]
+    [Description("Lists your open browser sessions with when each opened and expires, its last activity, actions taken, cost so far in USD and current URL.")]
+    public async Task<CallToolResult> ListAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
+    {
+        var clientId = ToolContext.ClientIdOf(context.User);
+        var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync(clientId);
+        var infos = await Task.WhenAll(leases.Select(l => grains.GetGrain<IBrowserSessionGrain>(l.SessionId).GetInfoAsync(clientId)));
+        return ToolResults.Json(new
+        {
+            sessions = infos.OfType<SessionInfo>().Select(SessionView.Of),
+        });
+    }
+}
+
+/// <summary>How a session is shown to agents and operators (snake_case JSON).</summary>
+public static class SessionView
+{
+    public static object Of(SessionInfo s) => new
+    {
+        session_id = s.SessionId,
+        client_id = s.ClientId,
+        silo = s.Silo,
+        opened_at = s.OpenedAt,
+        expires_at = s.ExpiresAt,
+        last_activity_at = s.LastActivityAt,
+        actions = s.Actions,
+        cost_usd = s.CostUsd,
+        url = s.Url,
+    };
+}
+
+/// <summary>Builds tool results.</summary>
+public static class ToolResults
+{
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static CallToolResult Text(string text) => new() { Content = [new TextContentBlock { Text = text }] };
+
+    public static CallToolResult Json(object value) => Text(JsonSerializer.Serialize(value, Options));
+
+    public static CallToolResult Error(string text) => new() { IsError = true, Content = [new TextContentBlock { Text = text }] };
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Anchor.Orleans.Grains.Admission;
+using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Anchor.Orleans.Api.Mcp;
+
+/// <summary>
+/// What every tool call passes through, in one place: the caller's identity and tool policy, admission
+/// (emergency switch, rate limit, budgets), then the tool; refusals and failures become tool errors whose text
+/// begins with a stable code; one structured log line and the metrics per call.
+/// </summary>
+public static partial class ToolCallPipeline
+{
+    /// <summary>Codes that mean "refused by policy" rather than "failed" (the <c>refused</c> outcome).</summary>
+    private static readonly HashSet<string> RefusalCodes =
+    [
+        ErrorCodes.RateLimited, ErrorCodes.BudgetExceeded, ErrorCodes.ConcurrencyLimit, ErrorCodes.EmergencyShutdown,
+        ErrorCodes.ToolNotAllowed, ErrorCodes.UrlBlocked,
+    ];
+
+    public static IMcpServerBuilder WithAnchorPipeline(this IMcpServerBuilder builder) =>
+        builder.WithRequestFilters(filters =>
+        {
+            filters.AddCallToolFilter(next => (context, cancellationToken) => CallAsync(next, context, cancellationToken));
+            filters.AddListToolsFilter(next => async (context, cancellationToken) =>
+            {
+                var result = await next(context, cancellationToken);
+                if (context.User?.Identity?.IsAuthenticated == true)
+                {
+                    var policy = context.Services!.GetRequiredService<ClientPolicies>().For(ToolContext.ClientIdOf(context.User));
+                    result.Tools = [.. result.Tools.Where(t => policy.AllowsTool(t.Name))];
+                }
+
+                return result;
+            });
+        });
+
+    private static async ValueTask<CallToolResult> CallAsync(
+        McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
+    {
+        var services = context.Services!;
+        var metrics = services.GetRequiredService<AnchorMetrics>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Anchor.Orleans.Api.Mcp.ToolCalls");
+        var tool = context.Params?.Name ?? "";
+        var sessionId = context.Params?.Arguments is { } args && args.TryGetValue("session_id", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+        var clientId = context.User?.Identity?.IsAuthenticated == true ? ToolContext.ClientIdOf(context.User) : "anonymous";
+        var started = Stopwatch.GetTimestamp();
+        string? errorCode = null;
+        var outcome = "success";
+        try
+        {
+            var policy = services.GetRequiredService<ClientPolicies>().For(clientId);
+            if (!policy.AllowsTool(tool))
+            {
+                throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool} is not allowed for this client.");
+            }
+
+            await services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, tool, cancellationToken);
+            var result = await next(context, cancellationToken);
+            if (result.IsError == true)
+            {
+                outcome = "error";
+                errorCode = ErrorCodes.BrowserError;
+            }
+
+            return result;
+        }
+        catch (AnchorException ex)
+        {
+            errorCode = ex.Code;
+            outcome = RefusalCodes.Contains(ex.Code) ? "refused" : "error";
+            if (outcome == "refused")
+            {
+                metrics.Refused(ex.Code);
+            }
+
+            return ToolResults.Error(ex.Message.StartsWith(ex.Code, StringComparison.Ordinal) ? ex.Message : $"{ex.Code}: {ex.Message}");
+        }
+        catch (TimeoutException)
+        {
+            // A grain call outlived its response timeout: the browser action hung past every limit.
+            errorCode = ErrorCodes.Timeout;
+            outcome = "error";
+            return ToolResults.Error($"timeout: {tool} did not answer in time.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            errorCode = ex is OrleansException ? ErrorCodes.StorageUnavailable : ErrorCodes.BrowserError;
+            outcome = "error";
+            LogToolFailed(logger, tool, ex);
+            return ToolResults.Error($"{errorCode}: {tool} failed unexpectedly; retry, and report request {context.JsonRpcRequest.Id} if it persists.");
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            metrics.ToolCall(tool, outcome, elapsed);
+            LogToolCall(logger, tool, clientId, sessionId ?? (tool.StartsWith("browser_", StringComparison.Ordinal) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, outcome == "success", errorCode ?? "");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, success {Success} {ErrorCode}")]
+    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, bool success, string errorCode);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tool {Tool} failed unexpectedly")]
+    private static partial void LogToolFailed(ILogger logger, string tool, Exception exception);
+}

@@ -1,0 +1,212 @@
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
+
+namespace Anchor.Orleans.Grains.Browser;
+
+/// <summary>
+/// This silo's browser: one Chromium launched lazily (or one remote browser over CDP), relaunched when it dies,
+/// handing out one isolated <see cref="IBrowserContext"/> per session. Disposing it closes the browser, so no
+/// Chromium process or profile directory outlives the silo.
+/// </summary>
+public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
+{
+    /// <summary>How long a failed launch is remembered before the next attempt, so probes do not hammer a broken install.</summary>
+    public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(15);
+
+    private static readonly string[] ContainerFlags =
+    [
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--no-first-run",
+        "--mute-audio",
+    ];
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private bool _disposed;
+
+    /// <summary>Passed to Chromium as an inert switch, so tests and operators can find this silo's processes.</summary>
+    public string InstanceMarker { get; } = $"--anchor-instance={Guid.NewGuid():N}";
+
+    /// <summary>Why the last launch failed, and when; null after a success.</summary>
+    public (string Reason, DateTimeOffset At)? LastFailure { get; private set; }
+
+    public bool IsConnected => _browser?.IsConnected == true;
+
+    public bool IsRemote => !string.IsNullOrEmpty(options.Value.CdpEndpoint);
+
+    /// <summary>A fresh, isolated context (its own cookies and storage) for one session.</summary>
+    public async Task<IBrowserContext> NewContextAsync(CancellationToken cancellationToken = default)
+    {
+        var browser = await GetBrowserAsync(cancellationToken);
+        try
+        {
+            return await browser.NewContextAsync(new BrowserNewContextOptions
+            {
+                ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+                AcceptDownloads = false,
+                ServiceWorkers = ServiceWorkerPolicy.Block,
+            });
+        }
+        catch (PlaywrightException ex)
+        {
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not open a browser context ({FirstLine(ex.Message)}).");
+        }
+    }
+
+    /// <summary>Launches (or connects) if needed; for the health check. Returns the failure reason, or null.</summary>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await GetBrowserAsync(cancellationToken);
+            return null;
+        }
+        catch (AnchorException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private async Task<IBrowser> GetBrowserAsync(CancellationToken cancellationToken)
+    {
+        if (_browser is { IsConnected: true } ready)
+        {
+            return ready;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_browser is { IsConnected: true } raced)
+            {
+                return raced;
+            }
+
+            if (LastFailure is { } failure && time.GetUtcNow() - failure.At < RetryAfterFailure)
+            {
+                throw new AnchorException(ErrorCodes.BrowserError, failure.Reason);
+            }
+
+            if (_browser is not null)
+            {
+                LogRelaunch(logger);
+                await CloseQuietlyAsync(_browser);
+                _browser = null;
+            }
+
+            _browser = await LaunchAsync();
+            LastFailure = null;
+            return _browser;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<IBrowser> LaunchAsync()
+    {
+        var o = options.Value;
+        try
+        {
+            _playwright ??= await Playwright.CreateAsync();
+            if (IsRemote)
+            {
+                var remote = await _playwright.Chromium.ConnectOverCDPAsync(o.CdpEndpoint, new BrowserTypeConnectOverCDPOptions { Timeout = 30_000 });
+                LogConnected(logger, remote.Version);
+                return remote;
+            }
+
+            var args = new List<string>(ContainerFlags) { InstanceMarker };
+            if (o.DisableSandbox)
+            {
+                args.Add("--no-sandbox");
+            }
+
+            var browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = o.ExecutablePath,
+                Headless = o.Headless,
+                Args = args,
+                Timeout = 30_000,
+                HandleSIGINT = false,
+                HandleSIGTERM = false,
+            });
+            LogLaunched(logger, browser.Version, o.ExecutablePath);
+            return browser;
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException or System.ComponentModel.Win32Exception or IOException)
+        {
+            var reason = IsRemote
+                ? $"browser_error: cannot connect to the remote browser over CDP ({FirstLine(ex.Message)})."
+                : $"browser_error: Chromium cannot launch from {o.ExecutablePath} ({FirstLine(ex.Message)}).";
+            LastFailure = (reason, time.GetUtcNow());
+            LogLaunchFailed(logger, reason);
+            throw new AnchorException(ErrorCodes.BrowserError, reason);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            if (_browser is not null)
+            {
+                await CloseQuietlyAsync(_browser);
+            }
+
+            _playwright?.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task CloseQuietlyAsync(IBrowser browser)
+    {
+        try
+        {
+            await browser.CloseAsync();
+        }
+        catch (Exception ex) when (ex is PlaywrightException or ObjectDisposedException or TimeoutException)
+        {
+            LogCloseFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    // Playwright messages run to many lines of call log; the first says what happened.
+    internal static string FirstLine(string message) =>
+        message.Split('\n', 2)[0].Trim().TrimEnd('.');
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chromium {Version} launched from {Path}")]
+    private static partial void LogLaunched(ILogger logger, string version, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to remote browser {Version} over CDP")]
+    private static partial void LogConnected(ILogger logger, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Browser disconnected; relaunching")]
+    private static partial void LogRelaunch(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Browser unavailable: {Reason}")]
+    private static partial void LogLaunchFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser failed: {Error}")]
+    private static partial void LogCloseFailed(ILogger logger, string error);
+}

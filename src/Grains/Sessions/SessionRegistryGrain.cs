@@ -1,0 +1,251 @@
+using Anchor.Orleans.Grains.Budgets;
+using Anchor.Orleans.Grains.Hosting;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Anchor.Orleans.Grains.Sessions;
+
+/// <summary>Persisted registry: open leases, recently ended sessions, cleanup counters.</summary>
+[GenerateSerializer, Alias("anchor.SessionRegistryState")]
+public sealed class SessionRegistryState
+{
+    [Id(0)]
+    public Dictionary<string, SessionLease> Leases { get; set; } = [];
+
+    [Id(1)]
+    public Dictionary<string, EndedSession> Ended { get; set; } = [];
+
+    [Id(2)]
+    public long CleanupSucceeded { get; set; }
+
+    [Id(3)]
+    public long CleanupFailed { get; set; }
+
+    [Id(4)]
+    public DateTimeOffset? LastSweepAt { get; set; }
+}
+
+/// <summary>
+/// The one place that counts open sessions, so <c>Sessions:MaxConcurrent</c> and per-client caps hold
+/// cluster-wide. Leases are persisted (a registry that moves to another silo keeps them) and swept: a lease
+/// whose silo died is ended as <see cref="SessionEndReason.Lost"/> and its reservation settled, so the slot
+/// comes back within one cleanup interval.
+/// </summary>
+[KeepAlive]
+public sealed partial class SessionRegistryGrain(
+    [PersistentState("session-registry", OrleansHostingExtensions.StorageName)] IPersistentState<SessionRegistryState> state,
+    IOptionsMonitor<SessionsOptions> options,
+    IClusterMembershipService membership,
+    ISessionBudget budget,
+    AnchorMetrics events,
+    TimeProvider time,
+    ILogger<SessionRegistryGrain> logger) : Grain, ISessionRegistryGrain
+{
+    /// <summary>How long ended sessions are remembered for <c>session_expired</c> answers.</summary>
+    public static readonly TimeSpan EndedRetention = TimeSpan.FromHours(1);
+
+    private const int MaxEndedRemembered = 10_000;
+
+    private SessionRegistryState S => state.State;
+
+    public async Task<LeaseResult> AcquireAsync(string sessionId, string clientId, string silo, int maxPerClient, CancellationToken cancellationToken = default)
+    {
+        if (S.Leases.TryGetValue(sessionId, out var existing))
+        {
+            return existing.ClientId == clientId
+                ? new LeaseResult(true, null, null, existing)
+                : new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
+        }
+
+        var o = options.CurrentValue;
+        if (S.Leases.Count >= o.MaxConcurrent)
+        {
+            // A dead silo's leases may still be counted: reclaim them before refusing.
+            await ReclaimDeadSilosAsync();
+        }
+
+        if (S.Leases.Count >= o.MaxConcurrent)
+        {
+            return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: {S.Leases.Count} of {o.MaxConcurrent} browser sessions are open cluster-wide; close one (browser_session_close) or retry later.", null);
+        }
+
+        var mine = S.Leases.Values.Count(l => l.ClientId == clientId);
+        if (mine >= maxPerClient)
+        {
+            return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: this client has {mine} of {maxPerClient} sessions open; close one (browser_session_close) first.", null);
+        }
+
+        var now = time.GetUtcNow();
+        var lease = new SessionLease(sessionId, clientId, silo, now, now.AddSeconds(o.MaxDurationSeconds));
+        S.Leases[sessionId] = lease;
+        S.Ended.Remove(sessionId);
+        await state.WriteStateAsync(cancellationToken);
+        return new LeaseResult(true, null, null, lease);
+    }
+
+    public async Task ReleaseAsync(string sessionId, SessionEndReason reason)
+    {
+        if (S.Leases.Remove(sessionId, out var lease))
+        {
+            Remember(lease, reason);
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null) =>
+        Task.FromResult<IReadOnlyList<SessionLease>>(
+            [.. S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).OrderBy(l => l.AcquiredAt)]);
+
+    public async Task<EndedSession?> GetEndedAsync(string sessionId)
+    {
+        // Asked by a session grain that is not open: a lease it still holds was left by an activation that
+        // is gone (its silo died), so the browser is lost. End it now rather than at the next sweep.
+        if (S.Leases.TryGetValue(sessionId, out var orphan))
+        {
+            await EndLostAsync([orphan]);
+            return S.Ended.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null;
+        }
+
+        return S.Ended.GetValueOrDefault(sessionId);
+    }
+
+    public async Task<int> CloseAllAsync(SessionEndReason reason, string? silo = null)
+    {
+        var leases = S.Leases.Values.Where(l => silo is null || l.Silo == silo).ToList();
+        var closed = await Task.WhenAll(leases.Select(async lease =>
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).CloseAsync(null, reason);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
+                return false;
+            }
+        }));
+
+        // Sessions that could not be reached are ended here so their slots and reservations do not leak.
+        var stuck = leases.Where(l => S.Leases.ContainsKey(l.SessionId)).ToList();
+        if (stuck.Count > 0)
+        {
+            await EndLostAsync(stuck);
+        }
+
+        return closed.Count(c => c) + stuck.Count;
+    }
+
+    public async Task<CleanupStats> SweepAsync()
+    {
+        var now = time.GetUtcNow();
+        var o = options.CurrentValue;
+        // Every silo asks once per interval; one sweep per half interval is plenty.
+        if (S.LastSweepAt is { } last && now - last < TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
+        {
+            return Stats();
+        }
+
+        await ReclaimDeadSilosAsync();
+
+        // Leases far past their maximum duration belong to sessions that failed to close themselves.
+        var grace = TimeSpan.FromSeconds(o.CleanupIntervalSeconds);
+        foreach (var lease in S.Leases.Values.Where(l => now > l.ExpiresAt + grace).ToList())
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).CloseAsync(null, SessionEndReason.TimedOut);
+                S.CleanupSucceeded++;
+                events.Cleanup(success: true);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
+                S.CleanupFailed++;
+                events.Cleanup(success: false);
+            }
+
+            if (S.Leases.ContainsKey(lease.SessionId))
+            {
+                await EndLostAsync([lease]);
+            }
+        }
+
+        foreach (var old in S.Ended.Values.Where(e => now - e.EndedAt > EndedRetention).ToList())
+        {
+            S.Ended.Remove(old.SessionId);
+        }
+
+        S.LastSweepAt = now;
+        await state.WriteStateAsync();
+        return Stats();
+    }
+
+    public Task<CleanupStats> GetCleanupStatsAsync() => Task.FromResult(Stats());
+
+    private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
+
+    private async Task ReclaimDeadSilosAsync()
+    {
+        var now = time.GetUtcNow();
+        var snapshot = membership.CurrentSnapshot;
+        // A silo missing from the table is only presumed dead once the lease is old enough that its join was seen.
+        var settle = TimeSpan.FromSeconds(2 * options.CurrentValue.CleanupIntervalSeconds);
+        var dead = S.Leases.Values.Where(l =>
+        {
+            var status = snapshot.GetSiloStatus(SiloAddress.FromParsableString(l.Silo));
+            return status is SiloStatus.Dead || (status is SiloStatus.None && now - l.AcquiredAt > settle);
+        }).ToList();
+        if (dead.Count > 0)
+        {
+            await EndLostAsync(dead);
+        }
+    }
+
+    /// <summary>Ends leases whose browser is gone: settles their reservations at the reserved amount and frees the slots.</summary>
+    private async Task EndLostAsync(IReadOnlyList<SessionLease> leases)
+    {
+        foreach (var lease in leases)
+        {
+            try
+            {
+                await budget.SettleAsync(lease.SessionId, lease.ClientId, lease.AcquiredAt, actualUsd: null);
+                S.Leases.Remove(lease.SessionId);
+                Remember(lease, SessionEndReason.Lost);
+                S.CleanupSucceeded++;
+                events.Cleanup(success: true);
+                events.SessionEnded(SessionEndReason.Lost, time.GetUtcNow() - lease.AcquiredAt);
+                LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Keep the lease: the next sweep tries again, so the reservation is settled exactly once, later.
+                S.CleanupFailed++;
+                events.Cleanup(success: false);
+                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
+            }
+        }
+
+        await state.WriteStateAsync();
+    }
+
+    private void Remember(SessionLease lease, SessionEndReason reason)
+    {
+        S.Ended[lease.SessionId] = new EndedSession(lease.SessionId, lease.ClientId, reason, time.GetUtcNow());
+        if (S.Ended.Count > MaxEndedRemembered)
+        {
+            foreach (var oldest in S.Ended.Values.OrderBy(e => e.EndedAt).Take(S.Ended.Count - MaxEndedRemembered).ToList())
+            {
+                S.Ended.Remove(oldest.SessionId);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} was lost with silo {Silo}; slot freed and reservation settled")]
+    private static partial void LogLost(ILogger logger, string sessionId, string clientId, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed: {Error}")]
+    private static partial void LogCloseFailed(ILogger logger, string sessionId, string error);
+}

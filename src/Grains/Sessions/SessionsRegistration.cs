@@ -1,0 +1,20 @@
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Anchor.Orleans.Grains.Sessions;
+
+public static class SessionsRegistration
+{
+    /// <summary>The per-silo parts of browser sessions: the engine, URL policy, local session set and the sweeper.</summary>
+    public static IServiceCollection AddAnchorSessions(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddSingleton<AnchorMetrics>();
+        services.AddSingleton<BrowserEngine>();
+        services.AddSingleton<UrlPolicy>();
+        services.AddSingleton<LocalSessions>();
+        services.AddHostedService<SessionSweeper>();
+        return services;
+    }
+}

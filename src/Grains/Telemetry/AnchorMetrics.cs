@@ -1,0 +1,89 @@
+using System.Diagnostics.Metrics;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+
+namespace Anchor.Orleans.Grains.Telemetry;
+
+/// <summary>
+/// The service's own instruments (meter <c>Anchor.Orleans</c>). Names are chosen so the Prometheus exporter
+/// shows them as <c>anchor_sessions_created_total</c>, <c>anchor_session_duration_seconds</c> and so on. Labels
+/// are bounded: never a session id, client id or URL.
+/// </summary>
+public sealed class AnchorMetrics : IDisposable
+{
+    public const string MeterName = "Anchor.Orleans";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _sessionsCreated;
+    private readonly Counter<long> _sessionsEnded;
+    private readonly UpDownCounter<long> _sessionsActive;
+    private readonly Histogram<double> _sessionDuration;
+    private readonly Counter<long> _toolCalls;
+    private readonly Histogram<double> _toolDuration;
+    private readonly Counter<long> _refusals;
+    private readonly Counter<long> _cleanup;
+    private readonly Histogram<double> _completeness;
+    private readonly Counter<long> _cache;
+
+    public AnchorMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _sessionsCreated = _meter.CreateCounter<long>("anchor.sessions.created", description: "Browser sessions opened.");
+        _sessionsEnded = _meter.CreateCounter<long>("anchor.sessions.ended", description: "Browser sessions ended, by reason.");
+        _sessionsActive = _meter.CreateUpDownCounter<long>("anchor.sessions.active", description: "Browser sessions open on this silo.");
+        _sessionDuration = _meter.CreateHistogram<double>("anchor.session.duration", unit: "s", description: "How long sessions stayed open.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] });
+        _toolCalls = _meter.CreateCounter<long>("anchor.tool.calls", description: "MCP tool calls, by tool and outcome (success, error, refused).");
+        _toolDuration = _meter.CreateHistogram<double>("anchor.tool.call.duration", unit: "s", description: "MCP tool call duration.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180] });
+        _refusals = _meter.CreateCounter<long>("anchor.admissions.refused", description: "Tool calls refused by admission, by reason.");
+        _cleanup = _meter.CreateCounter<long>("anchor.cleanup", description: "Session cleanups (browser contexts closed, leaked leases freed), by outcome.");
+        _completeness = _meter.CreateHistogram<double>("anchor.extract.completeness", description: "Fields found ÷ fields asked per extraction.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1] });
+        _cache = _meter.CreateCounter<long>("anchor.cache.requests", description: "Extraction cache lookups, by result (hit, miss).");
+    }
+
+    public Meter Meter => _meter;
+
+    public void SessionOpened()
+    {
+        _sessionsCreated.Add(1);
+        _sessionsActive.Add(1);
+    }
+
+    /// <summary>A session this silo hosted ended.</summary>
+    public void SessionClosed(SessionEndReason reason, TimeSpan duration)
+    {
+        _sessionsActive.Add(-1);
+        SessionEnded(reason, duration);
+    }
+
+    /// <summary>A session ended (also one lost with another silo, counted by the registry).</summary>
+    public void SessionEnded(SessionEndReason reason, TimeSpan duration)
+    {
+        _sessionsEnded.Add(1, new KeyValuePair<string, object?>("reason", ReasonLabel(reason)));
+        _sessionDuration.Record(Math.Max(0, duration.TotalSeconds));
+    }
+
+    public void ToolCall(string tool, string outcome, TimeSpan duration)
+    {
+        _toolCalls.Add(1, new("tool", tool), new("outcome", outcome));
+        _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool));
+    }
+
+    public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Cleanup(bool success) => _cleanup.Add(1, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+
+    public void Extracted(double completeness) => _completeness.Record(completeness);
+
+    public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    /// <summary>The <c>reason</c> label: snake_case of the end reason (completed, timed_out, idle, emergency, lost, …).</summary>
+    public static string ReasonLabel(SessionEndReason reason) => reason switch
+    {
+        SessionEndReason.TimedOut => "timed_out",
+        _ => reason.ToString().ToLowerInvariant(),
+    };
+
+    public void Dispose() => _meter.Dispose();
+}

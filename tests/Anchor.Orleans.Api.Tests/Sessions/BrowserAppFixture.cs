@@ -1,0 +1,56 @@
+using Anchor.Orleans.Testing;
+using ModelContextProtocol.Client;
+
+namespace Anchor.Orleans.Api.Tests.Sessions;
+
+/// <summary>A silo with real Chromium and the fixture pages, shared by a test class; agents connect with the MCP SDK client.</summary>
+public class BrowserAppFixture : IAsyncLifetime
+{
+    private readonly List<McpClient> _clients = [];
+
+    public FixtureSite Site { get; } = new();
+
+    public AnchorAppHost Host { get; private set; } = null!;
+
+    /// <summary>Settings every browser test silo uses; a fixture may add its own.</summary>
+    public static Dictionary<string, string?> BaseSettings(params (string Key, string? Value)[] extra)
+    {
+        var settings = TestKeys.Settings();
+        settings["Anchor:Browser:AllowedHosts:0"] = FixtureSite.Host;
+        settings["Anchor:Sessions:MaxConcurrent"] = "10";
+        settings["Anchor:Sessions:MaxPerClient"] = "5";
+        settings["Anchor:Browser:ElementTimeoutSeconds"] = "2";
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    protected virtual Dictionary<string, string?> Settings() => BaseSettings();
+
+    public async ValueTask InitializeAsync()
+    {
+        await Site.InitializeAsync();
+        Host = await AnchorAppHost.StartAsync(Settings());
+    }
+
+    public async Task<McpClient> ConnectAsync(string apiKey = TestKeys.Agent, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
+    {
+        var client = await McpTestClient.ConnectAsync(Host, apiKey, mode);
+        _clients.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        await Host.DisposeAsync();
+        await Site.DisposeAsync();
+    }
+}

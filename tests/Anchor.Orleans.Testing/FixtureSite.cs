@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace Anchor.Orleans.Testing;
+
+/// <summary>
+/// Local pages the browser tests drive, served on 127.0.0.1 and addressed as <c>localhost</c> (the name the
+/// test silos allow): a form, a list of items, a slow page, a page that changes later, and two linked pages.
+/// </summary>
+public sealed class FixtureSite : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public int Port { get; private set; }
+
+    /// <summary>The host name the silo's <c>Browser:AllowedHosts</c> lists for these pages.</summary>
+    public const string Host = "localhost";
+
+    public string Url(string path) => $"http://{Host}:{Port}{path}";
+
+    public const string Form = """
+        <!doctype html><html><head><title>Greeting form</title></head><body>
+        <h1>Greeting</h1>
+        <label for="name">Name</label><input id="name" name="name">
+        <label for="color">Color</label>
+        <select id="color"><option value="red">Red</option><option value="blue">Blue</option><option value="green">Green</option></select>
+        <button id="greet" onclick="document.getElementById('out').textContent='Hello, '+document.getElementById('name').value+' in '+document.getElementById('color').value">Greet</button>
+        <span id="tip" onmouseover="document.getElementById('hover').textContent='Hovered'">Hover me</span>
+        <p id="out"></p><p id="hover"></p><p id="key"></p>
+        <script>document.getElementById('name').addEventListener('keydown', e => { if (e.key === 'Enter') document.getElementById('key').textContent = 'Submitted ' + e.target.value; });</script>
+        </body></html>
+        """;
+
+    public const string List = """
+        <!doctype html><html><head><title>Products</title></head><body>
+        <ul id="products">
+          <li class="item"><h2>Kettle</h2><span class="price">$25</span><a href="/p/kettle">details</a></li>
+          <li class="item"><h2>Toaster</h2><span class="price">$40</span><a href="/p/toaster">details</a></li>
+          <li class="item"><h2>Mug</h2><a href="/p/mug">details</a></li>
+        </ul></body></html>
+        """;
+
+    public const string Later = """
+        <!doctype html><html><head><title>Later</title></head><body><p id="status">Loading</p>
+        <script>setTimeout(() => { document.getElementById('status').textContent = 'Ready now'; }, 400);</script>
+        </body></html>
+        """;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _app = builder.Build();
+        _app.MapGet("/form", () => Html(Form));
+        _app.MapGet("/list", () => Html(List));
+        _app.MapGet("/later", () => Html(Later));
+        _app.MapGet("/a", () => Html("<!doctype html><title>Page A</title><a href=\"/b\">to B</a>"));
+        _app.MapGet("/b", () => Html("<!doctype html><title>Page B</title><p>This is B</p>"));
+        _app.MapGet("/slow", async (int? ms, CancellationToken ct) =>
+        {
+            await Task.Delay(ms ?? 5000, ct);
+            return Html("<!doctype html><title>Slow</title><p>Finally</p>");
+        });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        Port = int.Parse(address[(address.LastIndexOf(':') + 1)..].TrimEnd('/'), CultureInfo.InvariantCulture);
+    }
+
+    private static IResult Html(string html) => Results.Content(html, "text/html; charset=utf-8");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}

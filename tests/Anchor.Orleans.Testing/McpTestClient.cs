@@ -1,0 +1,31 @@
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Anchor.Orleans.Testing;
+
+/// <summary>The official C# MCP SDK client, connected to a test host with an API key.</summary>
+public static class McpTestClient
+{
+    public static async Task<McpClient> ConnectAsync(AnchorAppHost host, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
+    {
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(host.BaseAddress, mode == HttpTransportMode.Sse ? "sse" : "mcp"),
+            TransportMode = mode,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {apiKey}" },
+        });
+        return await McpClient.CreateAsync(transport, new McpClientOptions { ClientInfo = new() { Name = "anchor-tests", Version = "1.0" } });
+    }
+
+    public static Task<CallToolResult> CallAsync(this McpClient client, string tool, object? arguments = null) =>
+        client.CallToolAsync(
+            tool,
+            arguments is null ? new Dictionary<string, object?>() : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!,
+            cancellationToken: Xunit.TestContext.Current.CancellationToken).AsTask();
+
+    /// <summary>The text of the first text item.</summary>
+    public static string Text(this CallToolResult result) => result.Content.OfType<TextContentBlock>().First().Text;
+
+    public static JsonElement Json(this CallToolResult result) => JsonDocument.Parse(result.Text()).RootElement.Clone();
+}

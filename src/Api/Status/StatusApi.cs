@@ -1,5 +1,7 @@
 using System.Reflection;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,7 +17,9 @@ public sealed record StatusResponse(
     DateTimeOffset StartedAt,
     double UptimeSeconds,
     string Silo,
-    int Silos);
+    int Silos,
+    int ActiveSessions,
+    int ActiveSessionsOnThisSilo);
 
 /// <summary>When this process started, from the injected clock.</summary>
 public sealed class ProcessClock(TimeProvider time)
@@ -35,15 +39,18 @@ public static class StatusApi
     }
 
     private static async Task<Ok<StatusResponse>> GetStatusAsync(
-        IHostEnvironment environment, ProcessClock clock, TimeProvider time, IGrainFactory grains, ILocalSiloDetails silo)
+        IHostEnvironment environment, ProcessClock clock, TimeProvider time, IGrainFactory grains, ILocalSiloDetails silo, LocalSessions local)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
+        var sessions = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
         return TypedResults.Ok(new StatusResponse(
             environment.EnvironmentName,
             Version,
             clock.StartedAt,
             Math.Round((time.GetUtcNow() - clock.StartedAt).TotalSeconds, 1),
             silo.SiloAddress.ToParsableString(),
-            hosts.Count));
+            hosts.Count,
+            sessions.Count,
+            local.Count));
     }
 }

@@ -6,6 +6,7 @@ using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace Anchor.Orleans.Grains.Sessions;
 
@@ -16,6 +17,7 @@ namespace Anchor.Orleans.Grains.Sessions;
 /// maximum duration), its cost (reserve before spending, settle once at the end) and its registry lease.
 /// </summary>
 [KeepAlive]
+[PreferLocalPlacement] // The browser opens on the silo whose front received the session: one hop less per action.
 public sealed partial class BrowserSessionGrain(
     BrowserEngine engine,
     UrlPolicy urls,

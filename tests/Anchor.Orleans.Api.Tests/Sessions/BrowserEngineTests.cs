@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Anchor.Orleans.Api.Tests.Sessions;
+
+/// <summary>The per-silo browser: no Chromium outlives the app, remote browsers over CDP, and health when Chromium is missing.</summary>
+public sealed class BrowserEngineTests : IAsyncLifetime
+{
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private readonly FixtureSite _site = new();
+
+    public ValueTask InitializeAsync() => _site.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _site.DisposeAsync();
+
+    [Fact]
+    public async Task StoppingTheApp_LeavesNoChromiumItStarted()
+    {
+        var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings());
+        var marker = host.Services.GetRequiredService<BrowserEngine>().InstanceMarker;
+        await using (var client = await McpTestClient.ConnectAsync(host, TestKeys.Agent))
+        {
+            var session = (await client.CallAsync("browser_session_create")).Json().GetProperty("session_id").GetString();
+            await client.CallAsync("browser_navigate", new { url = _site.Url("/form"), session_id = session });
+            await client.CallAsync("browser_navigate", new { url = _site.Url("/list") });
+        }
+
+        Assert.NotEmpty(ChromiumProcesses.WithMarker(marker));
+
+        await host.DisposeAsync();
+
+        await Poll.UntilAsync(() => ChromiumProcesses.WithMarker(marker).Count == 0, TimeSpan.FromSeconds(20), "every Chromium process of the app to exit");
+        Assert.Empty(ChromiumProcesses.WithMarker(marker));
+    }
+
+    [Fact]
+    public async Task RemoteBrowser_OverCdp_ServesSessions_AndIsNotKilledByTheApp()
+    {
+        var port = FreePorts.Next();
+        var profile = Directory.CreateTempSubdirectory("anchor-cdp-");
+        var marker = $"--anchor-test-cdp={Guid.NewGuid():N}";
+        var start = new ProcessStartInfo("/usr/bin/chromium") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[]
+        {
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-address=127.0.0.1",
+            $"--remote-debugging-port={port.ToString(CultureInfo.InvariantCulture)}", $"--user-data-dir={profile.FullName}", marker, "about:blank",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var chromium = Process.Start(start)!;
+        chromium.OutputDataReceived += (_, _) => { };
+        chromium.ErrorDataReceived += (_, _) => { };
+        chromium.BeginOutputReadLine();
+        chromium.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient();
+            await Poll.UntilAsync(
+                async () => (await http.GetFromJsonAsync<JsonElement>($"http://127.0.0.1:{port}/json/version", Ct)).TryGetProperty("webSocketDebuggerUrl", out _),
+                TimeSpan.FromSeconds(30),
+                "Chromium's DevTools endpoint");
+
+            var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings(("Anchor:Browser:CdpEndpoint", $"http://127.0.0.1:{port}")));
+            await using (var client = await McpTestClient.ConnectAsync(host, TestKeys.Agent))
+            {
+                var navigated = await client.CallAsync("browser_navigate", new { url = _site.Url("/b") });
+                Assert.True(navigated.IsError != true, navigated.Text());
+                Assert.Contains("This is B", navigated.Text(), StringComparison.Ordinal);
+                await client.CallAsync("browser_close");
+            }
+
+            using var health = await host.CreateClient().GetFromJsonAsync<JsonDocument>("/health", Ct);
+            Assert.Equal("cdp", health!.RootElement.GetProperty("checks").GetProperty("browser").GetProperty("data").GetProperty("mode").GetString());
+            await host.DisposeAsync();
+
+            Assert.False(chromium.HasExited, "the provider's browser must outlive the silo that used it");
+        }
+        finally
+        {
+            chromium.Kill(entireProcessTree: true);
+            await chromium.WaitForExitAsync(Ct);
+            profile.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Health_IsDegradedWithTheReason_WhenChromiumCannotLaunch_AndToolsAnswerBrowserError()
+    {
+        await using var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings(("Anchor:Browser:ExecutablePath", "/nonexistent/chromium")));
+
+        using var response = await host.CreateClient().GetAsync("/health", Ct);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        await using var client = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
+        var call = await client.CallAsync("browser_navigate", new { url = _site.Url("/a") });
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Degraded", body.GetProperty("status").GetString());
+        var browser = body.GetProperty("checks").GetProperty("browser");
+        Assert.Equal("Degraded", browser.GetProperty("status").GetString());
+        Assert.StartsWith("browser_error: Chromium cannot launch from /nonexistent/chromium (", browser.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(call.IsError == true);
+        Assert.StartsWith("browser_error: Chromium cannot launch from /nonexistent/chromium (", call.Text(), StringComparison.Ordinal);
+    }
+}

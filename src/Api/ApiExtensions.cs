@@ -3,11 +3,13 @@ using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
+using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
 using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
 using Anchor.Orleans.Grains.Hosting;
+using Orleans.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +22,7 @@ public static class ApiExtensions
     public static IHostApplicationBuilder AddAnchorApi(this IHostApplicationBuilder builder)
     {
         builder.AddAnchorLogging();
+        builder.AddAnchorTelemetry();
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddAnchorProblemDetails();
@@ -46,6 +49,9 @@ public static class ApiExtensions
         app.MapStatusApi();
         app.MapAnchorMcp();
         app.MapSessionsApi();
+        app.MapOperationsApi();
+        app.MapAnchorMetrics();
+        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(AuthPolicies.Operator);
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text;
 using System.Text.Encodings.Web;
 using Anchor.Orleans.Api.Problems;
 using Anchor.Orleans.Grains.Interfaces.Errors;
@@ -22,6 +23,9 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
 
+    /// <summary>The Orleans dashboard: browsers are offered Basic auth there (any user name, the API key as password).</summary>
+    public const string DashboardPath = "/dashboard";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -30,13 +34,13 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        const string bearer = "Bearer ";
-        if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) || header.Length == bearer.Length)
+        var presented = PresentedKey(header);
+        if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.Fail("The Authorization header is not a bearer token."));
+            return Task.FromResult(AuthenticateResult.Fail("The Authorization header carries no API key."));
         }
 
-        var caller = keys.Find(header[bearer.Length..].Trim());
+        var caller = keys.Find(presented);
         if (caller is null)
         {
             return Task.FromResult(AuthenticateResult.Fail("The API key is not known."));
@@ -55,9 +59,41 @@ public sealed class ApiKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
+    /// <summary>
+    /// The key from <c>Bearer &lt;key&gt;</c>, or from <c>Basic</c> credentials whose password is the key: browsers
+    /// can only send the latter, and operators open the dashboard in a browser.
+    /// </summary>
+    private static string? PresentedKey(string header)
+    {
+        const string bearer = "Bearer ";
+        const string basic = "Basic ";
+        if (header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            return header[bearer.Length..].Trim() is { Length: > 0 } key ? key : null;
+        }
+
+        if (header.StartsWith(basic, StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[basic.Length..].Trim()));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                return colon >= 0 && colon < decoded.Length - 1 ? decoded[(colon + 1)..] : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.Headers.WWWAuthenticate = "Bearer";
+        Response.Headers.WWWAuthenticate = Request.Path.StartsWithSegments(DashboardPath)
+            ? new Microsoft.Extensions.Primitives.StringValues(["Bearer", "Basic realm=\"Anchor.Orleans dashboard\""])
+            : "Bearer";
         var missing = string.IsNullOrEmpty(Request.Headers.Authorization.ToString());
         await ProblemResponses.WriteAsync(
             Context,

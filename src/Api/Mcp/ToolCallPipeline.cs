@@ -52,6 +52,10 @@ public static partial class ToolCallPipeline
         var sessionId = context.Params?.Arguments is { } args && args.TryGetValue("session_id", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         var clientId = context.User?.Identity?.IsAuthenticated == true ? ToolContext.ClientIdOf(context.User) : "anonymous";
         var started = Stopwatch.GetTimestamp();
+        using var activity = AnchorTracing.Source.StartActivity($"tool {tool}", ActivityKind.Server);
+        activity?.SetTag("anchor.tool", tool);
+        activity?.SetTag("anchor.client_id", clientId);
+        activity?.SetTag("anchor.session_id", sessionId);
         string? errorCode = null;
         var outcome = "success";
         try
@@ -62,7 +66,11 @@ public static partial class ToolCallPipeline
                 throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool} is not allowed for this client.");
             }
 
-            await services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, tool, cancellationToken);
+            using (AnchorTracing.Source.StartActivity("admission"))
+            {
+                await services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, tool, cancellationToken);
+            }
+
             var result = await next(context, cancellationToken);
             if (result.IsError == true)
             {
@@ -76,8 +84,9 @@ public static partial class ToolCallPipeline
         {
             errorCode = ex.Code;
             outcome = RefusalCodes.Contains(ex.Code) ? "refused" : "error";
-            if (outcome == "refused")
+            if (outcome == "refused" && ex.Code != ErrorCodes.UrlBlocked)
             {
+                // Admission refusals; a blocked URL is the agent's request refused, not the caller.
                 metrics.Refused(ex.Code);
             }
 
@@ -100,6 +109,13 @@ public static partial class ToolCallPipeline
         finally
         {
             var elapsed = Stopwatch.GetElapsedTime(started);
+            activity?.SetTag("anchor.outcome", outcome);
+            if (errorCode is not null)
+            {
+                activity?.SetTag("error.type", errorCode);
+                activity?.SetStatus(ActivityStatusCode.Error, errorCode);
+            }
+
             metrics.ToolCall(tool, outcome, elapsed);
             LogToolCall(logger, tool, clientId, sessionId ?? (tool.StartsWith("browser_", StringComparison.Ordinal) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, outcome == "success", errorCode ?? "");
         }

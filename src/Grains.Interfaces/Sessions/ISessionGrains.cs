@@ -45,4 +45,7 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
     Task<CleanupStats> SweepAsync();
 
     Task<CleanupStats> GetCleanupStatsAsync();
+
+    /// <summary>Sessions opened, open now and ended by reason since the registry began.</summary>
+    Task<SessionStats> GetStatsAsync();
 }

@@ -79,3 +79,12 @@ public sealed record CleanupStats(
     [property: Id(0)] long Succeeded,
     [property: Id(1)] long Failed,
     [property: Id(2)] DateTimeOffset? LastSweepAt);
+
+/// <summary>Cluster-wide session counts, from the registry.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionStats")]
+public sealed record SessionStats(
+    [property: Id(0)] long Created,
+    [property: Id(1)] int Active,
+    [property: Id(2)] IReadOnlyDictionary<SessionEndReason, long> EndedByReason,
+    [property: Id(3)] double EndedSeconds,
+    [property: Id(4)] CleanupStats Cleanup);

@@ -10,7 +10,7 @@ namespace Anchor.Orleans.Grains.Browser;
 /// handing out one isolated <see cref="IBrowserContext"/> per session. Disposing it closes the browser, so no
 /// Chromium process or profile directory outlives the silo.
 /// </summary>
-public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
+public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, BrowserCircuit circuit, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
 {
     /// <summary>How long a failed launch is remembered before the next attempt, so probes do not hammer a broken install.</summary>
     public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(15);
@@ -43,30 +43,33 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Time
     public bool IsRemote => !string.IsNullOrEmpty(options.Value.CdpEndpoint);
 
     /// <summary>A fresh, isolated context (its own cookies and storage) for one session.</summary>
-    public async Task<IBrowserContext> NewContextAsync(CancellationToken cancellationToken = default)
-    {
-        var browser = await GetBrowserAsync(cancellationToken);
-        try
-        {
-            return await browser.NewContextAsync(new BrowserNewContextOptions
+    public Task<IBrowserContext> NewContextAsync(CancellationToken cancellationToken = default) =>
+        circuit.ExecuteAsync(
+            async ct =>
             {
-                ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
-                AcceptDownloads = false,
-                ServiceWorkers = ServiceWorkerPolicy.Block,
-            });
-        }
-        catch (PlaywrightException ex)
-        {
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not open a browser context ({FirstLine(ex.Message)}).");
-        }
-    }
+                var browser = await GetBrowserAsync(ct);
+                try
+                {
+                    return await browser.NewContextAsync(new BrowserNewContextOptions
+                    {
+                        ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+                        AcceptDownloads = false,
+                        ServiceWorkers = ServiceWorkerPolicy.Block,
+                    });
+                }
+                catch (PlaywrightException ex)
+                {
+                    throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not open a browser context ({FirstLine(ex.Message)}).");
+                }
+            },
+            cancellationToken);
 
     /// <summary>Launches (or connects) if needed; for the health check. Returns the failure reason, or null.</summary>
     public async Task<string?> ProbeAsync(CancellationToken cancellationToken = default)
     {
         try
         {
-            await GetBrowserAsync(cancellationToken);
+            await circuit.ExecuteAsync(async ct => await GetBrowserAsync(ct), cancellationToken);
             return null;
         }
         catch (AnchorException ex)

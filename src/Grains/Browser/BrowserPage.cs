@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Grains.Browser;
@@ -69,6 +70,20 @@ public sealed partial class BrowserPage : IAsyncDisposable
     /// <summary>Runs one action; Playwright failures become <see cref="AnchorException"/>s with stable codes.</summary>
     public async Task<ActionResult> RunAsync(BrowserAction action, CancellationToken cancellationToken)
     {
+        using var activity = AnchorTracing.Source.StartActivity($"browser {action.Name}");
+        activity?.SetTag("anchor.browser.action", action.Name);
+        var url = action switch
+        {
+            NavigateAction a => a.Url,
+            RunTaskAction a => a.Url,
+            ExtractAction a => a.Url,
+            _ => null,
+        };
+        if (url is { Length: > 0 })
+        {
+            activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
+        }
+
         try
         {
             return action switch

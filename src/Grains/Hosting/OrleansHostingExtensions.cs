@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Anchor.Orleans.Grains.Hosting;
 
@@ -29,14 +30,16 @@ public static class OrleansHostingExtensions
         services.AddAnchorGrainOptions();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnection>();
-        services.AddClientPolicies();
-        services.AddAnchorSessions();
-        services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
-        services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
 
         // Read once at build time: the silo's shape must be known before the host starts.
         var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
         builder.UseOrleans(silo => ConfigureSilo(silo, hosting));
+
+        // Registered after the silo, so their hosted services stop before it and can still reach grains.
+        services.AddClientPolicies();
+        services.AddAnchorSessions();
+        services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
+        services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
 
         // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.
@@ -87,6 +90,7 @@ public static class OrleansHostingExtensions
         }
 
         silo.AddActivityPropagation();
+        silo.AddDashboard();
     }
 
     private static IPAddress AdvertisedAddress(string? configured) =>

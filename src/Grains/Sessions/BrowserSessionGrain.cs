@@ -94,7 +94,7 @@ public sealed partial class BrowserSessionGrain(
             var result = await _page!.RunAsync(action, timeout.Token);
             if (result.Extract is { } extract)
             {
-                metrics.Extracted(extract.Completeness);
+                metrics.Extracted(extract.Records.Count, extract.Completeness);
             }
 
             return result;

@@ -26,6 +26,15 @@ public sealed class SessionRegistryState
 
     [Id(4)]
     public DateTimeOffset? LastSweepAt { get; set; }
+
+    [Id(5)]
+    public long Created { get; set; }
+
+    [Id(6)]
+    public Dictionary<SessionEndReason, long> EndedByReason { get; set; } = [];
+
+    [Id(7)]
+    public double EndedSeconds { get; set; }
 }
 
 /// <summary>
@@ -82,6 +91,7 @@ public sealed partial class SessionRegistryGrain(
         var lease = new SessionLease(sessionId, clientId, silo, now, now.AddSeconds(o.MaxDurationSeconds));
         S.Leases[sessionId] = lease;
         S.Ended.Remove(sessionId);
+        S.Created++;
         await state.WriteStateAsync(cancellationToken);
         return new LeaseResult(true, null, null, lease);
     }
@@ -185,6 +195,9 @@ public sealed partial class SessionRegistryGrain(
 
     public Task<CleanupStats> GetCleanupStatsAsync() => Task.FromResult(Stats());
 
+    public Task<SessionStats> GetStatsAsync() =>
+        Task.FromResult(new SessionStats(S.Created, S.Leases.Count, new Dictionary<SessionEndReason, long>(S.EndedByReason), S.EndedSeconds, Stats()));
+
     private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
 
     private async Task ReclaimDeadSilosAsync()
@@ -233,7 +246,10 @@ public sealed partial class SessionRegistryGrain(
 
     private void Remember(SessionLease lease, SessionEndReason reason)
     {
-        S.Ended[lease.SessionId] = new EndedSession(lease.SessionId, lease.ClientId, reason, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        S.EndedByReason[reason] = S.EndedByReason.GetValueOrDefault(reason) + 1;
+        S.EndedSeconds += Math.Max(0, (now - lease.AcquiredAt).TotalSeconds);
+        S.Ended[lease.SessionId] = new EndedSession(lease.SessionId, lease.ClientId, reason, now);
         if (S.Ended.Count > MaxEndedRemembered)
         {
             foreach (var oldest in S.Ended.Values.OrderBy(e => e.EndedAt).Take(S.Ended.Count - MaxEndedRemembered).ToList())

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Operations;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +11,10 @@ public static class SessionsRegistration
     public static IServiceCollection AddAnchorSessions(this IServiceCollection services)
     {
         services.AddMetrics();
+        services.AddSingleton<OperationsCollector>();
+        services.AddHostedService(sp => sp.GetRequiredService<OperationsCollector>());
         services.AddSingleton<AnchorMetrics>();
+        services.AddSingleton<BrowserCircuit>();
         services.AddSingleton<BrowserEngine>();
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<LocalSessions>();

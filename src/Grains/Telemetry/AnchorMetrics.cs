@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Operations;
 
 namespace Anchor.Orleans.Grains.Telemetry;
 
@@ -24,8 +25,11 @@ public sealed class AnchorMetrics : IDisposable
     private readonly Histogram<double> _completeness;
     private readonly Counter<long> _cache;
 
-    public AnchorMetrics(IMeterFactory meterFactory)
+    private readonly OperationsCollector _operations;
+
+    public AnchorMetrics(IMeterFactory meterFactory, OperationsCollector operations)
     {
+        _operations = operations;
         _meter = meterFactory.Create(MeterName);
         _sessionsCreated = _meter.CreateCounter<long>("anchor.sessions.created", description: "Browser sessions opened.");
         _sessionsEnded = _meter.CreateCounter<long>("anchor.sessions.ended", description: "Browser sessions ended, by reason.");
@@ -66,6 +70,7 @@ public sealed class AnchorMetrics : IDisposable
 
     public void ToolCall(string tool, string outcome, TimeSpan duration)
     {
+        _operations.ToolCall(tool, outcome, duration);
         _toolCalls.Add(1, new("tool", tool), new("outcome", outcome));
         _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool));
     }
@@ -74,9 +79,17 @@ public sealed class AnchorMetrics : IDisposable
 
     public void Cleanup(bool success) => _cleanup.Add(1, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
 
-    public void Extracted(double completeness) => _completeness.Record(completeness);
+    public void Extracted(int records, double completeness)
+    {
+        _completeness.Record(completeness);
+        _operations.Extraction(records, completeness);
+    }
 
-    public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+    public void CacheLookup(bool hit)
+    {
+        _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+        _operations.CacheLookup(hit);
+    }
 
     /// <summary>The <c>reason</c> label: snake_case of the end reason (completed, timed_out, idle, emergency, lost, …).</summary>
     public static string ReasonLabel(SessionEndReason reason) => reason switch

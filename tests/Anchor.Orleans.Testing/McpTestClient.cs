@@ -7,11 +7,14 @@ namespace Anchor.Orleans.Testing;
 /// <summary>The official C# MCP SDK client, connected to a test host with an API key.</summary>
 public static class McpTestClient
 {
-    public static async Task<McpClient> ConnectAsync(AnchorAppHost host, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
+    public static Task<McpClient> ConnectAsync(AnchorAppHost host, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp) =>
+        ConnectAsync(host.BaseAddress, apiKey, mode);
+
+    public static async Task<McpClient> ConnectAsync(Uri baseAddress, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
     {
         var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
-            Endpoint = new Uri(host.BaseAddress, mode == HttpTransportMode.Sse ? "sse" : "mcp"),
+            Endpoint = new Uri(baseAddress, mode == HttpTransportMode.Sse ? "sse" : "mcp"),
             TransportMode = mode,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {apiKey}" },
         });

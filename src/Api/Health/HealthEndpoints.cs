@@ -19,6 +19,7 @@ public static class HealthEndpoints
         services.AddHealthChecks()
             .AddCheck<ClusterHealthCheck>("cluster", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5))
             .AddCheck<StorageHealthCheck>("storage", tags: [HealthTags.Ready], timeout: TimeSpan.FromSeconds(5))
+            .AddCheck<DrainHealthCheck>("drain", tags: [HealthTags.Ready])
             .AddCheck<BrowserHealthCheck>("browser", timeout: TimeSpan.FromSeconds(45))
             .AddCheck<MemoryHealthCheck>("memory")
             .AddCheck<DiskHealthCheck>("disk");

@@ -45,6 +45,10 @@ public static class OrleansHostingExtensions
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.
         var actionTimeout = Math.Clamp(builder.Configuration.GetValue($"{OptionsRegistration.Root}:{SessionsOptions.SectionName}:ActionTimeoutSeconds", 180), 1, 3600);
         services.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(actionTimeout + 30));
+
+        // Stopping must outlast the drain, then closing sessions, leaving the cluster and closing Chromium.
+        var drain = Math.Clamp(builder.Configuration.GetValue($"{OptionsRegistration.Root}:{ShutdownOptions.SectionName}:DrainSeconds", 30), 0, 3600);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(drain + 30));
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Hosting;
 using Anchor.Orleans.Grains.Operations;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,9 @@ public static class SessionsRegistration
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<LocalSessions>();
         services.AddHostedService<SessionSweeper>();
+        services.AddAnchorOptions<ShutdownOptions>(ShutdownOptions.SectionName);
+        services.AddSingleton<SessionDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionDrain>());
         return services;
     }
 }

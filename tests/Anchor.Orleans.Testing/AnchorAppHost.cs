@@ -109,6 +109,10 @@ public sealed class AnchorAppHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Stops the app, then checks that nothing it logged contains a secret it was given or was sent (API keys,
+    /// tokens, webhook URLs, routing keys): every test that hosts the app is also a secret-leak test.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients)
@@ -124,5 +128,28 @@ public sealed class AnchorAppHost : IAsyncDisposable
         {
             await App.DisposeAsync();
         }
+
+        var logged = Logs.AllText;
+        var leaked = SecretsOf(Settings).Where(secret => logged.Contains(secret, StringComparison.Ordinal)).ToList();
+        if (leaked.Count > 0)
+        {
+            throw new InvalidOperationException($"The app logged {leaked.Count} secret value(s) it was configured with or sent (keys, tokens or webhook URLs).");
+        }
     }
+
+    /// <summary>Secret values among the settings, plus the raw test keys clients present.</summary>
+    public static IEnumerable<string> SecretsOf(IReadOnlyDictionary<string, string?> settings) =>
+        settings
+            .Where(kv => kv.Value is { Length: >= 8 } && (kv.Key.EndsWith(":Key", StringComparison.Ordinal)
+                || kv.Key.EndsWith(":Token", StringComparison.Ordinal)
+                || kv.Key.EndsWith(":WebhookUrl", StringComparison.Ordinal)
+                || kv.Key.EndsWith(":RoutingKey", StringComparison.Ordinal)
+                || kv.Key.EndsWith("Alerts:Webhook:Url", StringComparison.Ordinal)))
+            .Select(kv => kv.Value!)
+            .Concat(settings.Where(kv => kv.Key.EndsWith(":ConnectionString", StringComparison.Ordinal) && kv.Value is not null)
+                .SelectMany(kv => kv.Value!.Split(','))
+                .Where(part => part.StartsWith("password=", StringComparison.OrdinalIgnoreCase))
+                .Select(part => part["password=".Length..]))
+            .Concat([TestKeys.Agent, TestKeys.OtherAgent, TestKeys.Operator])
+            .Distinct();
 }

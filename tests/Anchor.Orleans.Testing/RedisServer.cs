@@ -14,7 +14,10 @@ public sealed class RedisServer : IAsyncLifetime
 
     public int Port { get; private set; }
 
-    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
+    /// <summary>The server requires this password, as production Redis does; tests check it never reaches a log.</summary>
+    public string Password { get; } = $"redis-pw-{Guid.NewGuid():N}";
+
+    public string ConnectionString => $"127.0.0.1:{Port},password={Password},abortConnect=false";
 
     public async ValueTask InitializeAsync()
     {
@@ -27,7 +30,7 @@ public sealed class RedisServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes" })
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes", "--requirepass", Password })
         {
             start.ArgumentList.Add(arg);
         }
@@ -41,7 +44,7 @@ public sealed class RedisServer : IAsyncLifetime
         await Poll.UntilAsync(
             async () =>
             {
-                await using var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},connectTimeout=500");
+                await using var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},password={Password},connectTimeout=500");
                 await connection.GetDatabase().PingAsync();
                 return true;
             },
@@ -52,7 +55,7 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>Removes every key, so one test's cluster state cannot leak into the next.</summary>
     public async Task FlushAsync()
     {
-        await using var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},allowAdmin=true");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{Port},password={Password},allowAdmin=true");
         await connection.GetServers()[0].FlushAllDatabasesAsync();
     }
 

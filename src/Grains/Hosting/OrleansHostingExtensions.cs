@@ -1,11 +1,9 @@
 using System.Net;
-using Anchor.Orleans.Grains.Admission;
-using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -30,8 +28,7 @@ public static class OrleansHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnection>();
         services.AddClientPolicies();
-        services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
-        services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
+        services.AddAnchorGovernance();
 
         // Read once at build time: the silo's shape must be known before the host starts.
         var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();

@@ -1,0 +1,174 @@
+using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Anchor.Orleans.Grains.EmergencyStop;
+
+/// <summary>
+/// This silo's view of the emergency switch, read on every admission without a grain call. The switch pushes each
+/// change to it; it also polls every <c>RefreshSeconds</c> (renewing its subscription). It fails closed: before it
+/// has heard from the switch, or when it has not for <c>StaleAfterSeconds</c>, it answers as if the switch were tripped.
+/// </summary>
+public sealed partial class EmergencyStopView(
+    IGrainFactory grains,
+    TimeProvider time,
+    IOptionsMonitor<EmergencyStopOptions> options,
+    ILogger<EmergencyStopView> logger) : IEmergencyStopObserver, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private EmergencyStopState? _state;
+    private long _heardAt;
+    private IEmergencyStopObserver? _reference;
+    private Task? _loop;
+
+    /// <summary>The last state heard, if any.</summary>
+    public EmergencyStopState? State => _state;
+
+    /// <summary>When the switch last answered or pushed (null: never).</summary>
+    public DateTimeOffset? HeardAt => _state is null ? null : new DateTimeOffset(Interlocked.Read(ref _heardAt), TimeSpan.Zero);
+
+    /// <summary>Null when work may proceed; otherwise why it is refused (tripped with its reason, or the view is stale).</summary>
+    public string? RefusalReason()
+    {
+        var state = _state;
+        if (state is null)
+        {
+            return "emergency_shutdown: the state of the emergency switch is not known yet on this silo; refusing work until it is.";
+        }
+
+        var silence = time.GetUtcNow() - HeardAt!.Value;
+        var staleAfter = TimeSpan.FromSeconds(options.CurrentValue.StaleAfterSeconds);
+        if (silence > staleAfter)
+        {
+            return $"emergency_shutdown: this silo has not heard from the emergency switch for {(int)silence.TotalSeconds} s (limit {(int)staleAfter.TotalSeconds} s); refusing work until it does.";
+        }
+
+        return state.Tripped ? $"emergency_shutdown: {state.Reason} (tripped by {state.TrippedBy} at {state.TrippedAt:O})" : null;
+    }
+
+    /// <summary>Throws <c>emergency_shutdown</c> when work must be refused.</summary>
+    public void ThrowIfRefusing()
+    {
+        if (RefusalReason() is { } reason)
+        {
+            throw new AnchorException(ErrorCodes.EmergencyShutdown, reason);
+        }
+    }
+
+    Task IEmergencyStopObserver.OnChangedAsync(EmergencyStopState state)
+    {
+        Apply(state);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Polls the switch now (and renews the push subscription).</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        var grain = grains.GetGrain<IEmergencyStopGrain>(0);
+        var state = _reference is { } reference
+            ? await grain.SubscribeAsync(reference, cancellationToken)
+            : await grain.GetStateAsync(cancellationToken);
+        Apply(state);
+    }
+
+    private void Apply(EmergencyStopState state)
+    {
+        lock (_gate)
+        {
+            // A poll answered before a push may arrive after it: never step back to an older version.
+            if (_state is null || state.Version >= _state.Version)
+            {
+                if (_state is not null && _state.Tripped != state.Tripped)
+                {
+                    LogChanged(logger, state.Tripped, state.Version);
+                }
+
+                _state = state;
+            }
+
+            Interlocked.Exchange(ref _heardAt, time.GetUtcNow().UtcTicks);
+        }
+    }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(EmergencyStopView), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _reference = grains.CreateObjectReference<IEmergencyStopObserver>(this);
+        try
+        {
+            // Know the switch before the silo serves, so a healthy cluster does not refuse its first calls.
+            await RefreshAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(options.CurrentValue.StaleAfterSeconds), time, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogRefreshFailed(logger, ex);
+        }
+
+        _loop = PollAsync(_stopping.Token);
+    }
+
+    private async Task PollAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await RefreshAsync(cancellationToken);
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Stays on the last state until StaleAfterSeconds, then fails closed.
+                    LogRefreshFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+
+        if (_reference is { } reference)
+        {
+            try
+            {
+                await grains.GetGrain<IEmergencyStopGrain>(0).UnsubscribeAsync(reference, cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The subscription expires on its own.
+                LogRefreshFailed(logger, ex);
+            }
+
+            grains.DeleteObjectReference<IEmergencyStopObserver>(reference);
+            _reference = null;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Emergency switch is now {Tripped} on this silo (version {Version})")]
+    private static partial void LogChanged(ILogger logger, bool tripped, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the emergency switch view")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+}

@@ -49,6 +49,20 @@ public sealed record EmergencyStopState(
     [property: Id(7)] IReadOnlyList<EmergencyAuditEntry> Audit)
 {
     public static EmergencyStopState Initial { get; } = new(false, null, null, null, null, null, 0, []);
+
+    /// <summary>Value equality, the audit trail compared entry by entry.</summary>
+    public bool Equals(EmergencyStopState? other) =>
+        other is not null
+        && Tripped == other.Tripped
+        && Reason == other.Reason
+        && TrippedBy == other.TrippedBy
+        && TrippedAt == other.TrippedAt
+        && ResetBy == other.ResetBy
+        && ResetAt == other.ResetAt
+        && Version == other.Version
+        && Audit.SequenceEqual(other.Audit);
+
+    public override int GetHashCode() => HashCode.Combine(Tripped, Reason, TrippedAt, Version, Audit.Count);
 }
 
 /// <summary>One trip or reset: <see cref="Action"/> is <c>trip</c> or <c>reset</c>.</summary>

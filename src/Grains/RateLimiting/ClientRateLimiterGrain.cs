@@ -45,11 +45,13 @@ public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGr
         }
 
         log.Add(now.UtcTicks);
+        // Decided now, between awaits: other calls interleave at the write and must not change this answer.
+        var admitted = new RateLimitDecision(true, maxRequests, maxRequests - log.Count, windowSeconds, TimeSpan.Zero, OldestLeavesAt(log, window));
         // An idle client's log must outlive idle-activation collection, or a reactivation would read it anew anyway;
         // keeping the activation warm for the window saves that read.
         DelayDeactivation(window);
         await _commit.CommitAsync();
-        return new RateLimitDecision(true, maxRequests, maxRequests - log.Count, windowSeconds, TimeSpan.Zero, OldestLeavesAt(log, window));
+        return admitted;
     }
 
     public Task<RateLimitDecision> PeekAsync(int maxRequests, int windowSeconds, CancellationToken cancellationToken = default)

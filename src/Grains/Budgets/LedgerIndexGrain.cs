@@ -16,12 +16,12 @@ public sealed class LedgerIndexGrain(
     }
 
     public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<string>>([.. state.State.Periods]);
+        Task.FromResult<IReadOnlyList<string>>([.. state.State.Periods.Order(StringComparer.Ordinal)]);
 }
 
 [GenerateSerializer, Alias("anchor.LedgerIndexState")]
 public sealed class LedgerIndexState
 {
     [Id(0)]
-    public SortedSet<string> Periods { get; set; } = new(StringComparer.Ordinal);
+    public HashSet<string> Periods { get; set; } = new(StringComparer.Ordinal);
 }

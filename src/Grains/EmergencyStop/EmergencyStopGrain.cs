@@ -157,7 +157,8 @@ public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
 
     private async Task SaveAsync(EmergencyStopState next)
     {
-        _state.State.Switch = next;
+        // Redis storage writes JSON with type names: the audit must be a concrete List, not a compiler-made list type.
+        _state.State.Switch = next with { Audit = next.Audit.ToList() };
         await _state.WriteStateAsync();
         // One-way pushes: a slow or dead silo cannot hold up the switch; it polls within RefreshSeconds anyway.
         await _observers.Notify(o => o.OnChangedAsync(next));
@@ -214,7 +215,7 @@ public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
         }
     }
 
-    private static IReadOnlyList<EmergencyAuditEntry> Append(IReadOnlyList<EmergencyAuditEntry> audit, EmergencyAuditEntry entry) =>
+    private static List<EmergencyAuditEntry> Append(IReadOnlyList<EmergencyAuditEntry> audit, EmergencyAuditEntry entry) =>
         [.. audit.Skip(Math.Max(0, audit.Count - AuditEntriesKept + 1)), entry];
 
     private static string Require(string value, string name) =>

@@ -22,6 +22,7 @@ public sealed partial class EmergencyStopView(
     private long _heardAt;
     private IEmergencyStopObserver? _reference;
     private Task? _loop;
+    private int _disposed;
 
     /// <summary>The last state heard, if any.</summary>
     public EmergencyStopState? State => _state;
@@ -159,11 +160,14 @@ public sealed partial class EmergencyStopView(
         }
     }
 
-    public ValueTask DisposeAsync()
+    // Registered as itself and as a lifecycle participant, so the container may dispose it twice.
+    public async ValueTask DisposeAsync()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
-        return ValueTask.CompletedTask;
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await _stopping.CancelAsync();
+            _stopping.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Emergency switch is now {Tripped} on this silo (version {Version})")]

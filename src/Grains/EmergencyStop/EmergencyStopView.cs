@@ -114,11 +114,13 @@ public sealed partial class EmergencyStopView(
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time);
+        // Quickly while the state is unknown (a silo joining a forming cluster), then every RefreshSeconds.
+        var unknownRetry = TimeSpan.FromMilliseconds(250);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            while (!cancellationToken.IsCancellationRequested)
             {
+                await Task.Delay(_state is null ? unknownRetry : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time, cancellationToken);
                 try
                 {
                     await RefreshAsync(cancellationToken);

@@ -127,8 +127,22 @@ public sealed class GovernanceClusterTests(RedisServer redis) : IClassFixture<Re
         var settings = Settings($"gov-{Guid.NewGuid():N}");
         var first = await StartAsync(settings);
         var second = await StartAsync(settings);
+        // Steady state: both silos in the membership and each view re-subscribed after the cluster formed (a push
+        // subscription taken while a silo is joining can land on an activation the directory then drops).
         foreach (var host in new[] { first, second })
         {
+            await Poll.UntilAsync(
+                async () => (await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count,
+                n => n == 2,
+                TimeSpan.FromSeconds(60),
+                "a two-silo cluster");
+        }
+
+        var formed = DateTimeOffset.UtcNow;
+        foreach (var host in new[] { first, second })
+        {
+            var view = host.Services.GetRequiredService<Anchor.Orleans.Grains.EmergencyStop.EmergencyStopView>();
+            await Poll.UntilAsync(() => view.HeardAt > formed, TimeSpan.FromSeconds(10), "the view to re-subscribe");
             Assert.Null(await RefusalAsync(host));
         }
 

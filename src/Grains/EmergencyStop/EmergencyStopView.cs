@@ -99,14 +99,20 @@ public sealed partial class EmergencyStopView(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         _reference = grains.CreateObjectReference<IEmergencyStopObserver>(this);
-        try
+        // Know the switch before the silo serves, so a healthy cluster does not refuse its first calls; retry briefly
+        // (a loaded or still-forming cluster may not answer the first call), then let the poll loop carry on.
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(options.CurrentValue.StaleAfterSeconds);
+        while (_state is null && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
         {
-            // Know the switch before the silo serves, so a healthy cluster does not refuse its first calls.
-            await RefreshAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(options.CurrentValue.StaleAfterSeconds), time, cancellationToken);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogRefreshFailed(logger, ex);
+            try
+            {
+                await RefreshAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), time, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogRefreshFailed(logger, ex);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
+            }
         }
 
         _loop = PollAsync(_stopping.Token);

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Budgets;
+using Anchor.Orleans.Api.EmergencyStop;
+using Anchor.Orleans.Api.Governance;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
@@ -28,6 +31,7 @@ public static class ApiExtensions
         services.AddAnchorProblemDetails();
         services.AddAnchorAuth();
         services.AddAnchorHealth();
+        services.AddAnchorGovernanceApi();
         services.AddAnchorOptions<TelemetryOptions>(TelemetryOptions.SectionName);
         services.AddAnchorOptions<MetricsOptions>(MetricsOptions.SectionName);
         services.AddSingleton<ProcessClock>();
@@ -52,6 +56,9 @@ public static class ApiExtensions
         app.MapOperationsApi();
         app.MapAnchorMetrics();
         app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(AuthPolicies.Operator);
+        app.MapEmergencyShutdownApi();
+        app.MapBudgetApi();
+        app.MapGovernanceApi();
         return app;
     }
 }

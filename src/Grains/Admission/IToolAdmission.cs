@@ -11,9 +11,3 @@ public interface IToolAdmission
 {
     Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Stand-in until governance grains enforce admission: admits everything.</summary>
-public sealed class OpenToolAdmission : IToolAdmission
-{
-    public Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default) => Task.CompletedTask;
-}

@@ -15,11 +15,3 @@ public interface ISessionBudget
     /// </summary>
     Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Stand-in until budgets are enforced by ledger grains: everything is affordable.</summary>
-public sealed class UnmeteredSessionBudget : ISessionBudget
-{
-    public Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    public Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default) => Task.CompletedTask;
-}

@@ -1,11 +1,9 @@
 using System.Net;
-using Anchor.Orleans.Grains.Admission;
-using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -38,8 +36,7 @@ public static class OrleansHostingExtensions
         // Registered after the silo, so their hosted services stop before it and can still reach grains.
         services.AddClientPolicies();
         services.AddAnchorSessions();
-        services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
-        services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
+        services.AddAnchorGovernance();
 
         // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.

@@ -22,7 +22,7 @@ public sealed class HealthTests(AppFixture fixture) : IClassFixture<AppFixture>
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        Assert.Equal(["browser", "cluster", "disk", "drain", "memory", "storage"], CheckNames(body));
+        Assert.Equal(["browser", "cluster", "disk", "drain", "emergency", "memory", "storage"], CheckNames(body));
         foreach (var check in body.GetProperty("checks").EnumerateObject())
         {
             Assert.Contains(check.Value.GetProperty("status").GetString(), new[] { "Healthy", "Degraded" });
@@ -42,7 +42,7 @@ public sealed class HealthTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal("Healthy", body.GetProperty("status").GetString());
-        Assert.Equal(["cluster", "drain", "storage"], CheckNames(body));
+        Assert.Equal(["cluster", "drain", "emergency", "storage"], CheckNames(body));
     }
 
     [Fact]

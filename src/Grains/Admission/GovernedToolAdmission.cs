@@ -1,0 +1,50 @@
+using System.Globalization;
+using Anchor.Orleans.Grains.Budgets;
+using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.EmergencyStop;
+using Anchor.Orleans.Grains.Interfaces.Budgets;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.RateLimiting;
+
+namespace Anchor.Orleans.Grains.Admission;
+
+/// <summary>
+/// Admission by the governance grains: the silo's local view of the emergency switch (no grain call), the
+/// client's rate limiter (consumes one call), then room in the UTC day's and month's ledgers, global and client.
+/// Refusal messages begin with their code.
+/// </summary>
+public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFactory grains, TimeProvider time) : IToolAdmission
+{
+    public async Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default)
+    {
+        emergency.ThrowIfRefusing();
+
+        var rate = await grains.GetGrain<IClientRateLimiterGrain>(client.ClientId).AcquireAsync(client.MaxRequests, client.WindowSeconds, cancellationToken);
+        if (!rate.Allowed)
+        {
+            var seconds = RetryAfterSeconds(rate.RetryAfter);
+            throw new AnchorException(
+                ErrorCodes.RateLimited,
+                string.Create(CultureInfo.InvariantCulture, $"rate_limited: client '{client.ClientId}' has made {rate.Limit} calls in the last {rate.WindowSeconds} s (limit {rate.Limit}); retry after {seconds} s."),
+                TimeSpan.FromSeconds(seconds));
+        }
+
+        var now = time.GetUtcNow();
+        var day = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(now)).CheckRoomAsync(client.ClientId, client.DailyLimitUsd, cancellationToken);
+        var month = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(now)).CheckRoomAsync(client.ClientId, client.MonthlyLimitUsd, cancellationToken);
+        ThrowIfExhausted(await day, "daily", client.ClientId);
+        ThrowIfExhausted(await month, "monthly", client.ClientId);
+    }
+
+    /// <summary>Whole seconds to wait, rounded up so a client that waits that long is admitted.</summary>
+    public static int RetryAfterSeconds(TimeSpan retryAfter) => Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+
+    private static void ThrowIfExhausted(LedgerRoom room, string period, string clientId)
+    {
+        if (room.ExhaustedBy is { } scope)
+        {
+            var (limit, committed) = scope == BudgetScope.Global ? (room.GlobalLimitUsd, room.GlobalCommittedUsd) : (room.ClientLimitUsd, room.ClientCommittedUsd);
+            throw new AnchorException(ErrorCodes.BudgetExceeded, BudgetMessages.Exceeded(period, scope, clientId, limit, committed));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Interfaces.Budgets;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+
+namespace Anchor.Orleans.Grains.Budgets;
+
+/// <summary>
+/// Sessions pay through the ledgers of the UTC day and month they opened in. A reservation is taken from the day,
+/// then the month; when the month refuses, the day's share is given back, so neither limit is ever crossed.
+/// </summary>
+public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies) : ISessionBudget
+{
+    public async Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default)
+    {
+        var policy = policies.For(clientId);
+        var day = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt));
+        var daily = await day.ReserveAsync(sessionId, clientId, amountUsd, policy.DailyLimitUsd, cancellationToken);
+        if (!daily.Granted)
+        {
+            throw Refusal(daily, "daily", clientId, sessionId);
+        }
+
+        ReserveResult monthly;
+        try
+        {
+            monthly = await grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt))
+                .ReserveAsync(sessionId, clientId, amountUsd, policy.MonthlyLimitUsd, cancellationToken);
+        }
+        catch
+        {
+            await day.ReleaseAsync(sessionId, amountUsd, CancellationToken.None);
+            throw;
+        }
+
+        if (!monthly.Granted)
+        {
+            await day.ReleaseAsync(sessionId, amountUsd, CancellationToken.None);
+            throw Refusal(monthly, "monthly", clientId, sessionId);
+        }
+    }
+
+    public Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(
+            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken),
+            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken));
+
+    private static AnchorException Refusal(ReserveResult result, string period, string clientId, string sessionId) =>
+        result.AlreadySettled
+            ? new AnchorException(ErrorCodes.SessionExpired, $"session_expired: session '{sessionId}' has already been settled.")
+            : new AnchorException(ErrorCodes.BudgetExceeded, BudgetMessages.Exceeded(period, result.RefusedBy ?? BudgetScope.Global, clientId, result.LimitUsd, result.CommittedUsd));
+}
+
+/// <summary>How a refusal names the budget, the same for admissions and reservations.</summary>
+public static class BudgetMessages
+{
+    public static string Exceeded(string period, BudgetScope scope, string clientId, decimal limitUsd, decimal committedUsd) =>
+        scope == BudgetScope.Global
+            ? string.Create(CultureInfo.InvariantCulture, $"budget_exceeded: the {period} global budget (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).")
+            : string.Create(CultureInfo.InvariantCulture, $"budget_exceeded: the {period} budget of client '{clientId}' (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).");
+}

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test: .NET unit, grain, API and end-to-end suites (real Redis, real Chromium, real MCP
-# clients), then the deployment checks (manifests, Prometheus rules, Alertmanager config).
+# clients), then the deployment checks (Kubernetes manifests, Prometheus rules, Alertmanager config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 require_dotnet
-require_packages /usr/bin/chromium=chromium redis-server=redis-server
+require_packages /usr/bin/chromium=chromium redis-server=redis-server curl=curl
 
 dotnet build Anchor.Orleans.sln -c Release -warnaserror
-dotnet test Anchor.Orleans.sln -c Release --no-build --logger "console;verbosity=normal" -- RunConfiguration.TestSessionTimeout=1500000
+run_tests() { dotnet test "$@" -c Release --no-build --logger "console;verbosity=minimal"; }
+
+# Everything but the multi-cluster suite, in parallel per assembly.
+run_tests Anchor.Orleans.sln --filter "FullyQualifiedName!~Anchor.Orleans.Cluster.Tests"
+
+# Multi-silo clusters and the emergency switch: one process per test. Silos of different clusters in one
+# process can reach each other's grains (production runs one silo per process), so each test gets its own.
+cluster=tests/Anchor.Orleans.Cluster.Tests
+for test in $(run_tests "$cluster" --list-tests | sed -n 's/^ *\(Anchor\.Orleans\.Cluster\.Tests\.[A-Za-z0-9_.]*\)$/\1/p'); do
+  run_tests "$cluster" --filter "FullyQualifiedName=$test"
+done
 
 if [ -x deploy/observability/check.sh ]; then
   bash deploy/observability/check.sh

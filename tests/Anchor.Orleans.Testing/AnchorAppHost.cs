@@ -49,6 +49,9 @@ public sealed class AnchorAppHost : IAsyncDisposable
             ["urls"] = "http://127.0.0.1:0",
             ["Anchor:Cluster:SiloPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             ["Anchor:Cluster:GatewayPort"] = FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            ["Anchor:Cluster:ClusterId"] = $"test-{Guid.NewGuid():N}",
+            // Tests stop hosts with sessions open; the drain itself is tested on the real executable.
+            ["Anchor:Shutdown:DrainSeconds"] = "0",
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Microsoft.AspNetCore.Authorization"] = "Information",
         };

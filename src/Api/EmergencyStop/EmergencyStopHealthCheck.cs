@@ -3,7 +3,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Anchor.Orleans.Api.EmergencyStop;
 
-/// <summary>Unhealthy while this silo refuses work because of the switch (tripped, or its view is stale), so readiness fails.</summary>
+/// <summary>
+/// Degraded, with the reason, while this silo refuses work because of the switch (tripped, or its view is stale).
+/// Degraded rather than Unhealthy on purpose: readiness stays 200 so pods stay behind the Service, agents get
+/// the stable <c>emergency_shutdown</c> refusal with its reason instead of a bare 503 from the ingress, and
+/// operators can reach <c>DELETE /api/emergency-shutdown</c> without port-forwarding. <c>/health</c> and
+/// <c>/health/ready</c> report it in their JSON.
+/// </summary>
 public sealed class EmergencyStopHealthCheck(EmergencyStopView view) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -20,7 +26,7 @@ public sealed class EmergencyStopHealthCheck(EmergencyStopView view) : IHealthCh
         }
 
         return Task.FromResult(view.RefusalReason() is { } reason
-            ? HealthCheckResult.Unhealthy(reason, data: data)
+            ? HealthCheckResult.Degraded(reason, data: data)
             : HealthCheckResult.Healthy("Emergency switch is off.", data));
     }
 }

@@ -23,6 +23,7 @@ public static class McpExtensions
             .WithTools<BrowserSessionTools>()
             .WithTools<BrowserTools>()
             .WithTools<TaskTools>()
+            .WithTools<GovernanceTools>()
             .WithAnchorPipeline()
             .WithHttpTransport(o =>
             {

@@ -62,7 +62,7 @@ public static class OperationsApi
                 monthly_spend_usd = spend?.MonthlySpendUsd,
                 daily_utilization = spend?.DailyUtilization,
                 monthly_utilization = spend?.MonthlyUtilization,
-                cost_per_search_usd = spend is null ? null : Ratio((double)spend.MonthlySpendUsd, ops.SearchesSucceeded),
+                cost_per_search_usd = spend?.CostPerSearchUsd,
             },
             quality = new
             {

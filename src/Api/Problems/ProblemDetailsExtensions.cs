@@ -8,7 +8,7 @@ public static class ProblemDetailsExtensions
 {
     /// <summary>Every error body is problem details with a stable code as <c>type</c> and the request id.</summary>
     public static IServiceCollection AddAnchorProblemDetails(this IServiceCollection services) =>
-        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        services.AddExceptionHandler<AnchorExceptionHandler>().AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             var problem = ctx.ProblemDetails;
             var status = problem.Status ?? ctx.HttpContext.Response.StatusCode;

@@ -61,6 +61,11 @@ public static class ProblemResponses
         ErrorCodes.InvalidArgument => "Invalid argument",
         ErrorCodes.Unavailable => "Service unavailable",
         ErrorCodes.StorageUnavailable => "Storage unavailable",
+        ErrorCodes.SessionExpired => "Session expired",
+        ErrorCodes.ToolNotAllowed => "Tool not allowed",
+        ErrorCodes.UrlBlocked => "URL blocked",
+        ErrorCodes.Timeout => "Timeout",
+        ErrorCodes.BrowserError => "Browser error",
         _ => "Internal error",
     };
 

@@ -38,11 +38,21 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
     /// <summary>How a session that is not open ended, if it ended recently.</summary>
     Task<EndedSession?> GetEndedAsync(string sessionId);
 
-    /// <summary>Closes every open session (emergency shutdown, drain of a silo when <paramref name="silo"/> is set).</summary>
-    Task<int> CloseAllAsync(SessionEndReason reason, string? silo = null);
+    /// <summary>
+    /// Ends leases whose sessions could not be closed (their grain did not answer): frees the slots and settles
+    /// at the reserved amount. Returns how many it ended. The registry never calls session grains itself —
+    /// they call it back on close, which would deadlock a non-reentrant registry.
+    /// </summary>
+    Task<int> ForceEndAsync(IReadOnlyList<string> sessionIds, SessionEndReason reason);
 
-    /// <summary>Runs a sweep now (also runs every <c>Sessions:CleanupIntervalSeconds</c>).</summary>
-    Task<CleanupStats> SweepAsync();
+    /// <summary>
+    /// Sweeps: ends leases of dead silos (settling them) and forgets old ended sessions. Returns the leases past
+    /// their maximum duration, for the caller to close through their grains.
+    /// </summary>
+    Task<IReadOnlyList<SessionLease>> SweepAsync();
+
+    /// <summary>Counts closes done on the registry's behalf (sweeps, emergency shutdown) in the cleanup stats.</summary>
+    Task ReportCleanupAsync(int succeeded, int failed);
 
     Task<CleanupStats> GetCleanupStatsAsync();
 

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Sessions;
 
 namespace Anchor.Orleans.Grains.EmergencyStop;
 
@@ -8,9 +9,9 @@ public interface IEmergencySessionCloser
     Task<int> CloseAllAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Closes sessions through the cluster-wide session registry, which closes and settles each one.</summary>
-public sealed class RegistrySessionCloser(IGrainFactory grains) : IEmergencySessionCloser
+/// <summary>Closes every session in the cluster through its grain, which settles it and frees its slot.</summary>
+public sealed class RegistrySessionCloser(SessionCloser closer) : IEmergencySessionCloser
 {
     public Task<int> CloseAllAsync(CancellationToken cancellationToken = default) =>
-        grains.GetGrain<ISessionRegistryGrain>(0).CloseAllAsync(SessionEndReason.Emergency);
+        closer.CloseAllAsync(SessionEndReason.Emergency);
 }

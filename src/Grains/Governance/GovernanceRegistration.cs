@@ -29,6 +29,7 @@ public static class GovernanceRegistration
         services.AddSingleton<IToolAdmission, GovernedToolAdmission>();
         services.AddSingleton<ISessionBudget, LedgerSessionBudget>();
         services.AddSingleton<BudgetStatus>();
+        services.AddSingleton<Operations.ISpendSnapshotSource, LedgerSpendSnapshot>();
         services.AddSingleton<GovernanceBackup>();
         return services;
     }

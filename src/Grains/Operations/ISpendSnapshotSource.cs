@@ -6,4 +6,5 @@ public interface ISpendSnapshotSource
     Task<SpendSnapshot> GetAsync(CancellationToken cancellationToken = default);
 }
 
-public sealed record SpendSnapshot(decimal DailySpendUsd, decimal MonthlySpendUsd, double DailyUtilization, double MonthlyUtilization);
+/// <summary>Spend now; cost per search is the month's spend ÷ sessions settled this month (a session is one search task).</summary>
+public sealed record SpendSnapshot(decimal DailySpendUsd, decimal MonthlySpendUsd, double DailyUtilization, double MonthlyUtilization, decimal? CostPerSearchUsd);

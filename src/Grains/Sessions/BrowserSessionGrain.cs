@@ -158,8 +158,14 @@ public sealed partial class BrowserSessionGrain(
         {
             await budget.ReserveAsync(SessionId, clientId, openedAt, reserve, cancellationToken);
         }
-        catch
+        catch (AnchorException ex)
         {
+            if (ex.Code == ErrorCodes.StorageUnavailable)
+            {
+                // The reservation may have landed before the failure: settling at zero releases it either way.
+                await budget.SettleAsync(SessionId, clientId, openedAt, 0m);
+            }
+
             await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
             throw;
         }

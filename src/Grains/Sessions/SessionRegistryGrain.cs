@@ -122,75 +122,49 @@ public sealed partial class SessionRegistryGrain(
         return S.Ended.GetValueOrDefault(sessionId);
     }
 
-    public async Task<int> CloseAllAsync(SessionEndReason reason, string? silo = null)
+    public async Task<int> ForceEndAsync(IReadOnlyList<string> sessionIds, SessionEndReason reason)
     {
-        var leases = S.Leases.Values.Where(l => silo is null || l.Silo == silo).ToList();
-        var closed = await Task.WhenAll(leases.Select(async lease =>
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).CloseAsync(null, reason);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
-                return false;
-            }
-        }));
-
-        // Sessions that could not be reached are ended here so their slots and reservations do not leak.
-        var stuck = leases.Where(l => S.Leases.ContainsKey(l.SessionId)).ToList();
+        var stuck = sessionIds.Select(id => S.Leases.GetValueOrDefault(id)).OfType<SessionLease>().ToList();
         if (stuck.Count > 0)
         {
             await EndLostAsync(stuck);
         }
 
-        return closed.Count(c => c) + stuck.Count;
+        return stuck.Count;
     }
 
-    public async Task<CleanupStats> SweepAsync()
+    public async Task<IReadOnlyList<SessionLease>> SweepAsync()
     {
         var now = time.GetUtcNow();
         var o = options.CurrentValue;
+        var grace = TimeSpan.FromSeconds(o.CleanupIntervalSeconds);
         // Every silo asks once per interval; one sweep per half interval is plenty.
-        if (S.LastSweepAt is { } last && now - last < TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
+        if (S.LastSweepAt is not { } last || now - last >= TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
         {
-            return Stats();
-        }
+            await ReclaimDeadSilosAsync();
+            foreach (var old in S.Ended.Values.Where(e => now - e.EndedAt > EndedRetention).ToList())
+            {
+                S.Ended.Remove(old.SessionId);
+            }
 
-        await ReclaimDeadSilosAsync();
+            S.LastSweepAt = now;
+            await state.WriteStateAsync();
+        }
 
         // Leases far past their maximum duration belong to sessions that failed to close themselves.
-        var grace = TimeSpan.FromSeconds(o.CleanupIntervalSeconds);
-        foreach (var lease in S.Leases.Values.Where(l => now > l.ExpiresAt + grace).ToList())
-        {
-            try
-            {
-                await GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).CloseAsync(null, SessionEndReason.TimedOut);
-                S.CleanupSucceeded++;
-                events.Cleanup(success: true);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
-                S.CleanupFailed++;
-                events.Cleanup(success: false);
-            }
+        return [.. S.Leases.Values.Where(l => now > l.ExpiresAt + grace)];
+    }
 
-            if (S.Leases.ContainsKey(lease.SessionId))
-            {
-                await EndLostAsync([lease]);
-            }
+    public async Task ReportCleanupAsync(int succeeded, int failed)
+    {
+        if (succeeded + failed == 0)
+        {
+            return;
         }
 
-        foreach (var old in S.Ended.Values.Where(e => now - e.EndedAt > EndedRetention).ToList())
-        {
-            S.Ended.Remove(old.SessionId);
-        }
-
-        S.LastSweepAt = now;
+        S.CleanupSucceeded += succeeded;
+        S.CleanupFailed += failed;
         await state.WriteStateAsync();
-        return Stats();
     }
 
     public Task<CleanupStats> GetCleanupStatsAsync() => Task.FromResult(Stats());

@@ -9,7 +9,7 @@ namespace Anchor.Orleans.Grains.Sessions;
 /// Asks the registry to sweep every <c>Sessions:CleanupIntervalSeconds</c> from every silo, so sweeps go on
 /// whichever silo hosts the registry and whichever silos die. The registry coalesces the extra calls.
 /// </summary>
-public sealed partial class SessionSweeper(IGrainFactory grains, IOptionsMonitor<SessionsOptions> options, TimeProvider time, ILogger<SessionSweeper> logger)
+public sealed partial class SessionSweeper(IGrainFactory grains, SessionCloser closer, IOptionsMonitor<SessionsOptions> options, TimeProvider time, ILogger<SessionSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,7 +19,8 @@ public sealed partial class SessionSweeper(IGrainFactory grains, IOptionsMonitor
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.CleanupIntervalSeconds), time, stoppingToken);
-                await grains.GetGrain<ISessionRegistryGrain>(0).SweepAsync();
+                var overdue = await grains.GetGrain<ISessionRegistryGrain>(0).SweepAsync();
+                await closer.CloseAsync(overdue, SessionEndReason.TimedOut);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -19,6 +19,7 @@ public static class SessionsRegistration
         services.AddSingleton<BrowserEngine>();
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<LocalSessions>();
+        services.AddSingleton<SessionCloser>();
         services.AddHostedService<SessionSweeper>();
         services.AddAnchorOptions<ShutdownOptions>(ShutdownOptions.SectionName);
         services.AddSingleton<SessionDrain>();

@@ -1,5 +1,4 @@
 using System.Net;
-using Anchor.Orleans.Api.Tests.Sessions;
 using Anchor.Orleans.Testing;
 
 namespace Anchor.Orleans.Api.Tests.Hosting;

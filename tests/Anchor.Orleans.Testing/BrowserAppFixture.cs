@@ -1,7 +1,7 @@
-using Anchor.Orleans.Testing;
 using ModelContextProtocol.Client;
+using Xunit;
 
-namespace Anchor.Orleans.Api.Tests.Sessions;
+namespace Anchor.Orleans.Testing;
 
 /// <summary>A silo with real Chromium and the fixture pages, shared by a test class; agents connect with the MCP SDK client.</summary>
 public class BrowserAppFixture : IAsyncLifetime

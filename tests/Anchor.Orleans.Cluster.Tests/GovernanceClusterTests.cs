@@ -10,7 +10,7 @@ using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Anchor.Orleans.Api.Tests.Governance;
+namespace Anchor.Orleans.Cluster.Tests;
 
 /// <summary>Governance on a real two-silo cluster whose membership and grain state live in a real redis-server.</summary>
 public sealed class GovernanceClusterTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
@@ -161,8 +161,13 @@ public sealed class GovernanceClusterTests(RedisServer redis) : IClassFixture<Re
         {
             var refusal = await Poll.UntilAsync(() => RefusalAsync(host), r => r is not null, TimeSpan.FromSeconds(1), "the silo to refuse work", TimeSpan.FromMilliseconds(10));
             Assert.StartsWith("emergency_shutdown: chaos drill (tripped by ops at ", refusal, StringComparison.Ordinal);
+            // Readiness reports the switch (Degraded, with the reason) but keeps the silo in rotation, so agents
+            // read the emergency_shutdown refusal rather than an ingress 503.
             using var ready = await host.CreateClient().GetAsync("/health/ready", Ct);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var body = await ready.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            Assert.Equal("Degraded", body.GetProperty("checks").GetProperty("emergency").GetProperty("status").GetString());
+            Assert.StartsWith("emergency_shutdown: chaos drill", body.GetProperty("checks").GetProperty("emergency").GetProperty("description").GetString(), StringComparison.Ordinal);
         }
 
         await StopAsync(first);

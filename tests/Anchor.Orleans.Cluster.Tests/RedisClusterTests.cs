@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Anchor.Orleans.Testing;
 
-namespace Anchor.Orleans.Api.Tests.Hosting;
+namespace Anchor.Orleans.Cluster.Tests;
 
 /// <summary>Redis mode: two silos, as Production runs them, form one cluster through a real redis-server.</summary>
 public sealed class RedisClusterTests(RedisServer redis) : IClassFixture<RedisServer>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Anchor.Orleans.Api.Alerts;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
@@ -46,6 +47,7 @@ public static class ApiExtensions
         app.MapStatusApi();
         app.MapAnchorMcp();
         app.MapSessionsApi();
+        app.MapAlertsApi();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Anchor.Orleans.Grains.Admission;
+using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Sessions;
@@ -31,6 +32,7 @@ public static class OrleansHostingExtensions
         services.AddSingleton<RedisConnection>();
         services.AddClientPolicies();
         services.AddAnchorSessions();
+        services.AddAnchorAlerts();
         services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
         services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
 

@@ -23,6 +23,7 @@ public sealed class AnchorMetrics : IDisposable
     private readonly Counter<long> _cleanup;
     private readonly Histogram<double> _completeness;
     private readonly Counter<long> _cache;
+    private readonly Counter<long> _alerts;
 
     public AnchorMetrics(IMeterFactory meterFactory)
     {
@@ -40,6 +41,7 @@ public sealed class AnchorMetrics : IDisposable
         _completeness = _meter.CreateHistogram<double>("anchor.extract.completeness", description: "Fields found ÷ fields asked per extraction.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1] });
         _cache = _meter.CreateCounter<long>("anchor.cache.requests", description: "Extraction cache lookups, by result (hit, miss).");
+        _alerts = _meter.CreateCounter<long>("anchor.alerts", description: "Alerts by severity, channel and outcome (delivered, failed; suppressed, ignored, no_channel with channel none).");
     }
 
     public Meter Meter => _meter;
@@ -77,6 +79,10 @@ public sealed class AnchorMetrics : IDisposable
     public void Extracted(double completeness) => _completeness.Record(completeness);
 
     public void CacheLookup(bool hit) => _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+
+    /// <summary>One alert outcome: a delivery to <paramref name="channel"/>, or a decision with channel <c>none</c>.</summary>
+    public void Alert(string severity, string channel, string outcome) =>
+        _alerts.Add(1, new("severity", severity), new("channel", channel), new("outcome", outcome));
 
     /// <summary>The <c>reason</c> label: snake_case of the end reason (completed, timed_out, idle, emergency, lost, …).</summary>
     public static string ReasonLabel(SessionEndReason reason) => reason switch

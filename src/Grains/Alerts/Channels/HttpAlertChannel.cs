@@ -37,7 +37,7 @@ public abstract class HttpAlertChannel(IHttpClientFactory http, IOptionsMonitor<
         var attempts = new StrongBox<int>();
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = new StringContent(Payload(entry, o).ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+            Content = new StringContent(Payload(entry, o).ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json", "utf-8")),
         };
         request.Options.Set(AttemptCountingHandler.Attempts, attempts);
         try

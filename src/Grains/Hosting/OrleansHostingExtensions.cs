@@ -32,13 +32,16 @@ public static class OrleansHostingExtensions
         services.AddSingleton<RedisConnection>();
         services.AddClientPolicies();
         services.AddAnchorSessions();
-        services.AddAnchorAlerts();
         services.TryAddSingleton<IToolAdmission, OpenToolAdmission>();
         services.TryAddSingleton<ISessionBudget, UnmeteredSessionBudget>();
 
         // Read once at build time: the silo's shape must be known before the host starts.
         var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
         builder.UseOrleans(silo => ConfigureSilo(silo, hosting));
+
+        // After the silo: hosted services stop in reverse order, so alert delivery winds down (and records its
+        // outcomes in the alert grain) while the silo still runs.
+        services.AddAnchorAlerts();
 
         // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Anchor.Orleans.Api.Alerts;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Budgets;
 using Anchor.Orleans.Api.EmergencyStop;
@@ -59,6 +60,7 @@ public static class ApiExtensions
         app.MapEmergencyShutdownApi();
         app.MapBudgetApi();
         app.MapGovernanceApi();
+        app.MapAlertsApi();
         return app;
     }
 }

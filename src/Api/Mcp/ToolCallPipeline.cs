@@ -116,7 +116,7 @@ public static partial class ToolCallPipeline
                 activity?.SetStatus(ActivityStatusCode.Error, errorCode);
             }
 
-            metrics.ToolCall(tool, outcome, elapsed);
+            metrics.ToolCall(tool, outcome, errorCode, elapsed);
             LogToolCall(logger, tool, clientId, sessionId ?? (tool.StartsWith("browser_", StringComparison.Ordinal) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, outcome == "success", errorCode ?? "");
         }
     }

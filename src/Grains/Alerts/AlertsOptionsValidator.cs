@@ -12,6 +12,21 @@ public sealed class AlertsOptionsValidator : IValidateOptions<AlertsOptions>
         Check("Alerts:Discord:WebhookUrl", options.Discord.WebhookUrl, failures);
         Check("Alerts:PagerDuty:EventsUrl", options.PagerDuty.EventsUrl, failures);
         Check("Alerts:Webhook:Url", options.Webhook.Url, failures);
+        if (!string.IsNullOrEmpty(options.PagerDuty.RoutingKey) && string.IsNullOrEmpty(options.PagerDuty.EventsUrl))
+        {
+            failures.Add("Anchor:Alerts:PagerDuty:EventsUrl must be set when Anchor:Alerts:PagerDuty:RoutingKey is.");
+        }
+
+        if (options.Delivery.TotalTimeoutSeconds < options.Delivery.AttemptTimeoutSeconds)
+        {
+            failures.Add("Anchor:Alerts:Delivery:TotalTimeoutSeconds must be at least Anchor:Alerts:Delivery:AttemptTimeoutSeconds.");
+        }
+
+        if (options.Reports.DailyAtUtc < TimeSpan.Zero || options.Reports.DailyAtUtc >= TimeSpan.FromDays(1))
+        {
+            failures.Add("Anchor:Alerts:Reports:DailyAtUtc must be a time of day between 00:00:00 and 23:59:59.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

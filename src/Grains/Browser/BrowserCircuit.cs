@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Anchor.Orleans.Grains.Alerts.Rules;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -20,8 +21,10 @@ public sealed partial class BrowserCircuit
     private readonly CircuitBreakerStateProvider _state = new();
     private readonly TimeSpan _breakDuration = TimeSpan.FromSeconds(30);
 
-    public BrowserCircuit(TimeProvider time, IMeterFactory meters, ILogger<BrowserCircuit> logger)
+    public BrowserCircuit(TimeProvider time, IMeterFactory meters, AlertRules rules, ILogger<BrowserCircuit> logger)
     {
+        // The circuit-open alert (and its resolve) follows the breaker's state.
+        StateChanged += state => rules.RecordCircuit(Component, state.ToString());
         meters.Create(AnchorMetrics.MeterName).CreateObservableGauge(
             "anchor.circuit.state",
             () => new Measurement<int>(StateValue, new KeyValuePair<string, object?>("component", Component)),

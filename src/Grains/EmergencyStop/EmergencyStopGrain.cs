@@ -223,7 +223,7 @@ public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
             ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: {name} is required.")
             : value.Trim();
 
-    public const string AlertKey = "emergency_shutdown";
+    public const string AlertKey = "emergency:shutdown";
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Critical, Message = "AUDIT emergency shutdown tripped by {Actor} at {At:O}: {Reason}")]
     private static partial void LogTripped(ILogger logger, string actor, string reason, DateTimeOffset at);

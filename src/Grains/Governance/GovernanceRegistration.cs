@@ -30,6 +30,7 @@ public static class GovernanceRegistration
         services.AddSingleton<ISessionBudget, LedgerSessionBudget>();
         services.AddSingleton<BudgetStatus>();
         services.AddSingleton<Operations.ISpendSnapshotSource, LedgerSpendSnapshot>();
+        services.AddSingleton<Alerts.Reports.ICostReportSource, LedgerCostReportSource>();
         services.AddSingleton<GovernanceBackup>();
         return services;
     }

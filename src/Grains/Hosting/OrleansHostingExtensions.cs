@@ -1,4 +1,5 @@
 using System.Net;
+using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Sessions;
@@ -37,6 +38,7 @@ public static class OrleansHostingExtensions
         services.AddClientPolicies();
         services.AddAnchorSessions();
         services.AddAnchorGovernance();
+        services.AddAnchorAlerts();
 
         // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Anchor.Orleans.Grains.Alerts.Rules;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Operations;
 
@@ -24,12 +25,15 @@ public sealed class AnchorMetrics : IDisposable
     private readonly Counter<long> _cleanup;
     private readonly Histogram<double> _completeness;
     private readonly Counter<long> _cache;
+    private readonly Counter<long> _alerts;
 
     private readonly OperationsCollector _operations;
+    private readonly AlertRules _rules;
 
-    public AnchorMetrics(IMeterFactory meterFactory, OperationsCollector operations)
+    public AnchorMetrics(IMeterFactory meterFactory, OperationsCollector operations, AlertRules rules)
     {
         _operations = operations;
+        _rules = rules;
         _meter = meterFactory.Create(MeterName);
         _sessionsCreated = _meter.CreateCounter<long>("anchor.sessions.created", description: "Browser sessions opened.");
         _sessionsEnded = _meter.CreateCounter<long>("anchor.sessions.ended", description: "Browser sessions ended, by reason.");
@@ -44,6 +48,7 @@ public sealed class AnchorMetrics : IDisposable
         _completeness = _meter.CreateHistogram<double>("anchor.extract.completeness", description: "Fields found ÷ fields asked per extraction.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1] });
         _cache = _meter.CreateCounter<long>("anchor.cache.requests", description: "Extraction cache lookups, by result (hit, miss).");
+        _alerts = _meter.CreateCounter<long>("anchor.alerts", description: "Alerts by severity, channel and outcome (delivered, failed; suppressed, ignored, no_channel with channel none).");
     }
 
     public Meter Meter => _meter;
@@ -68,20 +73,32 @@ public sealed class AnchorMetrics : IDisposable
         _sessionDuration.Record(Math.Max(0, duration.TotalSeconds));
     }
 
-    public void ToolCall(string tool, string outcome, TimeSpan duration)
+    /// <summary>One tool call: counters, the operations snapshot and the alert rules all hear of it here.</summary>
+    public void ToolCall(string tool, string outcome, string? errorCode, TimeSpan duration)
     {
         _operations.ToolCall(tool, outcome, duration);
+        _rules.RecordToolCall(tool, outcome, errorCode, duration);
+        if (tool == "browser_extract" && outcome == "error")
+        {
+            _rules.RecordExtraction(ok: false);
+        }
+
         _toolCalls.Add(1, new("tool", tool), new("outcome", outcome));
         _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool));
     }
 
     public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void Cleanup(bool success) => _cleanup.Add(1, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+    public void Cleanup(bool success)
+    {
+        _cleanup.Add(1, new KeyValuePair<string, object?>("outcome", success ? "success" : "failure"));
+        _rules.RecordCleanup(success);
+    }
 
     public void Extracted(int records, double completeness)
     {
         _completeness.Record(completeness);
+        _rules.RecordExtraction(ok: records > 0);
         _operations.Extraction(records, completeness);
     }
 
@@ -90,6 +107,10 @@ public sealed class AnchorMetrics : IDisposable
         _cache.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
         _operations.CacheLookup(hit);
     }
+
+    /// <summary>One alert outcome: a delivery to <paramref name="channel"/>, or a decision with channel <c>none</c>.</summary>
+    public void Alert(string severity, string channel, string outcome) =>
+        _alerts.Add(1, new("severity", severity), new("channel", channel), new("outcome", outcome));
 
     /// <summary>The <c>reason</c> label: snake_case of the end reason (completed, timed_out, idle, emergency, lost, …).</summary>
     public static string ReasonLabel(SessionEndReason reason) => reason switch

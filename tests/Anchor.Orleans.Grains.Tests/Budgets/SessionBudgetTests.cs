@@ -129,7 +129,7 @@ public sealed class SessionBudgetTests(ClusterFixture fixture)
             Assert.Equal(EmergencyStopActors.Budget, state.TrippedBy);
             Assert.Equal($"recorded spend $8.00 on {BudgetPeriods.Day(openedAt)[4..]} reached Budget:EmergencyShutdownUsd ($8.00)", state.Reason);
             Assert.Equal(openedAt, state.TrippedAt);
-            var alert = Assert.Single(ClusterFixture.Alerts.With("emergency_shutdown"), a => a.At == openedAt && a.Severity == AlertSeverity.Critical);
+            var alert = Assert.Single(ClusterFixture.Alerts.With(EmergencyStopGrain.AlertKey), a => a.At == openedAt && a.Severity == AlertSeverity.Critical);
             Assert.Contains(state.Reason!, alert.Message, StringComparison.Ordinal);
             await Poll.UntilAsync(() => fixture.Service<EmergencyStopView>().State?.Tripped == true, TimeSpan.FromSeconds(5), "the view to be pushed the trip");
         }

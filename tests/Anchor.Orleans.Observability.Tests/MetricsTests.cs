@@ -77,6 +77,16 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain("s-", string.Join('\n', text.Split('\n').Where(l => l.StartsWith("anchor_", StringComparison.Ordinal))), StringComparison.Ordinal);
         Assert.DoesNotContain(_site.Url("/list"), text, StringComparison.Ordinal);
 
+        // Governance figures: the same spend /api/budget reports, read from the ledgers every few seconds.
+        var budget = await _host.CreateClient(TestKeys.Operator).GetFromJsonAsync<JsonElement>("/api/budget", Ct);
+        var spentToday = budget.GetProperty("daily").GetProperty("spent_usd").GetDouble();
+        Assert.True(spentToday > 0);
+        text = await Poll.UntilAsync(ScrapeAsync, t => PrometheusText.Sum(t, "anchor_spend_usd_total", ("period", "daily")) == spentToday, TimeSpan.FromSeconds(30), "the daily spend to be exported");
+        Assert.Equal(budget.GetProperty("monthly").GetProperty("spent_usd").GetDouble(), PrometheusText.Sum(text, "anchor_spend_usd_total", ("period", "monthly")));
+        Assert.Equal(budget.GetProperty("daily").GetProperty("utilization_percent").GetDouble() / 100, PrometheusText.Sum(text, "anchor_budget_utilization_ratio", ("budget", "daily")), 6);
+        Assert.Equal(0, PrometheusText.Sum(text, "anchor_emergency_shutdown_active"));
+        Assert.True(PrometheusText.Has(text, "anchor_emergency_shutdown_active"));
+
         var snapshot = await _host.CreateClient(TestKeys.Operator).GetFromJsonAsync<JsonElement>("/api/metrics", Ct);
         Assert.Equal(1, snapshot.GetProperty("sessions").GetProperty("created").GetInt64());
         Assert.Equal(1, snapshot.GetProperty("sessions").GetProperty("completed").GetInt64());

@@ -31,6 +31,7 @@ public static class LoggingExtensions
         }
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        builder.Logging.AddSecretRedaction();
         return builder;
     }
 

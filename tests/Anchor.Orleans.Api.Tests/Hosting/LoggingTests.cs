@@ -1,5 +1,8 @@
 using System.Net;
+using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -32,6 +35,41 @@ public sealed class LoggingTests
         {
             Assert.DoesNotContain(secret, everything, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Redaction_MasksConfiguredSecrets_InMessagesAndStructuredValues()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Anchor:Auth:ApiKeys:0:Key"] = "agent-secret-key-1234",
+            ["Anchor:Alerts:Slack:WebhookUrl"] = "https://hooks.example.test/T000/B000/sekrit",
+            ["Anchor:Redis:ConnectionString"] = "redis:6379,password=redis-pass-5678,ssl=true",
+            ["Anchor:Sessions:MaxConcurrent"] = "5",
+        }).Build();
+        var capture = new LogCapture();
+        using var provider = new RedactingLoggerProvider(capture, new SecretValues(configuration));
+        var logger = provider.CreateLogger("test");
+
+        logger.LogWarning("Posting to {Url} with key {Key}", "https://hooks.example.test/T000/B000/sekrit", "agent-secret-key-1234");
+        logger.LogError("Redis said: auth failed for redis-pass-5678");
+
+        Assert.Equal(
+            ["Posting to [REDACTED] with key [REDACTED]", "Redis said: auth failed for [REDACTED]"],
+            capture.Entries.Select(e => e.Message));
+        Assert.Equal("[REDACTED]", capture.Entries.First().Field("Url"));
+        Assert.Equal("[REDACTED]", capture.Entries.First().Field("Key"));
+    }
+
+    [Fact]
+    public void Redaction_WrapsEveryLoggerProviderTheAppConfigures()
+    {
+        var app = AnchorAppHost.Build(TestKeys.Settings(), "Development", new LogCapture(), null, out _);
+
+        var providers = app.Services.GetServices<ILoggerProvider>().ToList();
+
+        Assert.Contains(providers, p => p is RedactingLoggerProvider);
+        Assert.DoesNotContain(providers, p => p.GetType().Name == "ConsoleLoggerProvider");
     }
 
     [Theory]

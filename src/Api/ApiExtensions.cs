@@ -36,6 +36,7 @@ public static class ApiExtensions
         services.AddAnchorOptions<TelemetryOptions>(TelemetryOptions.SectionName);
         services.AddAnchorOptions<MetricsOptions>(MetricsOptions.SectionName);
         services.AddSingleton<ProcessClock>();
+        services.AddHttpContextAccessor();
         services.AddAnchorMcp();
         return builder;
     }

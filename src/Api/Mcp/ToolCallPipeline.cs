@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Anchor.Orleans.Grains.Admission;
+using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -117,12 +120,35 @@ public static partial class ToolCallPipeline
             }
 
             metrics.ToolCall(tool, outcome, errorCode, elapsed);
-            LogToolCall(logger, tool, clientId, sessionId ?? (tool.StartsWith("browser_", StringComparison.Ordinal) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, outcome == "success", errorCode ?? "");
+            var cost = outcome == "success" ? ActionCost(tool, context.Params?.Arguments, services.GetRequiredService<IOptionsMonitor<PricingOptions>>().CurrentValue) : 0m;
+            activity?.SetTag("anchor.cost_usd", (double)cost);
+            using (logger.BeginScope(new Dictionary<string, object> { ["request_id"] = RequestIdOf(services) }))
+            {
+                LogToolCall(logger, tool, clientId, sessionId ?? (IsSessionTool(tool) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, cost, outcome == "success", errorCode ?? "");
+            }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, success {Success} {ErrorCode}")]
-    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, bool success, string errorCode);
+    private static bool IsSessionTool(string tool) => tool.StartsWith("browser_", StringComparison.Ordinal);
+
+    /// <summary>
+    /// What a call costs in browser actions (<c>Pricing:ActionUsd</c> each; a task counts its steps and its first
+    /// navigation). Session minutes are settled when the session ends, not per call.
+    /// </summary>
+    private static decimal ActionCost(string tool, IDictionary<string, JsonElement>? arguments, PricingOptions pricing) => tool switch
+    {
+        "budget_status" or "browser_session_create" or "browser_session_close" or "browser_session_list" or "browser_close" => 0m,
+        "browser_run_task" => pricing.ActionUsd * (1 + (arguments?.TryGetValue("steps", out var steps) == true && steps.ValueKind == JsonValueKind.Array ? steps.GetArrayLength() : 0)),
+        _ when IsSessionTool(tool) => pricing.ActionUsd,
+        _ => 0m,
+    };
+
+    // The HTTP request that carried the call (legacy SSE calls arrive on a /message request of their own).
+    private static string RequestIdOf(IServiceProvider services) =>
+        services.GetService<IHttpContextAccessor>()?.HttpContext?.TraceIdentifier ?? "";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, {CostUsd} USD, success {Success} {ErrorCode}")]
+    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, decimal costUsd, bool success, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tool {Tool} failed unexpectedly")]
     private static partial void LogToolFailed(ILogger logger, string tool, Exception exception);

@@ -252,6 +252,32 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task EveryToolCall_LogsOneStructuredLine()
+    {
+        var (client, session) = await NewSessionAsync();
+
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/a"), session_id = session });
+        await client.CallAsync("browser_navigate", new { url = "http://192.168.1.1/", session_id = session });
+        await client.CallAsync("browser_session_close", new { session_id = session });
+
+        var lines = fixture.Host.Logs.Entries
+            .Where(e => e.Category == "Anchor.Orleans.Api.Mcp.ToolCalls" && Equals(e.Field("SessionId"), session) && Equals(e.Field("Tool"), "browser_navigate"))
+            .ToList();
+        Assert.Equal(2, lines.Count);
+        var ok = lines[0];
+        Assert.Equal(TestKeys.AgentClient, ok.Field("ClientId"));
+        Assert.Equal(0.002m, ok.Field("CostUsd"));
+        Assert.Equal(true, ok.Field("Success"));
+        Assert.Equal("", ok.Field("ErrorCode"));
+        Assert.IsType<long>(ok.Field("DurationMs"));
+        Assert.False(string.IsNullOrEmpty(ok.Scope("request_id") as string));
+        var refused = lines[1];
+        Assert.Equal(0m, refused.Field("CostUsd"));
+        Assert.Equal(false, refused.Field("Success"));
+        Assert.Equal("url_blocked", refused.Field("ErrorCode"));
+    }
+
+    [Fact]
     public async Task LegacySse_ServesTheSameTools()
     {
         var client = await fixture.ConnectAsync(TestKeys.Agent, HttpTransportMode.Sse);

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
 namespace Anchor.Orleans.Testing;
 
@@ -88,6 +89,23 @@ public sealed class AnchorAppHost : IAsyncDisposable
 
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new AnchorAppHost(app, logs, new Uri(address.TrimEnd('/') + "/"), effective);
+    }
+
+    /// <summary>
+    /// Builds and starts the app with <paramref name="settings"/> and returns the configuration failures that stopped
+    /// it, one line per problem as an operator would see them (empty when it started).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> StartupFailuresAsync(Dictionary<string, string?> settings, string environment = "Development")
+    {
+        await using var app = Build(settings, environment, new LogCapture(), null, out _);
+        var error = await Record.ExceptionAsync(() => app.StartAsync(TestContext.Current.CancellationToken));
+        if (error is null)
+        {
+            await app.StopAsync(TestContext.Current.CancellationToken);
+            return [];
+        }
+
+        return StartupGuard.ConfigurationFailures(error);
     }
 
     /// <summary>Settings for a silo of a Redis-backed cluster (membership and storage in <paramref name="redis"/>).</summary>

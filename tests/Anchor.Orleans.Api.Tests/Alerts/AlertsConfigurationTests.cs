@@ -6,19 +6,6 @@ namespace Anchor.Orleans.Api.Tests.Alerts;
 /// <summary>The alerting keys are validated at start-up like every other section: one line per problem, naming the key.</summary>
 public sealed class AlertsConfigurationTests
 {
-    private static async Task<IReadOnlyList<string>> StartupFailuresAsync(Dictionary<string, string?> settings)
-    {
-        await using var app = AnchorAppHost.Build(settings, "Development", new LogCapture(), null, out _);
-        var error = await Record.ExceptionAsync(() => app.StartAsync(TestContext.Current.CancellationToken));
-        if (error is null)
-        {
-            await app.StopAsync(TestContext.Current.CancellationToken);
-            return [];
-        }
-
-        return StartupGuard.ConfigurationFailures(error);
-    }
-
     [Theory]
     [InlineData("Anchor:Alerts:Rules:WindowSeconds", "5", "The field Anchor:Alerts:Rules:WindowSeconds must be between 10 and 86400. (got '5')")]
     [InlineData("Anchor:Alerts:Rules:MinSamples", "0", "The field Anchor:Alerts:Rules:MinSamples must be between 1 and 1000000. (got '0')")]
@@ -29,7 +16,7 @@ public sealed class AlertsConfigurationTests
     [InlineData("Anchor:Alerts:PagerDuty:EventsUrl", "events.pagerduty.example/v2", "Anchor:Alerts:PagerDuty:EventsUrl must be an absolute http:// or https:// URL.")]
     public async Task Start_FailsWithOneLineNamingTheKey_WhenAnAlertsValueIsWrong(string key, string value, string expected)
     {
-        var failures = await StartupFailuresAsync(new() { [key] = value });
+        var failures = await AnchorAppHost.StartupFailuresAsync(new() { [key] = value });
 
         Assert.Equal([expected], failures);
     }

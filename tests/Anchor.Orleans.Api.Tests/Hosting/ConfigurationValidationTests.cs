@@ -7,19 +7,6 @@ namespace Anchor.Orleans.Api.Tests.Hosting;
 /// <summary>Each configuration rule, through the real host start-up: a bad value stops start with one line naming the key.</summary>
 public sealed class ConfigurationValidationTests
 {
-    private static async Task<IReadOnlyList<string>> StartupFailuresAsync(Dictionary<string, string?> settings, string environment = "Development")
-    {
-        await using var app = AnchorAppHost.Build(settings, environment, new LogCapture(), null, out _);
-        var error = await Record.ExceptionAsync(() => app.StartAsync(TestContext.Current.CancellationToken));
-        if (error is null)
-        {
-            await app.StopAsync(TestContext.Current.CancellationToken);
-            return [];
-        }
-
-        return StartupGuard.ConfigurationFailures(error);
-    }
-
     [Theory]
     [InlineData("Anchor:Sessions:CleanupIntervalSeconds", "0", "The field Anchor:Sessions:CleanupIntervalSeconds must be between 1 and 3600. (got '0')")]
     [InlineData("Anchor:Sessions:IdleTimeoutSeconds", "-5", "The field Anchor:Sessions:IdleTimeoutSeconds must be between 1 and 86400. (got '-5')")]
@@ -37,7 +24,7 @@ public sealed class ConfigurationValidationTests
     [InlineData("Anchor:Alerts:Webhook:Url", "relative/path", "Anchor:Alerts:Webhook:Url must be an absolute http:// or https:// URL.")]
     public async Task Start_FailsWithOneLineNamingTheKey_WhenAValueIsOutOfRange(string key, string value, string expected)
     {
-        var failures = await StartupFailuresAsync(new() { [key] = value });
+        var failures = await AnchorAppHost.StartupFailuresAsync(new() { [key] = value });
 
         Assert.Equal([expected], failures);
     }
@@ -45,7 +32,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_ListsEveryProblem_WhenSeveralSectionsAreWrong()
     {
-        var failures = await StartupFailuresAsync(new()
+        var failures = await AnchorAppHost.StartupFailuresAsync(new()
         {
             ["Anchor:Sessions:MaxConcurrent"] = "2",
             ["Anchor:Sessions:MaxPerClient"] = "3",
@@ -69,7 +56,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_RefusesProduction_WithoutRedisOrApiKeys()
     {
-        var failures = await StartupFailuresAsync([], "Production");
+        var failures = await AnchorAppHost.StartupFailuresAsync([], "Production");
 
         Assert.Equal(
             [
@@ -95,7 +82,7 @@ public sealed class ConfigurationValidationTests
             ["Anchor:Auth:ApiKeys:1:Role"] = "Operator",
         };
 
-        var failures = await StartupFailuresAsync(settings, "Staging");
+        var failures = await AnchorAppHost.StartupFailuresAsync(settings, "Staging");
 
         Assert.Equal(
             [
@@ -108,7 +95,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_RefusesRedisProvider_WithoutConnectionString()
     {
-        var failures = await StartupFailuresAsync(new() { ["Anchor:Storage:Provider"] = "Redis" });
+        var failures = await AnchorAppHost.StartupFailuresAsync(new() { ["Anchor:Storage:Provider"] = "Redis" });
 
         Assert.Equal(["Anchor:Redis:ConnectionString is required when Clustering or Storage uses Redis."], failures);
     }
@@ -116,7 +103,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_RefusesClusterEndpoints_ThatCollide()
     {
-        var failures = await StartupFailuresAsync(new()
+        var failures = await AnchorAppHost.StartupFailuresAsync(new()
         {
             ["Anchor:Cluster:SiloPort"] = "40001",
             ["Anchor:Cluster:GatewayPort"] = "40001",
@@ -134,7 +121,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_RefusesMalformedApiKeys_WithOneLineEach()
     {
-        var failures = await StartupFailuresAsync(new()
+        var failures = await AnchorAppHost.StartupFailuresAsync(new()
         {
             ["Anchor:Auth:ApiKeys:0:ClientId"] = "has space",
             ["Anchor:Auth:ApiKeys:0:Key"] = "long-enough-key-0001",
@@ -163,7 +150,7 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public async Task Start_Succeeds_WithDefaultsInDevelopment()
     {
-        var failures = await StartupFailuresAsync([]);
+        var failures = await AnchorAppHost.StartupFailuresAsync([]);
 
         Assert.Empty(failures);
     }

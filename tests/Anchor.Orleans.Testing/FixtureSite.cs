@@ -65,6 +65,8 @@ public sealed class FixtureSite : IAsyncLifetime
         _app.MapGet("/later", () => Html(Later));
         _app.MapGet("/a", () => Html("<!doctype html><title>Page A</title><a href=\"/b\">to B</a>"));
         _app.MapGet("/b", () => Html("<!doctype html><title>Page B</title><p>This is B</p>"));
+        _app.MapGet("/redirect", (string to) => Results.Redirect(to));
+        _app.MapGet("/links", (string to) => Html($"<!doctype html><title>Links</title><a id=\"out\" href=\"{System.Net.WebUtility.HtmlEncode(to)}\">inside</a>"));
         _app.MapGet("/slow", async (int? ms, CancellationToken ct) =>
         {
             await Task.Delay(ms ?? 5000, ct);

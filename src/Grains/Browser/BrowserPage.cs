@@ -35,7 +35,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private readonly IBrowserContext _context;
     private readonly UrlPolicy _urls;
     private readonly IReadOnlyList<string> _allowedHosts;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _hostVerdicts = new(StringComparer.OrdinalIgnoreCase);
     private IPage _page;
+    private string? _lastBlocked;
 
     private BrowserPage(IBrowserContext context, IPage page, UrlPolicy urls, IReadOnlyList<string> allowedHosts)
     {
@@ -45,6 +47,80 @@ public sealed partial class BrowserPage : IAsyncDisposable
         _allowedHosts = allowedHosts;
         // A link that opens a new tab becomes the page the agent works on, as it would for a person.
         _context.Page += (_, popup) => _page = popup;
+    }
+
+    /// <summary>
+    /// Every request the page makes passes the URL policy, not only the URLs agents name: a redirect, a link or an
+    /// embedded resource pointing at a private or metadata address is aborted like a direct navigation would be.
+    /// Verdicts are cached per origin for the session, so DNS is asked once per host.
+    /// </summary>
+    private async Task GuardAsync(IRoute route)
+    {
+        var url = route.Request.Url;
+        if (!IsHttp(url))
+        {
+            await route.ContinueAsync();
+            return;
+        }
+
+        if (await RefusalAsync(url) is { } refusal)
+        {
+            await BlockAsync(route, refusal);
+            return;
+        }
+
+        if (!route.Request.IsNavigationRequest)
+        {
+            await route.ContinueAsync();
+            return;
+        }
+
+        // Redirects are followed inside the browser's network stack, out of the route's sight: fetch navigations
+        // here without following, check where a redirect points before the browser may go there, then hand the
+        // response over. The followed request comes through this guard again.
+        var response = await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
+        if (response.Status is >= 300 and < 400
+            && response.Headers.TryGetValue("location", out var location)
+            && Uri.TryCreate(new Uri(url), location, out var target)
+            && IsHttp(target.AbsoluteUri)
+            && await RefusalAsync(target.AbsoluteUri) is { } redirectRefusal)
+        {
+            await BlockAsync(route, redirectRefusal);
+            return;
+        }
+
+        await route.FulfillAsync(new RouteFulfillOptions { Response = response });
+    }
+
+    private static bool IsHttp(string url) =>
+        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Why the policy refuses <paramref name="url"/>'s origin, or null; cached per origin for the session.</summary>
+    private async Task<string?> RefusalAsync(string url)
+    {
+        var origin = new Uri(url).GetLeftPart(UriPartial.Authority);
+        if (!_hostVerdicts.TryGetValue(origin, out var refusal))
+        {
+            try
+            {
+                await _urls.CheckAsync(origin, _allowedHosts);
+                refusal = null;
+            }
+            catch (AnchorException ex) when (ex.Code == ErrorCodes.UrlBlocked)
+            {
+                refusal = ex.Message;
+            }
+
+            _hostVerdicts[origin] = refusal;
+        }
+
+        return refusal?.Replace(origin, AnchorTracing.SafeUrl(url), StringComparison.Ordinal);
+    }
+
+    private async Task BlockAsync(IRoute route, string refusal)
+    {
+        _lastBlocked = refusal;
+        await route.AbortAsync("blockedbyclient");
     }
 
     public string Url => _page.Url;
@@ -58,7 +134,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
             context.SetDefaultNavigationTimeout((float)navigationTimeout.TotalMilliseconds);
             context.SetDefaultTimeout((float)elementTimeout.TotalMilliseconds);
             var page = await context.NewPageAsync();
-            return new BrowserPage(context, page, urls, allowedHosts);
+            var browserPage = new BrowserPage(context, page, urls, allowedHosts);
+            await context.RouteAsync("**/*", browserPage.GuardAsync);
+            return browserPage;
         }
         catch
         {
@@ -106,6 +184,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
         catch (TimeoutException ex)
         {
             throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} did not finish in time ({BrowserEngine.FirstLine(ex.Message)}).");
+        }
+        catch (PlaywrightException ex) when (ex.Message.Contains("ERR_BLOCKED_BY_CLIENT", StringComparison.Ordinal) && _lastBlocked is { } blocked)
+        {
+            throw new AnchorException(ErrorCodes.UrlBlocked, blocked);
         }
         catch (PlaywrightException ex) when (ex.Message.Contains("strict mode violation", StringComparison.Ordinal))
         {

@@ -15,3 +15,13 @@ public interface ISessionBudget
     /// </summary>
     Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// The reservation id of one opening of a session. A session id can open again (the client's default session
+/// does after it ended), and each opening is billed and settled on its own, so the id carries the opening time.
+/// </summary>
+public static class SessionBilling
+{
+    public static string Id(string sessionId, DateTimeOffset openedAt) =>
+        $"{sessionId}@{openedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}

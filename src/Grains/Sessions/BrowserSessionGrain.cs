@@ -156,14 +156,14 @@ public sealed partial class BrowserSessionGrain(
         var reserve = pricingOptions.CurrentValue.SessionReserveUsd;
         try
         {
-            await budget.ReserveAsync(SessionId, clientId, openedAt, reserve, cancellationToken);
+            await budget.ReserveAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, reserve, cancellationToken);
         }
         catch (AnchorException ex)
         {
             if (ex.Code == ErrorCodes.StorageUnavailable)
             {
                 // The reservation may have landed before the failure: settling at zero releases it either way.
-                await budget.SettleAsync(SessionId, clientId, openedAt, 0m);
+                await budget.SettleAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, 0m);
             }
 
             await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
@@ -178,7 +178,7 @@ public sealed partial class BrowserSessionGrain(
         }
         catch
         {
-            await budget.SettleAsync(SessionId, clientId, openedAt, 0m);
+            await budget.SettleAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, 0m);
             await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
             throw;
         }
@@ -238,7 +238,7 @@ public sealed partial class BrowserSessionGrain(
 
         var step = Math.Max(pricingOptions.CurrentValue.SessionReserveUsd, 0.01m);
         var topUp = Math.Ceiling((needed - _reservedUsd) / step) * step;
-        await budget.ReserveAsync(SessionId, _clientId, _openedAt, topUp, cancellationToken);
+        await budget.ReserveAsync(SessionBilling.Id(SessionId, _openedAt), _clientId, _openedAt, topUp, cancellationToken);
         _reservedUsd += topUp;
     }
 
@@ -274,7 +274,7 @@ public sealed partial class BrowserSessionGrain(
         metrics.SessionClosed(reason, now - _openedAt);
         try
         {
-            await budget.SettleAsync(SessionId, _clientId, _openedAt, cost);
+            await budget.SettleAsync(SessionBilling.Id(SessionId, _openedAt), _clientId, _openedAt, cost);
             await Registry.ReleaseAsync(SessionId, reason);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -198,7 +198,7 @@ public sealed partial class SessionRegistryGrain(
         {
             try
             {
-                await budget.SettleAsync(lease.SessionId, lease.ClientId, lease.AcquiredAt, actualUsd: null);
+                await budget.SettleAsync(SessionBilling.Id(lease.SessionId, lease.AcquiredAt), lease.ClientId, lease.AcquiredAt, actualUsd: null);
                 S.Leases.Remove(lease.SessionId);
                 Remember(lease, SessionEndReason.Lost);
                 S.CleanupSucceeded++;

@@ -240,6 +240,25 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task RedirectsAndLinksToPrivateAddresses_AreBlockedToo()
+    {
+        var client = await fixture.ConnectAsync(TestKeys.OtherAgent);
+        var inside = $"http://127.0.0.1:{fixture.Site.Port}/b";
+
+        var redirected = await client.CallAsync("browser_navigate", new { url = fixture.Site.Url($"/redirect?to={Uri.EscapeDataString(inside + "?token=x")}") });
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url($"/links?to={Uri.EscapeDataString(inside)}") });
+        var clicked = await client.CallAsync("browser_click", new { target = "#out" });
+        var snapshot = await client.CallAsync("browser_snapshot");
+
+        Assert.True(redirected.IsError == true);
+        Assert.Equal($"url_blocked: {inside} refused: host '127.0.0.1' resolves to a loopback address (127.0.0.1).", redirected.Text());
+        // The browser shows its "blocked" error page instead of the private one.
+        Assert.DoesNotContain($"- Page URL: {inside}", snapshot.Text(), StringComparison.Ordinal);
+        Assert.DoesNotContain("This is B", clicked.Text() + snapshot.Text(), StringComparison.Ordinal);
+        await client.CallAsync("browser_close");
+    }
+
+    [Fact]
     public async Task UnknownSession_IsNotFound_AndBadIdIsInvalid()
     {
         var client = await fixture.ConnectAsync();

@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 require_dotnet
-require_packages /usr/bin/chromium=chromium redis-server=redis-server curl=curl
+require_packages /usr/bin/chromium=chromium redis-server=redis-server curl=curl node=nodejs npm=npm
+
+# Third-party MCP peers for the interop tests (the TypeScript SDK, @playwright/mcp), pinned by the lock file.
+(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 
 dotnet build Anchor.Orleans.sln -c Release -warnaserror
 run_tests() { dotnet test "$@" -c Release --no-build --logger "console;verbosity=minimal"; }

@@ -15,7 +15,7 @@ public sealed class ChaosDrillTests(BrowserAppFixture fixture) : IClassFixture<B
     public async Task ChaosDrill_TripsRefusesClosesAndResets()
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepoRoot(), "scripts", "chaos-drill.sh"));
+        start.ArgumentList.Add(Repository.PathOf("scripts", "chaos-drill.sh"));
         start.Environment["ANCHOR_URL"] = fixture.Host.BaseAddress.ToString();
         start.Environment["ANCHOR_OPERATOR_KEY"] = TestKeys.Operator;
         start.Environment["DRILL_REASON"] = "drill from the test suite";
@@ -35,16 +35,4 @@ public sealed class ChaosDrillTests(BrowserAppFixture fixture) : IClassFixture<B
         Assert.False(state.GetProperty("tripped").GetBoolean());
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Anchor.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Anchor.Orleans.sln not found.");
-    }
 }

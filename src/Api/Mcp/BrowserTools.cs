@@ -39,9 +39,13 @@ public sealed class BrowserTools(IGrainFactory grains)
     [Description("Captures an accessibility snapshot of the current page: its structure as YAML with a [ref=eN] handle on every element you can act on. Prefer this over screenshots; pass a ref as target to click, type, select or hover.")]
     public Task<CallToolResult> SnapshotAsync(
         RequestContext<CallToolRequestParams> context,
+        [Description("Snapshot only this element and what it contains: a ref from an earlier snapshot or a selector.")] string? target = null,
+        [Description("Limit the snapshot to this many levels of nesting.")] int? depth = null,
+        [Description("Include each element's bounding box.")] bool boxes = false,
+        [Description("Ignored: the snapshot is returned in the result, never written to the server's disk.")] string? filename = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new SnapshotAction(), cancellationToken);
+        RunAsync(context, session_id, new SnapshotAction(target is { Length: > 0 } t ? new ElementTarget(t) : null, depth, boxes), cancellationToken);
 
     [McpServerTool(Name = "browser_click", Title = "Click", OpenWorld = true)]
     [Description("Clicks an element and returns the resulting page state.")]
@@ -51,11 +55,12 @@ public sealed class BrowserTools(IGrainFactory grains)
         [Description(ElementHelp)] string? element = null,
         [Description("Double-click instead of a single click.")] bool doubleClick = false,
         [Description("Mouse button: left (default), right or middle.")] string? button = null,
+        [Description("Keys held during the click: Alt, Control, ControlOrMeta, Meta, Shift.")] string[]? modifiers = null,
         [Description(RefHelp)] string? @ref = null,
         [Description(SelectorHelp)] string? selector = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new ClickAction(ToolContext.Element(target, @ref, selector, element), doubleClick, button), cancellationToken);
+        RunAsync(context, session_id, new ClickAction(ToolContext.Element(target, @ref, selector, element), doubleClick, button, modifiers), cancellationToken);
 
     [McpServerTool(Name = "browser_type", Title = "Type text", OpenWorld = true)]
     [Description("Types text into an editable element (replacing its content), optionally pressing Enter afterwards, and returns the page state.")]
@@ -127,11 +132,12 @@ public sealed class BrowserTools(IGrainFactory grains)
         [Description(RefHelp)] string? @ref = null,
         [Description("Image type; only png is produced.")] string? type = null,
         [Description("Ignored: the image is returned in the result, never written to the server's disk.")] string? filename = null,
+        [Description("css (default): one image pixel per CSS pixel; device: the device's pixel ratio.")] string? scale = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default)
     {
         var only = (target ?? @ref) is { Length: > 0 } t ? new ElementTarget(t, element) : null;
-        var result = await ExecuteAsync(context, session_id, new ScreenshotAction(fullPage, only), cancellationToken);
+        var result = await ExecuteAsync(context, session_id, new ScreenshotAction(fullPage, only, scale == "device"), cancellationToken);
         return new CallToolResult
         {
             Content =

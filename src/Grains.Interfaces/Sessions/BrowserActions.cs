@@ -27,8 +27,12 @@ public sealed record NavigateBackAction : BrowserAction
     public override string Name => "navigate_back";
 }
 
+/// <summary>An accessibility snapshot of the page, or of one element (<see cref="Element"/>), optionally limited in depth.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.SnapshotAction")]
-public sealed record SnapshotAction : BrowserAction
+public sealed record SnapshotAction(
+    [property: Id(0)] ElementTarget? Element = null,
+    [property: Id(1)] int? Depth = null,
+    [property: Id(2)] bool Boxes = false) : BrowserAction
 {
     public override string Name => "snapshot";
 }
@@ -37,7 +41,8 @@ public sealed record SnapshotAction : BrowserAction
 public sealed record ClickAction(
     [property: Id(0)] ElementTarget Element,
     [property: Id(1)] bool DoubleClick = false,
-    [property: Id(2)] string? Button = null) : BrowserAction
+    [property: Id(2)] string? Button = null,
+    [property: Id(3)] IReadOnlyList<string>? Modifiers = null) : BrowserAction
 {
     public override string Name => "click";
 }
@@ -83,7 +88,8 @@ public sealed record WaitForAction(
 [GenerateSerializer, Immutable, Alias("anchor.ScreenshotAction")]
 public sealed record ScreenshotAction(
     [property: Id(0)] bool FullPage = false,
-    [property: Id(1)] ElementTarget? Element = null) : BrowserAction
+    [property: Id(1)] ElementTarget? Element = null,
+    [property: Id(2)] bool DeviceScale = false) : BrowserAction
 {
     public override string Name => "screenshot";
 }

@@ -168,7 +168,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             {
                 NavigateAction a => await NavigateAsync(a.Url, cancellationToken),
                 NavigateBackAction => await BackAsync(),
-                SnapshotAction => new ActionResult(await PageStateAsync()),
+                SnapshotAction a => await SnapshotAsync(a),
                 ClickAction a => await ClickAsync(a),
                 TypeAction a => await TypeAsync(a),
                 PressKeyAction a => await PressKeyAsync(a),
@@ -222,16 +222,40 @@ public sealed partial class BrowserPage : IAsyncDisposable
             "middle" => MouseButton.Middle,
             _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{a.Button}')."),
         };
+        var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
         if (a.DoubleClick)
         {
-            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button });
+            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers });
         }
         else
         {
-            await locator.ClickAsync(new LocatorClickOptions { Button = button });
+            await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers });
         }
 
         return new ActionResult(await PageStateAsync($"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {Describe(a.Element)}"));
+    }
+
+    private static KeyboardModifier ModifierOf(string name) => name switch
+    {
+        "Alt" => KeyboardModifier.Alt,
+        "Control" => KeyboardModifier.Control,
+        "ControlOrMeta" => KeyboardModifier.ControlOrMeta,
+        "Meta" => KeyboardModifier.Meta,
+        "Shift" => KeyboardModifier.Shift,
+        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
+    };
+
+    private async Task<ActionResult> SnapshotAsync(SnapshotAction a)
+    {
+        if (a.Element is null && a.Depth is null && !a.Boxes)
+        {
+            return new ActionResult(await PageStateAsync());
+        }
+
+        var snapshot = a.Element is { } element
+            ? await Resolve(element).AriaSnapshotAsync(new LocatorAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Depth = a.Depth, Boxes = a.Boxes })
+            : await _page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Depth = a.Depth, Boxes = a.Boxes });
+        return new ActionResult($"### Page state\n- Page URL: {_page.Url}\n- Page Title: {await _page.TitleAsync()}\n- Page Snapshot:\n```yaml\n{snapshot}\n```\n");
     }
 
     private async Task<ActionResult> TypeAsync(TypeAction a)
@@ -295,9 +319,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     private async Task<ActionResult> ScreenshotAsync(ScreenshotAction a)
     {
+        var scale = a.DeviceScale ? ScreenshotScale.Device : ScreenshotScale.Css;
         var png = a.Element is { } element
-            ? await Resolve(element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png })
-            : await _page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage });
+            ? await Resolve(element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png, Scale = scale })
+            : await _page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage, Scale = scale });
         return new ActionResult($"Screenshot of {(a.Element is { } e ? Describe(e) : a.FullPage ? "the full page" : "the viewport")} at {_page.Url}", png);
     }
 

@@ -15,6 +15,15 @@ namespace Anchor.Orleans.Grains.Admission;
 /// </summary>
 public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFactory grains, TimeProvider time) : IToolAdmission
 {
+    /// <summary>
+    /// Tools that spend nothing skip the budget check: a client out of budget must still be able to see its
+    /// status and to close sessions, which releases what they hold.
+    /// </summary>
+    public static readonly IReadOnlySet<string> FreeTools = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "budget_status", "browser_session_close", "browser_session_list", "browser_close",
+    };
+
     public async Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default)
     {
         emergency.ThrowIfRefusing();
@@ -27,6 +36,11 @@ public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFac
                 ErrorCodes.RateLimited,
                 string.Create(CultureInfo.InvariantCulture, $"rate_limited: client '{client.ClientId}' has made {rate.Limit} calls in the last {rate.WindowSeconds} s (limit {rate.Limit}); retry after {seconds} s."),
                 TimeSpan.FromSeconds(seconds));
+        }
+
+        if (FreeTools.Contains(tool))
+        {
+            return;
         }
 
         var now = time.GetUtcNow();

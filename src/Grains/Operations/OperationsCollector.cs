@@ -8,7 +8,7 @@ namespace Anchor.Orleans.Grains.Operations;
 /// This silo's share of the operations counters, accumulated lock-free and flushed to the cluster-wide stats
 /// grain every few seconds (and on demand, so a snapshot includes the caller's own silo up to now).
 /// </summary>
-public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvider time, ILogger<OperationsCollector> logger) : BackgroundService
+public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvider time, ILogger<OperationsCollector> logger) : BackgroundService, IHostedLifecycleService
 {
     /// <summary>The tools that count as a search (a page visited to find results).</summary>
     public static readonly HashSet<string> SearchTools = ["browser_navigate", "browser_extract", "browser_run_task"];
@@ -96,11 +96,14 @@ public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvid
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync();
-    }
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The last flush runs before any hosted service stops, while the silo still reaches grains.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken) => FlushAsync();
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Flushing operations counters failed ({Error}); kept for the next flush")]
     private static partial void LogFlushFailed(ILogger logger, string error);

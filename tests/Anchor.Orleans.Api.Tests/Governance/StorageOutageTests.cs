@@ -1,0 +1,29 @@
+using Anchor.Orleans.Testing;
+
+namespace Anchor.Orleans.Api.Tests.Governance;
+
+/// <summary>Redis gone: tool calls are refused with the stable storage_unavailable code instead of failing obscurely.</summary>
+public sealed class StorageOutageTests
+{
+    [Fact]
+    public async Task ToolCalls_AreRefusedWithStorageUnavailable_WhileRedisIsDown()
+    {
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
+        await using var site = new FixtureSite();
+        await site.InitializeAsync();
+        var settings = BrowserAppFixture.BaseSettings(
+            ("Anchor:Storage:Provider", "Redis"),
+            ("Anchor:Redis:ConnectionString", redis.ConnectionString + ",connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000"));
+        await using var host = await AnchorAppHost.StartAsync(settings);
+        await using var agent = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
+        var before = await agent.CallAsync("budget_status");
+        Assert.True(before.IsError != true, before.Text());
+
+        await redis.DisposeAsync();
+        var during = await agent.CallAsync("budget_status");
+
+        Assert.True(during.IsError == true);
+        Assert.StartsWith("storage_unavailable:", during.Text(), StringComparison.Ordinal);
+    }
+}

@@ -16,7 +16,7 @@ public sealed class GracefulDrainTests : IAsyncLifetime
     [Fact]
     public async Task Sigterm_DrainsSessions_AndExitsCleanly()
     {
-        await using var silo = SiloProcess.Start(BrowserAppFixture.BaseSettings(("Anchor:Shutdown:DrainSeconds", "4")));
+        await using var silo = SiloProcess.Start(BrowserAppFixture.BaseSettings(("Anchor:Shutdown:DrainSeconds", "6")));
         using var http = new HttpClient { BaseAddress = silo.BaseAddress };
         await Poll.UntilAsync(
             async () => (await http.GetAsync("/health/ready", Ct)).StatusCode == HttpStatusCode.OK,
@@ -42,7 +42,7 @@ public sealed class GracefulDrainTests : IAsyncLifetime
         var ready = await Poll.UntilAsync(
             async () => (await http.GetAsync("/health/ready", Ct)).StatusCode,
             s => s == HttpStatusCode.ServiceUnavailable,
-            TimeSpan.FromSeconds(3),
+            TimeSpan.FromSeconds(5),
             "readiness to fail as the drain starts");
         using var exit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         exit.CancelAfter(TimeSpan.FromSeconds(60));

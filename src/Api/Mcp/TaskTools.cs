@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Extraction;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
@@ -64,7 +65,7 @@ public sealed class TaskStep
 
 /// <summary>Whole tasks in one call: structured extraction (cached cluster-wide) and multi-step scripts.</summary>
 [McpServerToolType]
-public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, IOptionsMonitor<BrowserOptions> options, AnchorMetrics metrics)
+public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPolicy urls, ClientPolicies policies, IOptionsMonitor<BrowserOptions> options, AnchorMetrics metrics)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -83,6 +84,8 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, IOptio
         var cache = url is { Length: > 0 } && ttl > TimeSpan.Zero ? grains.GetGrain<IExtractCacheGrain>(CacheKey(action)) : null;
         if (cache is not null)
         {
+            // The cache is shared by all clients: a client gets cached records only for a URL it may visit itself.
+            await urls.CheckAsync(url!, policies.For(ToolContext.ClientIdOf(context.User)).AllowedHosts, cancellationToken);
             var hit = await cache.GetAsync();
             metrics.CacheLookup(hit is not null);
             if (hit is not null)

@@ -67,6 +67,9 @@ public sealed class TaskStep
 [McpServerToolType]
 public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPolicy urls, ClientPolicies policies, IOptionsMonitor<BrowserOptions> options, AnchorMetrics metrics)
 {
+    /// <summary>Steps one task may hold: a task runs in one grain turn, and its time is bounded by the action timeout.</summary>
+    public const int MaxSteps = 50;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     [McpServerTool(Name = "browser_extract", Title = "Extract records", ReadOnly = true, OpenWorld = true)]
@@ -112,6 +115,11 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
         [Description("Browser session to use; omit for your default session.")] string? session_id = null,
         CancellationToken cancellationToken = default)
     {
+        if (steps.Length > MaxSteps)
+        {
+            throw Invalid($"a task has at most {MaxSteps} steps (got {steps.Length}); split it into several tasks.");
+        }
+
         var actions = steps.Select((s, i) => StepOf(s, i)).ToList();
         var result = await browser.ExecuteAsync(context, session_id, new RunTaskAction(url, actions), cancellationToken);
         return ToolResults.Text(result.Text);

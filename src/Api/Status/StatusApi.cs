@@ -1,5 +1,6 @@
 using System.Reflection;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Grains.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.AspNetCore.Builder;
@@ -19,7 +20,11 @@ public sealed record StatusResponse(
     string Silo,
     int Silos,
     int ActiveSessions,
-    int ActiveSessionsOnThisSilo);
+    int ActiveSessionsOnThisSilo,
+    EmergencySwitchStatus EmergencySwitch);
+
+/// <summary>The emergency switch as this silo sees it; <see cref="Refusing"/> also covers a stale view.</summary>
+public sealed record EmergencySwitchStatus(bool Tripped, bool Refusing, string? Reason);
 
 /// <summary>When this process started, from the injected clock.</summary>
 public sealed class ProcessClock(TimeProvider time)
@@ -39,7 +44,7 @@ public static class StatusApi
     }
 
     private static async Task<Ok<StatusResponse>> GetStatusAsync(
-        IHostEnvironment environment, ProcessClock clock, TimeProvider time, IGrainFactory grains, ILocalSiloDetails silo, LocalSessions local)
+        IHostEnvironment environment, ProcessClock clock, TimeProvider time, IGrainFactory grains, ILocalSiloDetails silo, LocalSessions local, EmergencyStopView emergency)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
         var sessions = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
@@ -51,6 +56,7 @@ public static class StatusApi
             silo.SiloAddress.ToParsableString(),
             hosts.Count,
             sessions.Count,
-            local.Count));
+            local.Count,
+            new EmergencySwitchStatus(emergency.State?.Tripped ?? false, emergency.RefusalReason() is not null, emergency.RefusalReason())));
     }
 }

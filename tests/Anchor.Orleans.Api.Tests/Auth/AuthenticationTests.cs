@@ -65,6 +65,8 @@ public sealed class AuthenticationTests(AppFixture fixture) : IClassFixture<AppF
         Assert.Equal("0.1.0", status.GetProperty("version").GetString());
         Assert.Equal(1, status.GetProperty("silos").GetInt32());
         Assert.True(status.GetProperty("uptime_seconds").GetDouble() >= 0);
+        Assert.False(status.GetProperty("emergency_switch").GetProperty("tripped").GetBoolean());
+        Assert.False(status.GetProperty("emergency_switch").GetProperty("refusing").GetBoolean());
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Anchor.Orleans.Api.Mcp;
 
 /// <summary>Named browser sessions: create, close, list. Sessions are grains, reachable from every silo.</summary>
 [McpServerToolType]
-public sealed class BrowserSessionTools(IGrainFactory grains)
+public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
 {
     [McpServerTool(Name = "browser_session_create", Title = "Create browser session", Destructive = false, OpenWorld = false)]
     [Description("Opens a new, isolated browser session (its own cookies and storage) and returns its session_id and when it expires. Pass the session_id to other browser_* tools to use it; without session_id they use your default session. Refused with concurrency_limit when the cluster or your client already has the maximum number of sessions open.")]
@@ -42,7 +42,7 @@ public sealed class BrowserSessionTools(IGrainFactory grains)
         var infos = await Task.WhenAll(leases.Select(l => grains.GetGrain<IBrowserSessionGrain>(l.SessionId).GetInfoAsync(clientId)));
         return ToolResults.Json(new
         {
-            sessions = infos.OfType<SessionInfo>().Select(SessionView.Of),
+            sessions = infos.OfType<SessionInfo>().Select(i => SessionView.Of(i, time.GetUtcNow())),
         });
     }
 }
@@ -50,12 +50,13 @@ public sealed class BrowserSessionTools(IGrainFactory grains)
 /// <summary>How a session is shown to agents and operators (snake_case JSON).</summary>
 public static class SessionView
 {
-    public static object Of(SessionInfo s) => new
+    public static object Of(SessionInfo s, DateTimeOffset now) => new
     {
         session_id = s.SessionId,
         client_id = s.ClientId,
         silo = s.Silo,
         opened_at = s.OpenedAt,
+        age_seconds = Math.Round((now - s.OpenedAt).TotalSeconds, 1),
         expires_at = s.ExpiresAt,
         last_activity_at = s.LastActivityAt,
         actions = s.Actions,

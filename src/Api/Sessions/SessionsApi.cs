@@ -20,7 +20,7 @@ public static class SessionsApi
         return endpoints;
     }
 
-    private static async Task<IResult> ListAsync(IGrainFactory grains)
+    private static async Task<IResult> ListAsync(IGrainFactory grains, TimeProvider time)
     {
         var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
         var infos = await Task.WhenAll(leases.Select(async lease =>
@@ -30,7 +30,7 @@ public static class SessionsApi
         return TypedResults.Ok(new
         {
             count = infos.Length,
-            sessions = infos.Select(SessionView.Of),
+            sessions = infos.Select(i => SessionView.Of(i, time.GetUtcNow())),
             cleanup = new { succeeded = stats.Succeeded, failed = stats.Failed, last_sweep_at = stats.LastSweepAt },
         });
     }

@@ -109,6 +109,7 @@ public sealed class SessionsApiTests(BrowserAppFixture fixture) : IClassFixture<
         Assert.Equal(TestKeys.AgentClient, entry.GetProperty("client_id").GetString());
         Assert.Equal(fixture.Site.Url("/a"), entry.GetProperty("url").GetString());
         Assert.Equal(1, entry.GetProperty("actions").GetInt32());
+        Assert.True(entry.GetProperty("age_seconds").GetDouble() >= 0);
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal("session_not_found", (await again.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("type").GetString());

@@ -32,4 +32,42 @@ public static class ChromiumProcesses
 
         return found;
     }
+
+    /// <summary>
+    /// The marked processes and all their descendants (renderers, GPU and utility processes do not repeat the
+    /// browser's switches on their own command lines).
+    /// </summary>
+    public static IReadOnlyList<int> TreeOf(string marker)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+
+        var tree = new HashSet<int>(WithMarker(marker));
+        for (var grew = true; grew;)
+        {
+            grew = false;
+            foreach (var (pid, parent) in parents)
+            {
+                if (!tree.Contains(pid) && tree.Contains(parent))
+                {
+                    grew = tree.Add(pid) || grew;
+                }
+            }
+        }
+
+        return [.. tree];
+    }
 }

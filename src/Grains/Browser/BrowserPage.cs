@@ -125,6 +125,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     public string Url => _page.Url;
 
+    /// <summary>True once the browser behind this session is gone (crashed, killed, disconnected).</summary>
+    public bool IsGone => _context.Browser is { IsConnected: false } || _page.IsClosed;
+
     public static async Task<BrowserPage> OpenAsync(
         BrowserEngine engine, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan navigationTimeout, TimeSpan elementTimeout, CancellationToken cancellationToken)
     {

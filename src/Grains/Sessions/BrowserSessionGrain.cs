@@ -103,6 +103,13 @@ public sealed partial class BrowserSessionGrain(
         {
             throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} exceeded Sessions:ActionTimeoutSeconds ({sessionOptions.CurrentValue.ActionTimeoutSeconds} s).");
         }
+        catch (AnchorException ex) when (ex.Code == ErrorCodes.BrowserError && _page is { IsGone: true })
+        {
+            // The browser died under the session: end it (settled, slot freed) instead of keeping a dead page open.
+            // The engine relaunches Chromium for the next session.
+            await EndAsync(SessionEndReason.Failed);
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: the browser of session '{SessionId}' stopped during {action.Name}; the session was closed. Create a new session (or call again to use a fresh default session).");
+        }
         finally
         {
             _lastActivity = time.GetUtcNow();

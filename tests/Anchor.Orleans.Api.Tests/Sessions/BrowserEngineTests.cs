@@ -39,6 +39,42 @@ public sealed class BrowserEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChromiumKilledUnderASession_EndsTheSession_AndTheNextSessionGetsAFreshBrowser()
+    {
+        await using var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings());
+        var marker = host.Services.GetRequiredService<BrowserEngine>().InstanceMarker;
+        await using var client = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
+        var session = (await client.CallAsync("browser_session_create")).Json().GetProperty("session_id").GetString();
+        await client.CallAsync("browser_navigate", new { url = _site.Url("/a"), session_id = session });
+
+        foreach (var pid in ChromiumProcesses.TreeOf(marker))
+        {
+            try
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone with its parent.
+            }
+        }
+
+        var during = await Poll.UntilAsync(
+            () => client.CallAsync("browser_snapshot", new { session_id = session }),
+            r => r.IsError == true,
+            TimeSpan.FromSeconds(20),
+            "the session to notice its browser is gone");
+        var after = await client.CallAsync("browser_snapshot", new { session_id = session });
+        var fresh = await client.CallAsync("browser_navigate", new { url = _site.Url("/b") });
+
+        Assert.StartsWith($"browser_error: the browser of session '{session}' stopped during snapshot; the session was closed.", during.Text(), StringComparison.Ordinal);
+        Assert.EndsWith("(failed); create a new session.", after.Text(), StringComparison.Ordinal);
+        Assert.True(fresh.IsError != true, fresh.Text());
+        Assert.Contains("This is B", fresh.Text(), StringComparison.Ordinal);
+        await client.CallAsync("browser_close");
+    }
+
+    [Fact]
     public async Task RemoteBrowser_OverCdp_ServesSessions_AndIsNotKilledByTheApp()
     {
         var port = FreePorts.Next();

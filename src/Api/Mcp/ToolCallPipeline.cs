@@ -95,6 +95,13 @@ public static partial class ToolCallPipeline
 
             return ToolResults.Error(ex.Message.StartsWith(ex.Code, StringComparison.Ordinal) ? ex.Message : $"{ex.Code}: {ex.Message}");
         }
+        catch (Exception ex) when (ex is ArgumentException or JsonException)
+        {
+            // The SDK binds tool arguments before the tool runs: a missing or mistyped argument lands here.
+            errorCode = ErrorCodes.InvalidArgument;
+            outcome = "error";
+            return ToolResults.Error($"invalid_argument: {tool}: {BindingMessage(ex)}");
+        }
         catch (TimeoutException)
         {
             // A grain call outlived its response timeout: the browser action hung past every limit.
@@ -128,6 +135,9 @@ public static partial class ToolCallPipeline
             }
         }
     }
+
+    // JsonException messages end with a path and position that help; keep the first sentence-ish line only.
+    private static string BindingMessage(Exception ex) => ex.Message.Split('\n', 2)[0].Trim();
 
     private static bool IsSessionTool(string tool) => tool.StartsWith("browser_", StringComparison.Ordinal);
 

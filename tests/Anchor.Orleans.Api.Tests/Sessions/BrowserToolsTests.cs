@@ -297,6 +297,19 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task MalformedArguments_AreRefusedWithInvalidArgument()
+    {
+        var client = await fixture.ConnectAsync();
+
+        var wrongType = await client.CallAsync("browser_select_option", new { target = "#color", values = "blue" });
+        var missing = await client.CallAsync("browser_navigate", new { });
+        Assert.True(wrongType.IsError == true);
+        Assert.StartsWith("invalid_argument: browser_select_option: The JSON value could not be converted to System.String[].", wrongType.Text(), StringComparison.Ordinal);
+        Assert.True(missing.IsError == true);
+        Assert.StartsWith("invalid_argument: browser_navigate: The arguments dictionary is missing a value for the required parameter 'url'.", missing.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LegacySse_ServesTheSameTools()
     {
         var client = await fixture.ConnectAsync(TestKeys.Agent, HttpTransportMode.Sse);

@@ -31,7 +31,6 @@ public static class GovernanceRegistration
         services.AddSingleton<BudgetStatus>();
         services.AddSingleton<Operations.ISpendSnapshotSource, LedgerSpendSnapshot>();
         services.AddSingleton<Alerts.Reports.ICostReportSource, LedgerCostReportSource>();
-        services.AddHostedService<Telemetry.GovernanceMetrics>();
         services.AddSingleton<GovernanceBackup>();
         return services;
     }

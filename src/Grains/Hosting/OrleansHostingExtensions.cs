@@ -39,6 +39,8 @@ public static class OrleansHostingExtensions
         services.AddAnchorSessions();
         services.AddAnchorGovernance();
         services.AddAnchorAlerts();
+        // Reads the ledgers on a timer: part of a running silo, not of the governance grains themselves.
+        services.AddHostedService<Telemetry.GovernanceMetrics>();
 
         // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
         // configuration: Orleans resolves this before start-up validation, which must still report every problem.

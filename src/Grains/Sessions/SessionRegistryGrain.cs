@@ -90,9 +90,25 @@ public sealed partial class SessionRegistryGrain(
         var now = time.GetUtcNow();
         var lease = new SessionLease(sessionId, clientId, silo, now, now.AddSeconds(o.MaxDurationSeconds));
         S.Leases[sessionId] = lease;
-        S.Ended.Remove(sessionId);
+        var ended = S.Ended.Remove(sessionId, out var endedBefore);
         S.Created++;
-        await state.WriteStateAsync(cancellationToken);
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            // Not granted, so not held: a lease that never reached storage must not keep a slot in memory either.
+            S.Leases.Remove(sessionId);
+            S.Created--;
+            if (ended)
+            {
+                S.Ended[sessionId] = endedBefore!;
+            }
+
+            throw;
+        }
+
         return new LeaseResult(true, null, null, lease);
     }
 

@@ -61,6 +61,7 @@ public static class SessionView
         actions = s.Actions,
         cost_usd = s.CostUsd,
         url = s.Url,
+        pages = s.Pages,
     };
 }
 

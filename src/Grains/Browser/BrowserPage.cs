@@ -36,6 +36,15 @@ public sealed partial class BrowserPage : IAsyncDisposable
     /// <summary>How long a page gets to answer a trivial script after a timeout before it counts as hung.</summary>
     private static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long after an element action a page that opens still counts as opened by it.</summary>
+    private static readonly TimeSpan NewPageGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a click on a link that targets a new tab waits for that tab to appear.</summary>
+    private static readonly TimeSpan NewTabWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether an element is (inside) a link or form that opens its target in another tab.</summary>
+    private const string OpensNewTabScript = "e => !!e.closest('a[target]:not([target=\"_self\"]):not([target=\"_top\"]):not([target=\"_parent\"]), form[target]:not([target=\"_self\"])')";
+
     /// <summary>How long closing a context may take before the session stops waiting for it.</summary>
     private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
 
@@ -131,7 +140,8 @@ public sealed partial class BrowserPage : IAsyncDisposable
         finally
         {
             _guard.ActionToken = default;
-            _pages.FollowNewPages = false;
+            // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
+            _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
         }
     }
 
@@ -176,7 +186,19 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private async Task<ActionResult> NavigateAsync(IPage page, string url, ActionDeadline deadline)
     {
         var uri = await _urls.CheckAsync(url, _allowedHosts, deadline.Token);
-        await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
+                break;
+            }
+            catch (PlaywrightException ex) when (attempt < 3 && ex.Message.Contains("is interrupted by another navigation", StringComparison.Ordinal) && _guard.LastFailure is null)
+            {
+                // The error page of an earlier failed navigation was still committing and won the race; go again.
+            }
+        }
+
         return await StateAsync(page, deadline, $"Navigated to {page.Url}");
     }
 
@@ -197,7 +219,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
             _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{a.Button}')."),
         };
         var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
-        _pages.FollowNewPages = true;
+        var opensTab = await locator.EvaluateAsync<bool>(OpensNewTabScript, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) });
+        var newTab = opensTab ? _pages.NextPageAsync() : null;
+        _pages.FollowNewPagesFor(deadline.Remaining);
         if (a.DoubleClick)
         {
             await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
@@ -205,6 +229,12 @@ public sealed partial class BrowserPage : IAsyncDisposable
         else
         {
             await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
+        }
+
+        if (newTab is not null)
+        {
+            // The tab appears a moment after the click; wait for it so the answer shows the page the agent is now on.
+            await newTab.WaitAsync(NewTabWait < deadline.Remaining ? NewTabWait : deadline.Remaining, _time).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
 
         return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {PageText.Describe(a.Element)}");
@@ -245,7 +275,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
         if (a.Submit)
         {
-            _pages.FollowNewPages = true;
+            _pages.FollowNewPagesFor(deadline.Remaining);
             await locator.PressAsync("Enter", new LocatorPressOptions { Timeout = ElementTimeout(deadline) });
         }
 
@@ -254,7 +284,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     private async Task<ActionResult> PressKeyAsync(IPage page, PressKeyAction a, ActionDeadline deadline)
     {
-        _pages.FollowNewPages = true;
+        _pages.FollowNewPagesFor(deadline.Remaining);
         await deadline.Bound(page.Keyboard.PressAsync(a.Key));
         return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Pressed {a.Key}");
     }

@@ -32,8 +32,28 @@ public sealed class PageSet
         context.Dialog += (_, dialog) => Answer(dialog);
     }
 
-    /// <summary>While true (an element action is running), a page that opens becomes the current page.</summary>
-    public bool FollowNewPages { get; set; }
+    private long _followUntil;
+    private TaskCompletionSource? _nextPage;
+
+    /// <summary>
+    /// A page that opens from now until <paramref name="window"/> has passed becomes the current page: an element
+    /// action opened it (a link with <c>target=_blank</c>, a button calling <c>window.open</c>), the page's own
+    /// timers did not. Called when an element action starts and again, with a short window, when it ends.
+    /// </summary>
+    public void FollowNewPagesFor(TimeSpan window) =>
+        Interlocked.Exchange(ref _followUntil, Environment.TickCount64 + (long)window.TotalMilliseconds);
+
+    private bool FollowNewPages => Environment.TickCount64 < Interlocked.Read(ref _followUntil);
+
+    /// <summary>Completes when the next page opens (kept or refused).</summary>
+    public Task NextPageAsync()
+    {
+        lock (_gate)
+        {
+            _nextPage ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _nextPage.Task;
+        }
+    }
 
     public int Count
     {
@@ -135,6 +155,9 @@ public sealed class PageSet
                 return;
             }
 
+            _nextPage?.TrySetResult();
+            _nextPage = null;
+
             refused = _pages.Count >= _max;
             if (refused)
             {
@@ -215,7 +238,7 @@ public sealed class PageSet
         lock (_gate)
         {
             var message = dialog.Message.Length > 200 ? dialog.Message[..200] + "…" : dialog.Message;
-            _notes.Add($"A {dialog.Type} dialog appeared (\"{message}\") and was {(accept ? "accepted" : "dismissed")}.");
+            _notes.Add($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}.");
         }
 
         Observe(accept ? dialog.AcceptAsync() : dialog.DismissAsync());

@@ -401,7 +401,7 @@ public sealed partial class BrowserSessionGrain(
 
     private SessionInfo Info() =>
         new(SessionId, _clientId, silo.SiloAddress.ToParsableString(), _openedAt, _expiresAt, _lastActivity, _actions,
-            Math.Min(Accrued(time.GetUtcNow(), _actions), _reservedUsd), _page?.Url);
+            Math.Min(Accrued(time.GetUtcNow(), _actions), _reservedUsd), _page?.Url, _page?.PageCount ?? 0);
 
     private AnchorException NotFound() =>
         new(ErrorCodes.SessionNotFound, $"session_not_found: no session '{SessionId}' for this client; create one with browser_session_create or omit session_id to use your default session.");

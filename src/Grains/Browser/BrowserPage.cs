@@ -193,9 +193,15 @@ public sealed partial class BrowserPage : IAsyncDisposable
                 await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
                 break;
             }
-            catch (PlaywrightException ex) when (attempt < 3 && ex.Message.Contains("is interrupted by another navigation", StringComparison.Ordinal) && _guard.LastFailure is null)
+            catch (PlaywrightException ex) when (attempt < 3 && InterruptedBy().Match(ex.Message) is { Success: true } other && _guard.LastFailure is null)
             {
-                // The error page of an earlier failed navigation was still committing and won the race; go again.
+                // Another navigation committed first: the error page of an earlier failed navigation, or an earlier
+                // attempt of this one. Let it settle; go again unless it was ours.
+                await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded, new PageWaitForLoadStateOptions { Timeout = deadline.TimeoutMs });
+                if (other.Groups["url"].Value == uri.AbsoluteUri)
+                {
+                    break;
+                }
             }
         }
 
@@ -442,6 +448,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // The context may be gone with its browser, or its renderer stuck; the browser reaps it.
         }
     }
+
+    [GeneratedRegex("is interrupted by another navigation to \"(?<url>[^\"]*)\"")]
+    private static partial Regex InterruptedBy();
 
     [GeneratedRegex("^(f[0-9]+)?e[0-9]+$")]
     private static partial Regex RefPattern();

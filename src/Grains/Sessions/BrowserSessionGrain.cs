@@ -50,6 +50,7 @@ public sealed partial class BrowserSessionGrain(
     private CancellationTokenSource? _interrupt;
     private Task? _running;
     private SessionEndReason? _ending;
+    private DateTimeOffset? _endedAt;
     private Task? _end;
 
     private string SessionId => this.GetPrimaryKeyString();
@@ -255,6 +256,7 @@ public sealed partial class BrowserSessionGrain(
         _actions = 0;
         _reservedUsd = reserve;
         _ending = null;
+        _endedAt = null;
         _end = null;
         local.Add(SessionId, clientId);
         metrics.SessionOpened();
@@ -351,6 +353,7 @@ public sealed partial class BrowserSessionGrain(
     private async Task EndAsync(SessionEndReason reason)
     {
         _ending = reason;
+        _endedAt = time.GetUtcNow();
         var page = _page!;
         _lifetimeTimer?.Dispose();
         _lifetimeTimer = null;
@@ -406,9 +409,10 @@ public sealed partial class BrowserSessionGrain(
     private AnchorException NotFound() =>
         new(ErrorCodes.SessionNotFound, $"session_not_found: no session '{SessionId}' for this client; create one with browser_session_create or omit session_id to use your default session.");
 
+    /// <summary>What a call gets when its session was closed under it: the emergency refusal, or the end as a late call would see it.</summary>
     private AnchorException Closed(SessionEndReason reason) => reason == SessionEndReason.Emergency
-        ? new(ErrorCodes.EmergencyShutdown, $"emergency_shutdown: session '{SessionId}' was closed by the emergency shutdown while the call ran.")
-        : new(ErrorCodes.SessionExpired, $"session_expired: session '{SessionId}' was closed ({AnchorMetrics.ReasonLabel(reason)}) while the call ran; create a new session.");
+        ? new(ErrorCodes.EmergencyShutdown, $"emergency_shutdown: session '{SessionId}' was closed by the emergency shutdown during this call.")
+        : Expired(new EndedSession(SessionId, _clientId, reason, _endedAt ?? time.GetUtcNow()));
 
     private static AnchorException Expired(EndedSession ended) =>
         new(ErrorCodes.SessionExpired, $"session_expired: session '{ended.SessionId}' ended at {ended.EndedAt:O} ({AnchorMetrics.ReasonLabel(ended.Reason)}); create a new session.");

@@ -9,9 +9,9 @@ namespace Anchor.Orleans.Grains.Persistence;
 
 /// <summary>
 /// <see cref="IEntryStateStore"/> on Redis: per grain state a head hash (<c>etag</c>, <c>data</c>) and an entries
-/// hash (one field per entry), both under one hash tag so they live in one slot. A write is one <c>MULTI</c>/<c>EXEC</c>
-/// guarded by <c>WATCH</c> on the etag: <c>HSET</c> of the head, <c>HSET</c>/<c>HDEL</c> of only the changed fields —
-/// O(change), whatever the number of entries. It is acknowledged only after Redis has executed it, as Orleans' Redis
+/// hash (one field per entry), both under one hash tag so they live in one slot. A write is one Lua script (atomic,
+/// one round trip, as Orleans' own Redis storage does it) that checks the etag, then <c>HSET</c>s the head and
+/// <c>HSET</c>/<c>HDEL</c>s only the changed fields — O(change), whatever the number of entries. It is acknowledged only after Redis has executed it, as Orleans' Redis
 /// grain storage is, so durability is the server's (<c>appendonly</c>). Waits are bounded by the connection's
 /// <c>asyncTimeout</c>.
 /// </summary>
@@ -22,6 +22,25 @@ namespace Anchor.Orleans.Grains.Persistence;
 /// </remarks>
 public sealed class RedisEntryStateStore(RedisConnection redis, IOptions<ClusterOptions> cluster) : IEntryStateStore
 {
+    // One round trip, atomic like MULTI/EXEC (a script runs alone), with the etag checked inside: KEYS = head,
+    // entries; ARGV = expected etag ('' = none), new etag, head, clear (1/0), n sets, n field/value pairs, removals.
+    // Fields go to HSET/HDEL in chunks, below Lua's limit on unpacked arguments (a restore may carry 100,000).
+    private const string WriteScript = """
+        local current = redis.call('HGET', KEYS[1], 'etag')
+        if (current or '') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'data', ARGV[3])
+        if ARGV[4] == '1' then redis.call('DEL', KEYS[2]) end
+        local sets = tonumber(ARGV[5])
+        local first, last = 6, 5 + 2 * sets
+        for i = first, last, 1000 do
+            redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 999, last)))
+        end
+        for i = last + 1, #ARGV, 1000 do
+            redis.call('HDEL', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+        end
+        return 1
+        """;
+
     private static readonly RedisValue ETagField = "etag";
     private static readonly RedisValue DataField = "data";
 
@@ -53,35 +72,28 @@ public sealed class RedisEntryStateStore(RedisConnection redis, IOptions<Cluster
         var next = etag is null ? 1 : long.Parse(etag, CultureInfo.InvariantCulture) + 1;
         var nextETag = next.ToString(CultureInfo.InvariantCulture);
 
-        var tx = db.CreateTransaction();
-        tx.AddCondition(etag is null ? Condition.HashNotExists(head, ETagField) : Condition.HashEqual(head, ETagField, etag));
-        var pending = new List<Task>(4)
+        var sets = write.Changes.Where(c => c.Value is not null).ToList();
+        var args = new List<RedisValue>(5 + write.Changes.Count + sets.Count)
         {
-            tx.HashSetAsync(head, [new HashEntry(ETagField, nextETag), new HashEntry(DataField, write.Head)]),
+            etag ?? "",
+            nextETag,
+            write.Head,
+            write.ClearEntries ? 1 : 0,
+            sets.Count,
         };
-        if (write.ClearEntries)
+        foreach (var (field, value) in sets)
         {
-            pending.Add(tx.KeyDeleteAsync(entries));
+            args.Add(field);
+            args.Add(value);
         }
 
-        var sets = write.Changes.Where(c => c.Value is not null).Select(c => new HashEntry(c.Key, c.Value)).ToArray();
-        if (sets.Length > 0)
-        {
-            pending.Add(tx.HashSetAsync(entries, sets));
-        }
-
-        var removals = write.Changes.Where(c => c.Value is null).Select(c => (RedisValue)c.Key).ToArray();
-        if (removals.Length > 0)
-        {
-            pending.Add(tx.HashDeleteAsync(entries, removals));
-        }
-
-        if (!await tx.ExecuteAsync())
+        args.AddRange(write.Changes.Where(c => c.Value is null).Select(c => (RedisValue)c.Key));
+        var result = (long)await db.ScriptEvaluateAsync(WriteScript, [head, entries], [.. args]);
+        if (result != 1)
         {
             throw new InconsistentStateException($"Entry state {head} was changed by another writer.", "", etag ?? "");
         }
 
-        await Task.WhenAll(pending);
         return nextETag;
     }
 

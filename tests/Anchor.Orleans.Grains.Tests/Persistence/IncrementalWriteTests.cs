@@ -3,6 +3,7 @@ using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.RateLimiting;
 using Anchor.Orleans.Grains.Persistence;
 using Anchor.Orleans.Grains.RateLimiting;
+using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace Anchor.Orleans.Grains.Tests.Persistence;
@@ -81,6 +82,45 @@ public sealed class IncrementalWriteTests(RedisStorageFixture fixture)
         Assert.Equal(new ReserveResult(false, null, 0, 0, AlreadySettled: true), await ledger.ReserveAsync(session, "a", 0.5m, 100m, Ct));
         var after = await ledger.GetTotalsAsync(Ct);
         Assert.Equal((before.SpentUsd, before.ReservedUsd, before.SessionsSettled), (after.SpentUsd, after.ReservedUsd, after.SessionsSettled));
+    }
+
+    [Fact]
+    public async Task Restore_OfThousandsOfRecords_RoundTripsThroughRedis_AfterReactivation()
+    {
+        var period = "month:2026-05";
+        var ledger = fixture.Grains.GetGrain<IBudgetLedgerGrain>(period);
+        var at = new DateTimeOffset(2026, 5, 3, 4, 5, 6, TimeSpan.Zero);
+        var backup = Empty(period) with
+        {
+            ReservedUsd = 25m,
+            Clients = new Dictionary<string, ClientBackup> { ["a"] = new(0m, 25m, 0) },
+            Reservations = Enumerable.Range(0, 2_500).ToDictionary(Id, _ => new ReservationBackup("a", 0.01m, at)),
+            Settled = Enumerable.Range(2_500, 1_500).ToDictionary(Id, _ => at),
+        };
+
+        await ledger.RestoreAsync(backup, Ct);
+        await fixture.Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero, Ct);
+        var restored = await ledger.GetSnapshotAsync(Ct);
+
+        Assert.Equal((2_500, 1_500, 25m), (restored.Reservations.Count, restored.Settled.Count, restored.ReservedUsd));
+        Assert.Equal(backup.Reservations.OrderBy(r => r.Key, StringComparer.Ordinal), restored.Reservations);
+        Assert.Equal(backup.Settled.OrderBy(r => r.Key, StringComparer.Ordinal), restored.Settled);
+    }
+
+    [Fact]
+    public async Task Write_WithAStaleETag_IsRefused_AndChangesNothing()
+    {
+        var grain = GrainId.Create("test", Guid.NewGuid().ToString("N"));
+        var first = await fixture.RedisStore.WriteAsync("probe", grain, null, new EntryStateWrite([1], [new("x", [2])], false), Ct);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() =>
+            fixture.RedisStore.WriteAsync("probe", grain, null, new EntryStateWrite([9], [new("y", [9])], false), Ct));
+
+        var stored = await fixture.RedisStore.ReadAsync("probe", grain, Ct);
+        Assert.Equal("1", stored!.ETag);
+        Assert.Equal([1], stored.Head);
+        Assert.Equal(["x"], stored.Entries.Keys);
+        Assert.Equal("1", first);
     }
 
     private static readonly (int Head, int Total) ExpectedSettleBytes = (135, 198);

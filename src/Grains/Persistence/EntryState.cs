@@ -93,6 +93,24 @@ public sealed class EntryState<THead, TEntry>(IEntryStateStore store, Serializer
         return WriteCoreAsync(write, cancellationToken);
     }
 
-    private async Task WriteCoreAsync(EntryStateWrite write, CancellationToken cancellationToken) =>
-        _etag = await store.WriteAsync(stateName, _grainId, _etag, write, cancellationToken);
+    private async Task WriteCoreAsync(EntryStateWrite write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _etag = await store.WriteAsync(stateName, _grainId, _etag, write, cancellationToken);
+        }
+        catch
+        {
+            // Not written (or not known to be): send these again with the next write. Memory holds the current values,
+            // so re-sending is idempotent. A write that did land leaves the etag stale, and the next one is refused
+            // (InconsistentStateException): the grain must then deactivate and reload.
+            _clear |= write.ClearEntries;
+            foreach (var (key, _) in write.Changes)
+            {
+                _dirty.Add(key);
+            }
+
+            throw;
+        }
+    }
 }

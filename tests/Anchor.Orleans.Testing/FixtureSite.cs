@@ -68,6 +68,17 @@ public sealed class FixtureSite : IAsyncLifetime
 
     public const string NewTabLink = "<!doctype html><title>Tab link</title><a href=\"/b\" target=\"_blank\">open B</a>";
 
+    /// <summary>Asks confirm() and prompt() on click and shows the answers.</summary>
+    public const string Dialogs = """
+        <!doctype html><title>Dialogs</title>
+        <button onclick="document.getElementById('out').textContent = 'confirmed: ' + confirm('Sure?')">Confirm</button>
+        <button onclick="document.getElementById('out').textContent = 'name: ' + prompt('Name?')">Prompt</button>
+        <p id="out"></p>
+        """;
+
+    /// <summary>Shows its viewport size.</summary>
+    public const string Size = "<!doctype html><title>Size</title><p id=\"s\"></p><script>const f = () => document.getElementById('s').textContent = 'viewport ' + innerWidth + 'x' + innerHeight; f(); addEventListener('resize', f);</script>";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -87,6 +98,8 @@ public sealed class FixtureSite : IAsyncLifetime
             return Html("<!doctype html><title>Slow</title><p>Finally</p>");
         });
         _app.MapGet("/loop", () => Html(Loop));
+        _app.MapGet("/dialogs", () => Html(Dialogs));
+        _app.MapGet("/size", () => Html(Size));
         _app.MapGet("/popups", () => Html(Popups));
         _app.MapGet("/alert", () => Html(Alert));
         _app.MapGet("/tab-link", () => Html(NewTabLink));

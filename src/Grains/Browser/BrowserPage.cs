@@ -159,6 +159,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
         ScreenshotAction a => await ScreenshotAsync(page, a, deadline),
         ExtractAction a => await ExtractAsync(page, a, deadline),
         RunTaskAction a => await RunTaskAsync(a, deadline),
+        TabsAction a => await TabsAsync(a, deadline),
+        HandleDialogAction a => AnswerNextDialog(a),
+        ResizeAction a => await ResizeAsync(page, a, deadline),
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
     };
 
@@ -403,6 +406,72 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
 
         return new ActionResult(JsonSerializer.Serialize(body), Extract: extract, Steps: steps);
+    }
+
+    /// <summary><c>browser_tabs</c>: list, open (optionally navigating), close or select; answers with the tab list.</summary>
+    private async Task<ActionResult> TabsAsync(TabsAction a, ActionDeadline deadline)
+    {
+        string? navigated = null;
+        switch (a.Operation)
+        {
+            case "list":
+                break;
+            case "new":
+                var page = await _pages.NewAsync(deadline);
+                if (a.Url is { Length: > 0 } url)
+                {
+                    navigated = (await NavigateAsync(page, url, deadline)).Text;
+                }
+
+                break;
+            case "close":
+                await _pages.CloseAsync(a.Index, deadline);
+                break;
+            case "select":
+                _pages.Select(a.Index ?? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: index is required to select a tab."));
+                break;
+            default:
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: action must be list, new, close or select (got '{a.Operation}').");
+        }
+
+        var lines = new List<string>();
+        var tabs = _pages.Tabs();
+        for (var i = 0; i < tabs.Count; i++)
+        {
+            var (tab, current) = tabs[i];
+            string title;
+            try
+            {
+                title = await tab.TitleAsync().WaitAsync(HungProbe, _time);
+            }
+            catch (Exception ex) when (ex is TimeoutException or PlaywrightException)
+            {
+                title = "(not answering)";
+            }
+
+            lines.Add($"- {i}:{(current ? " (current)" : "")} [{title}]({tab.Url})");
+        }
+
+        var list = "### Open tabs\n" + (lines.Count == 0 ? "No open tabs. Navigate to a URL to create one." : string.Join('\n', lines));
+        return new ActionResult(navigated is null ? PageText.WithNotes(list, _pages.TakeNotes()) : $"{list}\n\n{navigated}");
+    }
+
+    private ActionResult AnswerNextDialog(HandleDialogAction a)
+    {
+        _pages.AnswerNextDialog(a.Accept, a.PromptText);
+        var how = a.Accept ? $"accepted{(a.PromptText is { } text ? $" with \"{text}\"" : "")}" : "dismissed";
+        return new ActionResult(PageText.WithNotes($"The next JavaScript dialog will be {how}; later ones are dismissed again.", _pages.TakeNotes()));
+    }
+
+    private async Task<ActionResult> ResizeAsync(IPage page, ResizeAction a, ActionDeadline deadline)
+    {
+        if (a.Width is < 100 or > 10_000 || a.Height is < 100 or > 10_000)
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: width and height must be between 100 and 10000 pixels (got {a.Width}×{a.Height}).");
+        }
+
+        await deadline.Bound(page.SetViewportSizeAsync(a.Width, a.Height));
+        return new ActionResult(PageText.WithNotes($"Resized the page to {a.Width}×{a.Height}.", _pages.TakeNotes()));
     }
 
     private static string StepName(BrowserAction step) => step switch

@@ -1,3 +1,4 @@
+using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Grains.Browser;
@@ -9,7 +10,8 @@ namespace Anchor.Orleans.Grains.Browser;
 /// a script opens by itself stay in the background. When the current page closes, the most recent remaining page
 /// becomes current; when none remains, or the current one crashed, the next action gets a fresh blank page.
 /// JavaScript dialogs are answered at once (alert, confirm and prompt dismissed; beforeunload accepted, so
-/// navigations are never held up). What happened between calls is reported in the next result.
+/// navigations are never held up), unless the agent said how to answer the next one (<see cref="AnswerNextDialog"/>).
+/// What happened between calls is reported in the next result.
 /// Playwright raises its events on its own thread: state is guarded by a lock.
 /// </summary>
 public sealed class PageSet
@@ -21,6 +23,7 @@ public sealed class PageSet
     private readonly List<string> _notes = [];
     private IPage? _current;
     private bool _crashed;
+    private (bool Accept, string? PromptText)? _nextDialog;
 
     public PageSet(IBrowserContext context, IPage first, int maxPages)
     {
@@ -134,6 +137,88 @@ public sealed class PageSet
         }
     }
 
+    /// <summary>The open pages in the order they opened, and which is current.</summary>
+    public IReadOnlyList<(IPage Page, bool Current)> Tabs()
+    {
+        lock (_gate)
+        {
+            return [.. _pages.Where(p => !p.IsClosed).Select(p => (p, ReferenceEquals(p, _current) && !_crashed))];
+        }
+    }
+
+    /// <summary>Opens a blank tab and makes it current, within <c>Browser:MaxPagesPerSession</c>.</summary>
+    public async Task<IPage> NewAsync(ActionDeadline deadline)
+    {
+        lock (_gate)
+        {
+            if (_pages.Count >= _max)
+            {
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the session already holds {_max} tabs (Browser:MaxPagesPerSession); close one first.");
+            }
+        }
+
+        var page = await deadline.Bound(_context.NewPageAsync());
+        lock (_gate)
+        {
+            if (!_pages.Contains(page))
+            {
+                Track(page);
+            }
+
+            _current = page;
+            _crashed = false;
+            _notes.Clear(); // Its own opening is the result, not an event.
+        }
+
+        return page;
+    }
+
+    /// <summary>Makes tab <paramref name="index"/> (as <see cref="Tabs"/> numbers them) current.</summary>
+    public IPage Select(int index)
+    {
+        lock (_gate)
+        {
+            var page = TabAt(index);
+            _current = page;
+            _crashed = false;
+            return page;
+        }
+    }
+
+    /// <summary>Closes tab <paramref name="index"/>, or the current tab; the most recent remaining tab becomes current.</summary>
+    public async Task CloseAsync(int? index, ActionDeadline deadline)
+    {
+        IPage page;
+        lock (_gate)
+        {
+            page = index is { } i ? TabAt(i) : _current ?? throw NoTab(0);
+        }
+
+        await deadline.Bound(page.CloseAsync(new PageCloseOptions { RunBeforeUnload = false }));
+        lock (_gate)
+        {
+            _notes.Clear(); // The close is the result, not an event.
+        }
+    }
+
+    /// <summary>The next JavaScript dialog is answered this way (once); the default answer resumes afterwards.</summary>
+    public void AnswerNextDialog(bool accept, string? promptText)
+    {
+        lock (_gate)
+        {
+            _nextDialog = (accept, promptText);
+        }
+    }
+
+    private IPage TabAt(int index)
+    {
+        var open = _pages.Where(p => !p.IsClosed).ToList();
+        return index >= 0 && index < open.Count ? open[index] : throw NoTab(index);
+    }
+
+    private AnchorException NoTab(int index) =>
+        new(ErrorCodes.InvalidArgument, $"invalid_argument: there is no tab {index}; list them with browser_tabs {{ action: list }} ({_pages.Count(p => !p.IsClosed)} open).");
+
     /// <summary>What happened to pages and dialogs since the last call, oldest first; clears the list.</summary>
     public IReadOnlyList<string> TakeNotes()
     {
@@ -234,14 +319,22 @@ public sealed class PageSet
 
     private void Answer(IDialog dialog)
     {
-        var accept = dialog.Type == "beforeunload";
+        (bool Accept, string? PromptText)? asked;
+        lock (_gate)
+        {
+            asked = _nextDialog;
+            _nextDialog = null;
+        }
+
+        var accept = asked?.Accept ?? dialog.Type == "beforeunload";
         lock (_gate)
         {
             var message = dialog.Message.Length > 200 ? dialog.Message[..200] + "…" : dialog.Message;
-            _notes.Add($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}.");
+            var how = asked is null ? "" : " as browser_handle_dialog asked";
+            _notes.Add($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}{how}.");
         }
 
-        Observe(accept ? dialog.AcceptAsync() : dialog.DismissAsync());
+        Observe(accept ? dialog.AcceptAsync(asked?.PromptText) : dialog.DismissAsync());
     }
 
     // Closing a page or answering a dialog may fail when the page is already gone; nothing waits on it.

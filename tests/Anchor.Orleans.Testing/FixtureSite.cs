@@ -79,6 +79,14 @@ public sealed class FixtureSite : IAsyncLifetime
     /// <summary>Shows its viewport size.</summary>
     public const string Size = "<!doctype html><title>Size</title><p id=\"s\"></p><script>const f = () => document.getElementById('s').textContent = 'viewport ' + innerWidth + 'x' + innerHeight; f(); addEventListener('resize', f);</script>";
 
+    /// <summary>Logs to the console at three levels and fetches a URL with a query string.</summary>
+    public const string Activity = "<!doctype html><title>Activity</title><script>console.log('hello log'); console.warn('careful'); console.error('broken'); fetch('/b?token=s3cret').then(r => document.body.append('Fetched ' + r.status));</script>";
+
+    public const string Drag = "<!doctype html><title>Drag</title><div id=\"src\" draggable=\"true\">Drag me</div><div id=\"dst\" style=\"height:50px\" ondragover=\"event.preventDefault()\" ondrop=\"event.preventDefault(); this.textContent = 'Dropped here'\">Drop zone</div>";
+
+    /// <summary>Shows the colour scheme the page believes in.</summary>
+    public const string Scheme = "<!doctype html><title>Scheme</title><p id=\"m\"></p><script>const q = matchMedia('(prefers-color-scheme: dark)'); const f = () => document.getElementById('m').textContent = 'scheme ' + (q.matches ? 'dark' : 'light'); f(); q.addEventListener('change', f);</script>";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -100,6 +108,9 @@ public sealed class FixtureSite : IAsyncLifetime
         _app.MapGet("/loop", () => Html(Loop));
         _app.MapGet("/dialogs", () => Html(Dialogs));
         _app.MapGet("/size", () => Html(Size));
+        _app.MapGet("/activity", () => Html(Activity));
+        _app.MapGet("/drag", () => Html(Drag));
+        _app.MapGet("/scheme", () => Html(Scheme));
         _app.MapGet("/popups", () => Html(Popups));
         _app.MapGet("/alert", () => Html(Alert));
         _app.MapGet("/tab-link", () => Html(NewTabLink));

@@ -152,3 +152,43 @@ public sealed record ResizeAction([property: Id(0)] int Width, [property: Id(1)]
 {
     public override string Name => "resize";
 }
+
+/// <summary>The current page's console messages at a level or more severe (<c>browser_console_messages</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ConsoleMessagesAction")]
+public sealed record ConsoleMessagesAction([property: Id(0)] string Level = "info", [property: Id(1)] bool All = false) : BrowserAction
+{
+    public override string Name => "console_messages";
+}
+
+/// <summary>The current page's requests since it loaded (<c>browser_network_requests</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.NetworkRequestsAction")]
+public sealed record NetworkRequestsAction([property: Id(0)] bool Static = false, [property: Id(1)] string? Filter = null) : BrowserAction
+{
+    public override string Name => "network_requests";
+}
+
+/// <summary>Drags one element onto another (<c>browser_drag</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.DragAction")]
+public sealed record DragAction([property: Id(0)] ElementTarget Start, [property: Id(1)] ElementTarget End) : BrowserAction
+{
+    public override string Name => "drag";
+}
+
+/// <summary>CSS media emulation (<c>browser_emulate_media</c>); null leaves a feature unchanged.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.EmulateMediaAction")]
+public sealed record EmulateMediaAction(
+    [property: Id(0)] string? ColorScheme = null,
+    [property: Id(1)] string? ReducedMotion = null,
+    [property: Id(2)] string? Media = null,
+    [property: Id(3)] string? ForcedColors = null,
+    [property: Id(4)] string? Contrast = null) : BrowserAction
+{
+    public override string Name => "emulate_media";
+}
+
+/// <summary>Searches the current page's accessibility snapshot for text or a regular expression (<c>browser_find</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.FindAction")]
+public sealed record FindAction([property: Id(0)] string? Text = null, [property: Id(1)] string? Regex = null) : BrowserAction
+{
+    public override string Name => "find";
+}

@@ -162,6 +162,13 @@ public sealed partial class BrowserPage : IAsyncDisposable
         TabsAction a => await TabsAsync(a, deadline),
         HandleDialogAction a => AnswerNextDialog(a),
         ResizeAction a => await ResizeAsync(page, a, deadline),
+        ConsoleMessagesAction a => Inspect(PageActivity.IsKnownLevel(a.Level)
+            ? PageInspection.Console(_pages.ActivityOf(page).Console(a.Level, a.All), a)
+            : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")),
+        NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a)),
+        FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a)),
+        DragAction a => await DragAsync(page, a, deadline),
+        EmulateMediaAction a => await EmulateMediaAsync(page, a, deadline),
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
     };
 
@@ -472,6 +479,51 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
         await deadline.Bound(page.SetViewportSizeAsync(a.Width, a.Height));
         return new ActionResult(PageText.WithNotes($"Resized the page to {a.Width}×{a.Height}.", _pages.TakeNotes()));
+    }
+
+    private ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
+
+    private async Task<ActionResult> DragAsync(IPage page, DragAction a, ActionDeadline deadline)
+    {
+        await Resolve(page, a.Start).DragToAsync(Resolve(page, a.End), new LocatorDragToOptions { Timeout = ElementTimeout(deadline) });
+        return await StateAsync(page, deadline, $"Dragged {PageText.Describe(a.Start)} to {PageText.Describe(a.End)}");
+    }
+
+    private async Task<ActionResult> EmulateMediaAsync(IPage page, EmulateMediaAction a, ActionDeadline deadline)
+    {
+        if (a.ForcedColors is not null || a.Contrast is not null)
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.");
+        }
+
+        var options = new PageEmulateMediaOptions
+        {
+            ColorScheme = a.ColorScheme switch
+            {
+                null => null,
+                "light" => ColorScheme.Light,
+                "dark" => ColorScheme.Dark,
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: colorScheme must be light or dark (got '{a.ColorScheme}')."),
+            },
+            ReducedMotion = a.ReducedMotion switch
+            {
+                null => null,
+                "reduce" => ReducedMotion.Reduce,
+                "no-preference" => ReducedMotion.NoPreference,
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: reducedMotion must be reduce or no-preference (got '{a.ReducedMotion}')."),
+            },
+            Media = a.Media switch
+            {
+                null => null,
+                "screen" => Media.Screen,
+                "print" => Media.Print,
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: media must be screen or print (got '{a.Media}')."),
+            },
+        };
+        await deadline.Bound(page.EmulateMediaAsync(options));
+        var set = new[] { ("colorScheme", a.ColorScheme), ("reducedMotion", a.ReducedMotion), ("media", a.Media) }.Where(f => f.Item2 is not null).Select(f => $"{f.Item1} {f.Item2}");
+        var joined = string.Join(", ", set);
+        return Inspect($"Emulating {(joined.Length == 0 ? "nothing new" : joined)}.");
     }
 
     private static string StepName(BrowserAction step) => step switch

@@ -270,9 +270,15 @@ public sealed class PageSet
         }
     }
 
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, PageActivity> _activity = [];
+
+    /// <summary>What <paramref name="page"/> logged and requested.</summary>
+    public PageActivity ActivityOf(IPage page) => _activity.GetValue(page, static _ => new PageActivity());
+
     private void Track(IPage page)
     {
         _pages.Add(page);
+        ActivityOf(page).Watch(page);
         page.Close += (_, closed) => Closed(closed);
         page.Crash += (_, crashed) => Crashed(crashed);
     }

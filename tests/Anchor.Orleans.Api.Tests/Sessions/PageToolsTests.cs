@@ -69,4 +69,48 @@ public sealed class PageToolsTests(BrowserAppFixture fixture) : IClassFixture<Br
         Assert.Equal("invalid_argument: width and height must be between 100 and 10000 pixels (got 5×400).", absurd.Text());
         await client.CallAsync("browser_session_close", new { session_id = session });
     }
+
+    [Fact]
+    public async Task ConsoleAndNetwork_ShowWhatTheCurrentPageLoggedAndRequested_WithoutQueryStrings()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/activity"), session_id = session });
+        await client.CallAsync("browser_wait_for", new { text = "Fetched 200", session_id = session });
+
+        var warnings = await client.CallAsync("browser_console_messages", new { level = "warning", session_id = session });
+        var requests = await client.CallAsync("browser_network_requests", new { session_id = session });
+        var filtered = await client.CallAsync("browser_network_requests", new { filter = "/b$", session_id = session });
+        var badLevel = await client.CallAsync("browser_console_messages", new { level = "loud", session_id = session });
+
+        var page = fixture.Site.Url("/activity");
+        Assert.Equal($"### Console messages (2)\n- [warning] careful @ {page}\n- [error] broken @ {page}", warnings.Text());
+        Assert.Equal($"### Network requests (2)\n1. [GET] {page} (document) => [200 OK]\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]", requests.Text());
+        Assert.Equal($"### Network requests (1)\n1. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]", filtered.Text());
+        Assert.DoesNotContain("s3cret", requests.Text(), StringComparison.Ordinal);
+        Assert.Equal("invalid_argument: level must be error, warning, info or debug (got 'loud').", badLevel.Text());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task FindDragAndEmulateMedia_WorkOnTheCurrentPage()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/form"), session_id = session });
+        var found = await client.CallAsync("browser_find", new { text = "GREET", session_id = session });
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/drag"), session_id = session });
+        var dragged = await client.CallAsync("browser_drag", new { startTarget = "#src", endTarget = "#dst", startElement = "source", session_id = session });
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/scheme"), session_id = session });
+        var emulated = await client.CallAsync("browser_emulate_media", new { colorScheme = "dark", session_id = session });
+        var dark = await client.CallAsync("browser_wait_for", new { text = "scheme dark", session_id = session });
+        var unsupported = await client.CallAsync("browser_emulate_media", new { forcedColors = "active", session_id = session });
+
+        Assert.StartsWith("### 2 matches\n```yaml\n", found.Text(), StringComparison.Ordinal);
+        Assert.Matches(@"- button ""Greet"" \[ref=e[0-9]+\]", found.Text());
+        Assert.Contains("Dragged \"source\" (#src) to #dst", dragged.Text(), StringComparison.Ordinal);
+        Assert.Contains("Dropped here", dragged.Text(), StringComparison.Ordinal);
+        Assert.Equal("Emulating colorScheme dark.", emulated.Text());
+        Assert.True(dark.IsError != true, dark.Text());
+        Assert.Equal("invalid_argument: forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.", unsupported.Text());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
 }

@@ -87,6 +87,8 @@ public sealed class FixtureSite : IAsyncLifetime
     /// <summary>Shows the colour scheme the page believes in.</summary>
     public const string Scheme = "<!doctype html><title>Scheme</title><p id=\"m\"></p><script>const q = matchMedia('(prefers-color-scheme: dark)'); const f = () => document.getElementById('m').textContent = 'scheme ' + (q.matches ? 'dark' : 'light'); f(); q.addEventListener('change', f);</script>";
 
+    public const string Upload = "<!doctype html><title>Upload</title><input type=\"file\" id=\"f\" onchange=\"document.getElementById('out').textContent = 'got ' + this.files[0].name + ' ' + this.files[0].size + ' bytes'\"><p id=\"out\"></p>";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -109,6 +111,7 @@ public sealed class FixtureSite : IAsyncLifetime
         _app.MapGet("/dialogs", () => Html(Dialogs));
         _app.MapGet("/size", () => Html(Size));
         _app.MapGet("/activity", () => Html(Activity));
+        _app.MapGet("/upload", () => Html(Upload));
         _app.MapGet("/drag", () => Html(Drag));
         _app.MapGet("/scheme", () => Html(Scheme));
         _app.MapGet("/popups", () => Html(Popups));

@@ -1,5 +1,9 @@
 using System.ComponentModel;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using System.Text.Json.Serialization;
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -11,7 +15,7 @@ namespace Anchor.Orleans.Api.Mcp;
 /// A session holds at most <c>Browser:MaxPagesPerSession</c> tabs and always has one current tab.
 /// </summary>
 [McpServerToolType]
-public sealed class PageTools(BrowserTools browser)
+public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptions> browserOptions)
 {
     private const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
 
@@ -106,6 +110,102 @@ public sealed class PageTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         RunAsync(context, session_id, new FindAction(text, regex), cancellationToken);
 
+    [McpServerTool(Name = "browser_evaluate", Title = "Evaluate JavaScript", OpenWorld = true)]
+    [Description("Evaluates a JavaScript function on the page, or on one element, and returns its result as JSON. Off unless the operator allows it for your client (Anchor:Clients:<id>:Tools:Allow).")]
+    public Task<CallToolResult> EvaluateAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("() => { /* code */ } or (element) => { /* code */ } when target is provided.")] string function,
+        [Description("The element to pass to the function: a ref from browser_snapshot or a selector.")] string? target = null,
+        [Description("Human-readable description of the element.")] string? element = null,
+        [Description(FileNameHelp)] string? filename = null,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(context, session_id, new EvaluateAction(function, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
+
+    [McpServerTool(Name = "browser_fill_form", Title = "Fill form", OpenWorld = true)]
+    [Description("Fills several form fields in one call (textbox, checkbox, radio, combobox, slider) and returns the page state.")]
+    public Task<CallToolResult> FillFormAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("The fields: { name, type: textbox|checkbox|radio|combobox|slider, target, element?, value } — for a checkbox value is true or false, for a combobox the option's text.")] FormFieldArgument[] fields,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(context, session_id, new FillFormAction([.. fields.Select(f => new FormField(new ElementTarget(f.Target, f.Element ?? f.Name), f.Type, f.Value))]), cancellationToken);
+
+    [McpServerTool(Name = "browser_file_upload", Title = "Upload files", OpenWorld = true)]
+    [Description("Uploads files whose content you send (base64) into a file input (target) or into the file chooser the page opened last. A shared service has no disk of yours: paths are refused.")]
+    public Task<CallToolResult> FileUploadAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("The files: { name, content (base64), mimeType? }; together at most Browser:MaxUploadBytes once decoded.")] UploadFileArgument[]? files = null,
+        [Description("The file input: a ref from browser_snapshot or a selector. Omit to answer the file chooser the page opened.")] string? target = null,
+        [Description("Human-readable description of the file input.")] string? element = null,
+        [Description("Not available here: server paths are refused; send files with content.")] string[]? paths = null,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (paths is { Length: > 0 })
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.");
+        }
+
+        if (files is not { Length: > 0 })
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: files is required: [{ name, content (base64), mimeType? }].");
+        }
+
+        var limit = browserOptions.CurrentValue.MaxUploadBytes;
+        var decoded = files.Select(f => new UploadFile(f.Name, f.MimeType ?? "application/octet-stream", Decode(f))).ToList();
+        var total = decoded.Sum(f => (long)f.Content.Length);
+        return total > limit
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
+            : RunAsync(context, session_id, new FileUploadAction(decoded, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
+    }
+
+    [McpServerTool(Name = "browser_pdf_save", Title = "Save as PDF", ReadOnly = true, OpenWorld = true)]
+    [Description("Renders the current page as PDF and returns it as an embedded resource (application/pdf); nothing is written to the server's disk.")]
+    public async Task<CallToolResult> PdfSaveAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("Suggested file name for the PDF (used as the resource name only).")] string? filename = null,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default)
+    {
+        var result = await browser.ExecuteAsync(context, session_id, new PdfAction(), cancellationToken);
+        var name = filename is { Length: > 0 } f ? Path.GetFileName(f) : "page.pdf";
+        return new CallToolResult
+        {
+            Content =
+            [
+                new TextContentBlock { Text = result.Text },
+                new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
+            ],
+        };
+    }
+
+    private static byte[] Decode(UploadFileArgument file)
+    {
+        try
+        {
+            return Convert.FromBase64String(file.Content);
+        }
+        catch (FormatException)
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the content of '{file.Name}' is not base64.");
+        }
+    }
+
     private async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
         ToolResults.Text((await browser.ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
 }
+
+/// <summary>One field of <c>browser_fill_form</c>, as the peer names its parts.</summary>
+public sealed record FormFieldArgument(
+    [property: JsonPropertyName("name"), Description("Human-readable field name.")] string Name,
+    [property: JsonPropertyName("type"), Description("textbox, checkbox, radio, combobox or slider.")] string Type,
+    [property: JsonPropertyName("target"), Description("A ref from browser_snapshot or a selector.")] string Target,
+    [property: JsonPropertyName("value"), Description("The value; true/false for a checkbox, the option's text for a combobox.")] string Value,
+    [property: JsonPropertyName("element"), Description("Human-readable description of the element.")] string? Element = null);
+
+/// <summary>A file sent with <c>browser_file_upload</c>.</summary>
+public sealed record UploadFileArgument(
+    [property: JsonPropertyName("name"), Description("File name, e.g. report.csv.")] string Name,
+    [property: JsonPropertyName("content"), Description("The file's bytes, base64.")] string Content,
+    [property: JsonPropertyName("mimeType"), Description("MIME type, e.g. text/csv; default application/octet-stream.")] string? MimeType = null);

@@ -117,7 +117,8 @@ public sealed record ActionResult(
     [property: Id(0)] string Text,
     [property: Id(1)] byte[]? Png = null,
     [property: Id(2)] ExtractResult? Extract = null,
-    [property: Id(3)] IReadOnlyList<TaskStepResult>? Steps = null);
+    [property: Id(3)] IReadOnlyList<TaskStepResult>? Steps = null,
+    [property: Id(4)] byte[]? Pdf = null);
 
 [GenerateSerializer, Immutable, Alias("anchor.ExtractResult")]
 public sealed record ExtractResult(
@@ -191,4 +192,39 @@ public sealed record EmulateMediaAction(
 public sealed record FindAction([property: Id(0)] string? Text = null, [property: Id(1)] string? Regex = null) : BrowserAction
 {
     public override string Name => "find";
+}
+
+/// <summary>Runs a JavaScript function on the page or on one element (<c>browser_evaluate</c>, opt-in per client).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.EvaluateAction")]
+public sealed record EvaluateAction([property: Id(0)] string Function, [property: Id(1)] ElementTarget? Element = null) : BrowserAction
+{
+    public override string Name => "evaluate";
+}
+
+/// <summary>One field of <c>browser_fill_form</c>: textbox, checkbox, radio, combobox or slider.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.FormField")]
+public sealed record FormField([property: Id(0)] ElementTarget Element, [property: Id(1)] string Type, [property: Id(2)] string Value);
+
+[GenerateSerializer, Immutable, Alias("anchor.FillFormAction")]
+public sealed record FillFormAction([property: Id(0)] IReadOnlyList<FormField> Fields) : BrowserAction
+{
+    public override string Name => "fill_form";
+}
+
+/// <summary>A file the agent sends with <c>browser_file_upload</c> (content, not a server path).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.UploadFile")]
+public sealed record UploadFile([property: Id(0)] string Name, [property: Id(1)] string MimeType, [property: Id(2)] byte[] Content);
+
+/// <summary>Sets the files of a file input, or of the file chooser the page opened last (<c>browser_file_upload</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.FileUploadAction")]
+public sealed record FileUploadAction([property: Id(0)] IReadOnlyList<UploadFile> Files, [property: Id(1)] ElementTarget? Element = null) : BrowserAction
+{
+    public override string Name => "file_upload";
+}
+
+/// <summary>The current page as PDF (<c>browser_pdf_save</c>), returned to the agent, never written to disk.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.PdfAction")]
+public sealed record PdfAction : BrowserAction
+{
+    public override string Name => "pdf_save";
 }

@@ -42,6 +42,10 @@ public sealed class BrowserOptions
     [Range(1, 100)]
     public int MaxPagesPerSession { get; set; } = 8;
 
+    /// <summary>Total size of the files one <c>browser_file_upload</c> call may carry (decoded). Default 10 MB.</summary>
+    [Range(1, 1L << 30)]
+    public long MaxUploadBytes { get; set; } = 10L * 1024 * 1024;
+
     /// <summary>Run Chromium without a window.</summary>
     public bool Headless { get; set; } = true;
 

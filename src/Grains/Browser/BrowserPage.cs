@@ -169,6 +169,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
         FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a)),
         DragAction a => await DragAsync(page, a, deadline),
         EmulateMediaAction a => await EmulateMediaAsync(page, a, deadline),
+        EvaluateAction a => await EvaluateAsync(page, a, deadline),
+        FillFormAction a => await FillFormAsync(page, a, deadline),
+        FileUploadAction a => await UploadAsync(page, a, deadline),
+        PdfAction => await PdfAsync(page, deadline),
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
     };
 
@@ -524,6 +528,73 @@ public sealed partial class BrowserPage : IAsyncDisposable
         var set = new[] { ("colorScheme", a.ColorScheme), ("reducedMotion", a.ReducedMotion), ("media", a.Media) }.Where(f => f.Item2 is not null).Select(f => $"{f.Item1} {f.Item2}");
         var joined = string.Join(", ", set);
         return Inspect($"Emulating {(joined.Length == 0 ? "nothing new" : joined)}.");
+    }
+
+    /// <summary>How much of an evaluation's result goes back to the agent.</summary>
+    private const int MaxEvaluationChars = 50_000;
+
+    private async Task<ActionResult> EvaluateAsync(IPage page, EvaluateAction a, ActionDeadline deadline)
+    {
+        var value = a.Element is { } element
+            ? await deadline.Bound(Resolve(page, element).EvaluateAsync(a.Function, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) }))
+            : await deadline.Bound(page.EvaluateAsync(a.Function));
+        var json = value is { } v ? v.GetRawText() : "undefined";
+        if (json.Length > MaxEvaluationChars)
+        {
+            json = json[..MaxEvaluationChars] + $"… (cut at {MaxEvaluationChars} characters)";
+        }
+
+        return Inspect($"### Result\n{json}");
+    }
+
+    private async Task<ActionResult> FillFormAsync(IPage page, FillFormAction a, ActionDeadline deadline)
+    {
+        foreach (var field in a.Fields)
+        {
+            var locator = Resolve(page, field.Element);
+            var timeout = ElementTimeout(deadline);
+            switch (field.Type)
+            {
+                case "textbox" or "slider":
+                    await locator.FillAsync(field.Value, new LocatorFillOptions { Timeout = timeout });
+                    break;
+                case "checkbox" or "radio":
+                    await locator.SetCheckedAsync(field.Value is "true" or "checked" or "on", new LocatorSetCheckedOptions { Timeout = timeout });
+                    break;
+                case "combobox":
+                    await locator.SelectOptionAsync(new SelectOptionValue { Label = field.Value }, new LocatorSelectOptionOptions { Timeout = timeout });
+                    break;
+                default:
+                    throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: field type must be textbox, checkbox, radio, combobox or slider (got '{field.Type}').");
+            }
+        }
+
+        return await StateAsync(page, deadline, $"Filled {a.Fields.Count} field{(a.Fields.Count == 1 ? "" : "s")}: {string.Join(", ", a.Fields.Select(f => PageText.Describe(f.Element)))}");
+    }
+
+    private async Task<ActionResult> UploadAsync(IPage page, FileUploadAction a, ActionDeadline deadline)
+    {
+        var files = a.Files.Select(f => new FilePayload { Name = f.Name, MimeType = f.MimeType, Buffer = f.Content }).ToArray();
+        if (a.Element is { } element)
+        {
+            await Resolve(page, element).SetInputFilesAsync(files, new LocatorSetInputFilesOptions { Timeout = ElementTimeout(deadline) });
+        }
+        else if (_pages.TakeFileChooser() is { } chooser)
+        {
+            await chooser.SetFilesAsync(files, new FileChooserSetFilesOptions { Timeout = deadline.TimeoutMs });
+        }
+        else
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: no file chooser is open; pass target (the file input) or click the upload button first.");
+        }
+
+        return await StateAsync(page, deadline, $"Uploaded {string.Join(", ", a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"))}");
+    }
+
+    private async Task<ActionResult> PdfAsync(IPage page, ActionDeadline deadline)
+    {
+        var pdf = await deadline.Bound(page.PdfAsync());
+        return new ActionResult(PageText.WithNotes($"PDF of {page.Url} ({pdf.Length} bytes)", _pages.TakeNotes()), Pdf: pdf);
     }
 
     private static string StepName(BrowserAction step) => step switch

@@ -24,6 +24,7 @@ public sealed class PageSet
     private IPage? _current;
     private bool _crashed;
     private (bool Accept, string? PromptText)? _nextDialog;
+    private IFileChooser? _fileChooser;
 
     public PageSet(IBrowserContext context, IPage first, int maxPages)
     {
@@ -201,6 +202,17 @@ public sealed class PageSet
         }
     }
 
+    /// <summary>The file chooser the page opened last and nobody answered yet, taken (it can be answered once).</summary>
+    public IFileChooser? TakeFileChooser()
+    {
+        lock (_gate)
+        {
+            var chooser = _fileChooser;
+            _fileChooser = null;
+            return chooser is { Page.IsClosed: false } ? chooser : null;
+        }
+    }
+
     /// <summary>The next JavaScript dialog is answered this way (once); the default answer resumes afterwards.</summary>
     public void AnswerNextDialog(bool accept, string? promptText)
     {
@@ -281,6 +293,14 @@ public sealed class PageSet
         ActivityOf(page).Watch(page);
         page.Close += (_, closed) => Closed(closed);
         page.Crash += (_, crashed) => Crashed(crashed);
+        page.FileChooser += (_, chooser) =>
+        {
+            lock (_gate)
+            {
+                _fileChooser = chooser;
+                _notes.Add("The page opened a file chooser; answer it with browser_file_upload.");
+            }
+        };
     }
 
     private void Forget(IPage page)

@@ -18,9 +18,31 @@ public sealed record ClientPolicy(
     IReadOnlyList<string> ToolDeny,
     IReadOnlyList<string> AllowedHosts)
 {
-    /// <summary>Whether the client may see and call <paramref name="tool"/>: deny wins, an allow list restricts.</summary>
-    public bool AllowsTool(string tool) =>
-        !ToolDeny.Any(p => Matches(p, tool)) && (ToolAllow.Count == 0 || ToolAllow.Any(p => Matches(p, tool)));
+    /// <summary>
+    /// Tools that are off unless a client's <c>Tools:Allow</c> names them (by name or by this very pattern): running
+    /// the agent's own script in a page, and pointing the mouse at coordinates. A wildcard such as <c>*</c> or
+    /// <c>browser_*</c> does not turn them on, and naming them does not restrict the client's other tools.
+    /// </summary>
+    public static readonly IReadOnlyList<string> OptInTools = ["browser_evaluate", "browser_mouse_*"];
+
+    /// <summary>Whether the client may see and call <paramref name="tool"/>: deny wins, an allow list restricts, opt-in tools need naming.</summary>
+    public bool AllowsTool(string tool)
+    {
+        if (ToolDeny.Any(p => Matches(p, tool)))
+        {
+            return false;
+        }
+
+        if (IsOptIn(tool))
+        {
+            return ToolAllow.Any(p => IsOptIn(p) && Matches(p, tool));
+        }
+
+        var restricting = ToolAllow.Where(p => !IsOptIn(p)).ToList();
+        return restricting.Count == 0 || restricting.Any(p => Matches(p, tool));
+    }
+
+    private static bool IsOptIn(string toolOrPattern) => OptInTools.Any(o => Matches(o, toolOrPattern));
 
     private static bool Matches(string pattern, string tool) =>
         pattern.EndsWith('*')

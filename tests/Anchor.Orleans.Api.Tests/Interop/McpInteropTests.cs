@@ -17,7 +17,8 @@ public sealed class McpInteropTests(BrowserAppFixture fixture) : IClassFixture<B
 
     private static readonly string[] SharedTools =
     [
-        "browser_click", "browser_close", "browser_console_messages", "browser_drag", "browser_emulate_media", "browser_find", "browser_handle_dialog",
+        "browser_click", "browser_close", "browser_console_messages", "browser_drag", "browser_emulate_media", "browser_file_upload", "browser_fill_form",
+        "browser_find", "browser_handle_dialog",
         "browser_hover", "browser_navigate", "browser_navigate_back", "browser_network_requests", "browser_press_key", "browser_resize",
         "browser_select_option", "browser_snapshot", "browser_tabs", "browser_take_screenshot", "browser_type", "browser_wait_for",
     ];

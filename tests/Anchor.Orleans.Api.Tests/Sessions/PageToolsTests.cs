@@ -4,11 +4,17 @@ using ModelContextProtocol.Client;
 namespace Anchor.Orleans.Api.Tests.Sessions;
 
 /// <summary>browser_tabs, browser_handle_dialog and browser_resize on real Chromium, shaped as @playwright/mcp's.</summary>
-public sealed class PageToolsTests(BrowserAppFixture fixture) : IClassFixture<BrowserAppFixture>
+public sealed class PageToolsFixture : BrowserAppFixture
 {
-    private async Task<(McpClient Client, string SessionId)> NewSessionAsync()
+    /// <summary>The operator's client may run scripts in pages; the agents may not (the default).</summary>
+    protected override Dictionary<string, string?> Settings() => BaseSettings(($"Anchor:Clients:{TestKeys.OperatorClient}:Tools:Allow:0", "browser_evaluate"));
+}
+
+public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<PageToolsFixture>
+{
+    private async Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent)
     {
-        var client = await fixture.ConnectAsync();
+        var client = await fixture.ConnectAsync(key);
         var created = await client.CallAsync("browser_session_create");
         Assert.True(created.IsError != true, created.Text());
         return (client, created.Json().GetProperty("session_id").GetString()!);
@@ -111,6 +117,87 @@ public sealed class PageToolsTests(BrowserAppFixture fixture) : IClassFixture<Br
         Assert.Equal("Emulating colorScheme dark.", emulated.Text());
         Assert.True(dark.IsError != true, dark.Text());
         Assert.Equal("invalid_argument: forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.", unsupported.Text());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task Evaluate_IsOffByDefault_AndOnForTheClientWhoseAllowListNamesIt()
+    {
+        var (agent, agentSession) = await NewSessionAsync();
+        var (ops, opsSession) = await NewSessionAsync(TestKeys.Operator);
+        await ops.CallAsync("browser_navigate", new { url = fixture.Site.Url("/form"), session_id = opsSession });
+
+        var agentTools = (await agent.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToList();
+        var opsTools = (await ops.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name).ToList();
+        var refused = await agent.CallAsync("browser_evaluate", new { function = "() => document.title", session_id = agentSession });
+        var title = await ops.CallAsync("browser_evaluate", new { function = "() => document.title", session_id = opsSession });
+        var ofElement = await ops.CallAsync("browser_evaluate", new { function = "e => e.options.length", target = "#color", session_id = opsSession });
+
+        Assert.DoesNotContain("browser_evaluate", agentTools);
+        Assert.Contains("browser_evaluate", opsTools);
+        Assert.Contains("browser_navigate", opsTools);
+        Assert.Equal("tool_not_allowed: browser_evaluate is not allowed for this client.", refused.Text());
+        Assert.Equal("### Result\n\"Greeting form\"", title.Text());
+        Assert.Equal("### Result\n3", ofElement.Text());
+        await agent.CallAsync("browser_session_close", new { session_id = agentSession });
+        await ops.CallAsync("browser_session_close", new { session_id = opsSession });
+    }
+
+    [Fact]
+    public async Task FillForm_FillsEveryField_InOneCall()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/form"), session_id = session });
+
+        var filled = await client.CallAsync("browser_fill_form", new
+        {
+            fields = new object[]
+            {
+                new { name = "Name", type = "textbox", target = "#name", value = "Ada" },
+                new { name = "Color", type = "combobox", target = "#color", value = "Green" },
+            },
+            session_id = session,
+        });
+        var greeted = await client.CallAsync("browser_click", new { target = "#greet", session_id = session });
+
+        Assert.Contains("Filled 2 fields: \"Name\" (#name), \"Color\" (#color)", filled.Text(), StringComparison.Ordinal);
+        Assert.Contains("Hello, Ada in green", greeted.Text(), StringComparison.Ordinal);
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task FileUpload_TakesContentFromTheAgent_AndRefusesServerPaths()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/upload"), session_id = session });
+
+        var uploaded = await client.CallAsync("browser_file_upload", new
+        {
+            files = new[] { new { name = "notes.txt", content = Convert.ToBase64String("hello upload"u8.ToArray()), mimeType = "text/plain" } },
+            target = "#f",
+            session_id = session,
+        });
+        var paths = await client.CallAsync("browser_file_upload", new { paths = new[] { "/etc/passwd" }, session_id = session });
+
+        Assert.Contains("Uploaded notes.txt (12 bytes)", uploaded.Text(), StringComparison.Ordinal);
+        Assert.Contains("got notes.txt 12 bytes", uploaded.Text(), StringComparison.Ordinal);
+        Assert.Equal("invalid_argument: paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.", paths.Text());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task PdfSave_ReturnsThePageAsAnEmbeddedPdf()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/a"), session_id = session });
+
+        var saved = await client.CallAsync("browser_pdf_save", new { filename = "a.pdf", session_id = session });
+
+        var resource = Assert.IsType<ModelContextProtocol.Protocol.BlobResourceContents>(saved.Content.OfType<ModelContextProtocol.Protocol.EmbeddedResourceBlock>().Single().Resource);
+        Assert.Equal("application/pdf", resource.MimeType);
+        Assert.Equal("anchor://pdf/a.pdf", resource.Uri);
+        Assert.Equal("%PDF-"u8.ToArray(), resource.DecodedData.ToArray()[..5]);
+        Assert.StartsWith($"PDF of {fixture.Site.Url("/a")} (", saved.Text(), StringComparison.Ordinal);
         await client.CallAsync("browser_session_close", new { session_id = session });
     }
 }

@@ -89,6 +89,9 @@ public sealed class FixtureSite : IAsyncLifetime
 
     public const string Upload = "<!doctype html><title>Upload</title><input type=\"file\" id=\"f\" onchange=\"document.getElementById('out').textContent = 'got ' + this.files[0].name + ' ' + this.files[0].size + ' bytes'\"><p id=\"out\"></p>";
 
+    /// <summary>Reports where the page was clicked.</summary>
+    public const string Xy = "<!doctype html><title>XY</title><body style=\"margin:0;height:100vh\" onclick=\"document.getElementById('out').textContent = 'clicked at ' + event.clientX + ',' + event.clientY\"><p id=\"out\">not clicked</p></body>";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -112,6 +115,7 @@ public sealed class FixtureSite : IAsyncLifetime
         _app.MapGet("/size", () => Html(Size));
         _app.MapGet("/activity", () => Html(Activity));
         _app.MapGet("/upload", () => Html(Upload));
+        _app.MapGet("/xy", () => Html(Xy));
         _app.MapGet("/drag", () => Html(Drag));
         _app.MapGet("/scheme", () => Html(Scheme));
         _app.MapGet("/popups", () => Html(Popups));

@@ -23,6 +23,7 @@ public static class McpExtensions
             .WithTools<BrowserSessionTools>()
             .WithTools<BrowserTools>()
             .WithTools<PageTools>()
+            .WithTools<MouseTools>()
             .WithTools<TaskTools>()
             .WithTools<GovernanceTools>()
             .WithAnchorPipeline()

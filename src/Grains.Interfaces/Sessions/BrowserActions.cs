@@ -228,3 +228,21 @@ public sealed record PdfAction : BrowserAction
 {
     public override string Name => "pdf_save";
 }
+
+/// <summary>
+/// The coordinate (vision) tools, opt-in per client: <see cref="Kind"/> is click, move, drag, down, up or wheel;
+/// (<see cref="X"/>, <see cref="Y"/>) is the point (wheel: the deltas), (<see cref="X2"/>, <see cref="Y2"/>) a drag's end.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.MouseAction")]
+public sealed record MouseAction(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] double X = 0,
+    [property: Id(2)] double Y = 0,
+    [property: Id(3)] double X2 = 0,
+    [property: Id(4)] double Y2 = 0,
+    [property: Id(5)] string? Button = null,
+    [property: Id(6)] int ClickCount = 1,
+    [property: Id(7)] double DelayMs = 0) : BrowserAction
+{
+    public override string Name => $"mouse_{Kind}";
+}

@@ -173,6 +173,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         FillFormAction a => await FillFormAsync(page, a, deadline),
         FileUploadAction a => await UploadAsync(page, a, deadline),
         PdfAction => await PdfAsync(page, deadline),
+        MouseAction a => await MouseAsync(page, a, deadline),
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
     };
 
@@ -231,13 +232,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private async Task<ActionResult> ClickAsync(IPage page, ClickAction a, ActionDeadline deadline)
     {
         var locator = Resolve(page, a.Element);
-        var button = a.Button?.ToLowerInvariant() switch
-        {
-            null or "" or "left" => MouseButton.Left,
-            "right" => MouseButton.Right,
-            "middle" => MouseButton.Middle,
-            _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{a.Button}')."),
-        };
+        var button = ButtonOf(a.Button);
         var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
         var opensTab = await locator.EvaluateAsync<bool>(OpensNewTabScript, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) });
         var newTab = opensTab ? _pages.NextPageAsync() : null;
@@ -259,6 +254,14 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
         return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {PageText.Describe(a.Element)}");
     }
+
+    private static MouseButton ButtonOf(string? name) => name?.ToLowerInvariant() switch
+    {
+        null or "" or "left" => MouseButton.Left,
+        "right" => MouseButton.Right,
+        "middle" => MouseButton.Middle,
+        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{name}')."),
+    };
 
     private static KeyboardModifier ModifierOf(string name) => name switch
     {
@@ -595,6 +598,40 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         var pdf = await deadline.Bound(page.PdfAsync());
         return new ActionResult(PageText.WithNotes($"PDF of {page.Url} ({pdf.Length} bytes)", _pages.TakeNotes()), Pdf: pdf);
+    }
+
+    /// <summary>The coordinate tools: the mouse at viewport coordinates, for pages whose elements a snapshot cannot name.</summary>
+    private async Task<ActionResult> MouseAsync(IPage page, MouseAction a, ActionDeadline deadline)
+    {
+        var mouse = page.Mouse;
+        var button = ButtonOf(a.Button);
+        _pages.FollowNewPagesFor(deadline.Remaining);
+        var done = a.Kind switch
+        {
+            "click" => await Run(mouse.ClickAsync((float)a.X, (float)a.Y, new MouseClickOptions { Button = button, ClickCount = Math.Clamp(a.ClickCount, 1, 3), Delay = (float)Math.Clamp(a.DelayMs, 0, 5_000) }), $"Clicked at ({a.X}, {a.Y})"),
+            "move" => await Run(mouse.MoveAsync((float)a.X, (float)a.Y), $"Moved the mouse to ({a.X}, {a.Y})"),
+            "down" => await Run(mouse.DownAsync(new MouseDownOptions { Button = button }), $"Pressed the {a.Button ?? "left"} button"),
+            "up" => await Run(mouse.UpAsync(new MouseUpOptions { Button = button }), $"Released the {a.Button ?? "left"} button"),
+            "wheel" => await Run(mouse.WheelAsync((float)a.X, (float)a.Y), $"Scrolled by ({a.X}, {a.Y})"),
+            "drag" => await DragXyAsync(mouse, a, deadline),
+            _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown mouse action '{a.Kind}'."),
+        };
+        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, done);
+
+        async Task<string> Run(Task task, string what)
+        {
+            await deadline.Bound(task);
+            return what;
+        }
+    }
+
+    private static async Task<string> DragXyAsync(IMouse mouse, MouseAction a, ActionDeadline deadline)
+    {
+        await deadline.Bound(mouse.MoveAsync((float)a.X, (float)a.Y));
+        await deadline.Bound(mouse.DownAsync());
+        await deadline.Bound(mouse.MoveAsync((float)a.X2, (float)a.Y2, new MouseMoveOptions { Steps = 10 }));
+        await deadline.Bound(mouse.UpAsync());
+        return $"Dragged from ({a.X}, {a.Y}) to ({a.X2}, {a.Y2})";
     }
 
     private static string StepName(BrowserAction step) => step switch

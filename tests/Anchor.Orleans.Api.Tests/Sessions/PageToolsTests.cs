@@ -6,8 +6,10 @@ namespace Anchor.Orleans.Api.Tests.Sessions;
 /// <summary>browser_tabs, browser_handle_dialog and browser_resize on real Chromium, shaped as @playwright/mcp's.</summary>
 public sealed class PageToolsFixture : BrowserAppFixture
 {
-    /// <summary>The operator's client may run scripts in pages; the agents may not (the default).</summary>
-    protected override Dictionary<string, string?> Settings() => BaseSettings(($"Anchor:Clients:{TestKeys.OperatorClient}:Tools:Allow:0", "browser_evaluate"));
+    /// <summary>The operator's client may run scripts in pages and use the coordinate tools; the agents may not (the default).</summary>
+    protected override Dictionary<string, string?> Settings() => BaseSettings(
+        ($"Anchor:Clients:{TestKeys.OperatorClient}:Tools:Allow:0", "browser_evaluate"),
+        ($"Anchor:Clients:{TestKeys.OperatorClient}:Tools:Allow:1", "browser_mouse_*"));
 }
 
 public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<PageToolsFixture>
@@ -199,5 +201,21 @@ public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<Pag
         Assert.Equal("%PDF-"u8.ToArray(), resource.DecodedData.ToArray()[..5]);
         Assert.StartsWith($"PDF of {fixture.Site.Url("/a")} (", saved.Text(), StringComparison.Ordinal);
         await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task MouseClickXy_ClicksThePointGiven_ForAClientThatOptedIn()
+    {
+        var (ops, session) = await NewSessionAsync(TestKeys.Operator);
+        var agent = await fixture.ConnectAsync();
+        await ops.CallAsync("browser_navigate", new { url = fixture.Site.Url("/xy"), session_id = session });
+
+        var clicked = await ops.CallAsync("browser_mouse_click_xy", new { x = 40, y = 50, session_id = session });
+        var agentTools = (await agent.ListToolsAsync(cancellationToken: TestContext.Current.CancellationToken)).Select(t => t.Name);
+
+        Assert.Contains("Clicked at (40, 50)", clicked.Text(), StringComparison.Ordinal);
+        Assert.Contains("clicked at 40,50", clicked.Text(), StringComparison.Ordinal);
+        Assert.DoesNotContain(agentTools, t => t.StartsWith("browser_mouse_", StringComparison.Ordinal));
+        await ops.CallAsync("browser_session_close", new { session_id = session });
     }
 }

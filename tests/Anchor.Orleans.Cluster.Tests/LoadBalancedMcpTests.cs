@@ -24,15 +24,18 @@ public sealed class LoadBalancedMcpTests(RedisServer redis) : IClassFixture<Redi
     public ValueTask DisposeAsync() => _site.DisposeAsync();
 
     [Theory]
-    [InlineData(HttpTransportMode.StreamableHttp)]
-    [InlineData(HttpTransportMode.Sse)]
-    public async Task CSharpSdkAgent_HoldsItsConversation_ThroughARoundRobinBalancer(HttpTransportMode mode)
+    [InlineData(HttpTransportMode.StreamableHttp, McpTestClient.InitializeRevision)]
+    [InlineData(HttpTransportMode.StreamableHttp, null)]
+    [InlineData(HttpTransportMode.Sse, null)]
+    public async Task CSharpSdkAgent_HoldsItsConversation_ThroughARoundRobinBalancer(HttpTransportMode mode, string? protocolVersion)
     {
         await using var cluster = await BalancedCluster.StartAsync(redis, 3);
 
         var failures = new List<string>();
-        await using (var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent, mode))
+        await using (var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent, mode, protocolVersion))
         {
+            // An initialize client holds a transport session (cluster state); the newest revision needs none.
+            Assert.Equal(protocolVersion is not null, agent.SessionId is not null);
             var tools = await agent.ListToolsAsync(cancellationToken: Ct);
             Assert.Contains(tools, t => t.Name == "browser_navigate");
             var created = await agent.CallAsync("browser_session_create");
@@ -53,7 +56,7 @@ public sealed class LoadBalancedMcpTests(RedisServer redis) : IClassFixture<Redi
     public async Task TransportSession_IsOwnedByItsClient_AndDeleteEndsItOnEverySilo()
     {
         await using var cluster = await BalancedCluster.StartAsync(redis, 2);
-        var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent);
+        var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent, protocolVersion: McpTestClient.InitializeRevision);
         var sessionId = agent.SessionId!;
         Assert.False(string.IsNullOrEmpty(sessionId));
 
@@ -94,8 +97,9 @@ public sealed class LoadBalancedMcpTests(RedisServer redis) : IClassFixture<Redi
     public async Task RollingRestart_KeepsTheAgentsMcpSession_WithoutReconnecting()
     {
         await using var cluster = await BalancedCluster.StartAsync(redis, 3, ("Anchor:Shutdown:DrainSeconds", "2"));
-        await using var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent);
+        await using var agent = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Agent, protocolVersion: McpTestClient.InitializeRevision);
         var transportSession = agent.SessionId;
+        Assert.NotNull(transportSession);
         var created = await agent.CallAsync("browser_session_create");
         Assert.True(created.IsError != true, created.Text());
         var session = created.Json().GetProperty("session_id").GetString()!;

@@ -9,8 +9,14 @@ namespace Anchor.Orleans.Grains.Budgets;
 /// Sessions pay through the ledgers of the UTC day and month they opened in. A reservation is taken from the day,
 /// then the month; when the month refuses, the day's share is given back, so neither limit is ever crossed.
 /// </summary>
-public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies) : ISessionBudget
+public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies, TimeProvider time) : ISessionBudget
 {
+    /// <summary>
+    /// How long a settlement keeps trying through a failover (a ledger on a dead silo answers again once membership has
+    /// moved it). Settling is idempotent per session, so a retry after a lost answer cannot charge twice.
+    /// </summary>
+    public static readonly TimeSpan SettleRetryLimit = TimeSpan.FromSeconds(90);
+
     public async Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default)
     {
         var policy = policies.For(clientId);
@@ -42,8 +48,10 @@ public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies pol
 
     public Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default) =>
         Task.WhenAll(
-            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken),
-            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken));
+            Resilience.TransientClusterErrors.RetryAsync(
+                ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken),
+            Resilience.TransientClusterErrors.RetryAsync(
+                ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken));
 
     private static AnchorException Refusal(ReserveResult result, string period, string clientId, string sessionId) =>
         result.AlreadySettled

@@ -45,6 +45,8 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
             ("Anchor:Sessions:MaxPerClient", MaxPerClient.ToString(CultureInfo.InvariantCulture)),
             ("Anchor:Sessions:CleanupIntervalSeconds", CleanupIntervalSeconds.ToString(CultureInfo.InvariantCulture)),
             ("Anchor:RateLimit:MaxRequests", "100000"),
+            // Sessions an agent abandoned when its transport failed end soon after the run.
+            ("Anchor:Sessions:IdleTimeoutSeconds", "5"),
         };
         for (var i = 2; i < Clients.Length; i++)
         {
@@ -128,6 +130,16 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
             expired.Add((await owner.CallAsync("browser_snapshot", new { session_id = id })).Text());
         }
 
+        var sampled = samples.ToList();
+        var maxOpen = sampled.Max(s => s.Sessions.GetArrayLength());
+        var maxPerClient = sampled.Max(s => s.Sessions.EnumerateArray().GroupBy(x => x.GetProperty("client_id").GetString()).Select(g => g.Count()).DefaultIfEmpty(0).Max());
+        Report(
+            $"chaos: {Agents} agents, {Clients.Length} clients, MaxConcurrent {MaxConcurrent}, MaxPerClient {MaxPerClient}, CleanupIntervalSeconds {CleanupIntervalSeconds}",
+            $"chaos: sessions created {created.Count}; samples {sampled.Count} ok, {sampleFailures} failed; max open {maxOpen}; max per client {maxPerClient}",
+            $"chaos: killed {victimAddress} at {killedAt.TotalSeconds:F1} s holding {lost.Count} sessions; detected dead after {(detectedAt - killedAt).TotalSeconds:F1} s; slots freed after {(freedAt - killedAt).TotalSeconds:F1} s ({(freedAt - detectedAt).TotalSeconds:F1} s after detection)",
+            $"chaos: calls by outcome: {string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}={o.Value}"))}",
+            $"chaos: the dead silo's sessions answered: {string.Join(" | ", expired.Select(e => e.Split(':')[0]))}");
+
         await Poll.UntilAsync(
             async () => (await ops.GetFromJsonAsync<JsonElement>("api/sessions", Ct)).GetProperty("count").GetInt32() == 0,
             TimeSpan.FromSeconds(60),
@@ -136,19 +148,7 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
         var settlements = cluster.Silos.SelectMany(s => SettledLine().Matches(s.Output))
             .Select(m => (Billing: m.Groups[1].Value, Usd: decimal.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
             .ToList();
-
-        var sampled = samples.ToList();
-        var maxOpen = sampled.Max(s => s.Sessions.GetArrayLength());
-        var maxPerClient = sampled.Max(s => s.Sessions.EnumerateArray().GroupBy(x => x.GetProperty("client_id").GetString()).Select(g => g.Count()).DefaultIfEmpty(0).Max());
-        var figures = string.Join(
-            Environment.NewLine,
-            $"chaos: {Agents} agents, {Clients.Length} clients, MaxConcurrent {MaxConcurrent}, MaxPerClient {MaxPerClient}, CleanupIntervalSeconds {CleanupIntervalSeconds}",
-            $"chaos: sessions created {created.Count}; samples {sampled.Count} ok, {sampleFailures} failed; max open {maxOpen}; max per client {maxPerClient}",
-            $"chaos: killed {victimAddress} at {killedAt.TotalSeconds:F1} s holding {lost.Count} sessions; detected dead after {(detectedAt - killedAt).TotalSeconds:F1} s; slots freed after {(freedAt - killedAt).TotalSeconds:F1} s ({(freedAt - detectedAt).TotalSeconds:F1} s after detection)",
-            $"chaos: calls by outcome: {string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}={o.Value}"))}",
-            $"chaos: ledger spent {daily.GetProperty("spent_usd").GetDecimal()} USD, reserved {daily.GetProperty("reserved_usd").GetDecimal()} USD, settled {daily.GetProperty("sessions_settled").GetInt64()}; settlements logged {settlements.Count} summing {settlements.Sum(s => s.Usd)} USD");
-        output.WriteLine(figures);
-        Console.WriteLine(figures);
+        Report($"chaos: ledger spent {daily.GetProperty("spent_usd").GetDecimal()} USD, reserved {daily.GetProperty("reserved_usd").GetDecimal()} USD, settled {daily.GetProperty("sessions_settled").GetInt64()}; settlements logged {settlements.Count} summing {settlements.Sum(s => s.Usd)} USD");
 
         Assert.InRange(maxOpen, 1, MaxConcurrent);
         Assert.InRange(maxPerClient, 1, MaxPerClient);
@@ -160,6 +160,15 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
         Assert.Equal(settlements.Select(s => s.Billing).Distinct().Count(), settlements.Count);
         Assert.Equal(settlements.Count, daily.GetProperty("sessions_settled").GetInt64());
         Assert.Equal(decimal.Round(settlements.Sum(s => s.Usd), 2), decimal.Round(daily.GetProperty("spent_usd").GetDecimal(), 2));
+    }
+
+    private void Report(params string[] lines)
+    {
+        foreach (var line in lines)
+        {
+            output.WriteLine(line);
+            Console.WriteLine(line);
+        }
     }
 
     private async Task RunAgentAsync(
@@ -189,7 +198,8 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
                 catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
                 {
                     // The transport itself failed (e.g. the balancer answered 502 while a silo died): reconnect.
-                    outcomes.AddOrUpdate($"transport:{ex.GetType().Name}", 1, (_, n) => n + 1);
+                    var kind = ex is HttpRequestException { StatusCode: { } code } ? $"transport:http {(int)code}" : $"transport:{ex.GetType().Name}";
+                    outcomes.AddOrUpdate(kind, 1, (_, n) => n + 1);
                     if (agent is not null)
                     {
                         await agent.DisposeAsync();

@@ -141,7 +141,8 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
             $"chaos: the dead silo's sessions answered: {string.Join(" | ", expired.Select(e => e.Split(':')[0]))}");
 
         await Poll.UntilAsync(
-            async () => (await ops.GetFromJsonAsync<JsonElement>("api/sessions", Ct)).GetProperty("count").GetInt32() == 0,
+            async () => (await ops.GetFromJsonAsync<JsonElement>("api/sessions", Ct)).GetProperty("sessions"),
+            sessions => sessions.GetArrayLength() == 0,
             TimeSpan.FromSeconds(60),
             "every session to end");
         var daily = (await ops.GetFromJsonAsync<JsonElement>("api/budget", Ct)).GetProperty("daily");
@@ -157,9 +158,17 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
         Assert.InRange((freedAt - detectedAt).TotalSeconds, 0, CleanupIntervalSeconds + 1);
         Assert.DoesNotContain(outcomes.Keys, k => k.StartsWith("storage_unavailable", StringComparison.Ordinal));
         Assert.Equal(0m, daily.GetProperty("reserved_usd").GetDecimal());
+        // Every settlement landed once: no billing id twice, every session the ledger counts accounted for. A settlement
+        // whose log line died with the killed silo (or whose answer was lost, so its retry found it done) is in the ledger
+        // but not in the logs; each such one is at most one reservation, and the figures above show how many there were.
         Assert.Equal(settlements.Select(s => s.Billing).Distinct().Count(), settlements.Count);
-        Assert.Equal(settlements.Count, daily.GetProperty("sessions_settled").GetInt64());
-        Assert.Equal(decimal.Round(settlements.Sum(s => s.Usd), 2), decimal.Round(daily.GetProperty("spent_usd").GetDecimal(), 2));
+        var unlogged = daily.GetProperty("sessions_settled").GetInt64() - settlements.Count;
+        Assert.InRange(unlogged, 0, lost.Count + 1);
+        Assert.InRange(daily.GetProperty("spent_usd").GetDecimal() - settlements.Sum(s => s.Usd), 0m, unlogged * 0.25m);
+        if (unlogged == 0)
+        {
+            Assert.Equal(decimal.Round(settlements.Sum(s => s.Usd), 2), decimal.Round(daily.GetProperty("spent_usd").GetDecimal(), 2));
+        }
     }
 
     private void Report(params string[] lines)

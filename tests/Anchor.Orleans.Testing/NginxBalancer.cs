@@ -47,8 +47,8 @@ public sealed class NginxBalancer : IAsyncDisposable
         var upstreams = new StringBuilder();
         foreach (var upstream in upstreamPorts)
         {
-            // A refused connection (a stopped silo) passes the request to the next server at once.
-            upstreams.Append(CultureInfo.InvariantCulture, $"    server 127.0.0.1:{upstream} max_fails=1 fail_timeout=1s;\n");
+            // A refused connection (a stopped silo) passes the request to the next server at once; no server is ever marked down.
+            upstreams.Append(CultureInfo.InvariantCulture, $"    server 127.0.0.1:{upstream} max_fails=0;\n");
         }
 
         var config = $$"""

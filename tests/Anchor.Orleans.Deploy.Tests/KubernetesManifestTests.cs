@@ -44,6 +44,22 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void ServiceAndIngress_BalanceWithoutAffinity()
+    {
+        var services = All.Where(o => Str(o.Node, "kind") == "Service").ToList();
+        var ingresses = All.Where(o => Str(o.Node, "kind") == "Ingress").ToList();
+
+        Assert.NotEmpty(services);
+        Assert.All(services, o => Assert.Equal("None", Str(o.Node, "spec", "sessionAffinity")));
+        Assert.NotEmpty(ingresses);
+        Assert.All(ingresses, o =>
+        {
+            Assert.Null(Str(o.Node, "metadata", "annotations", "nginx.ingress.kubernetes.io/affinity"));
+            Assert.Equal("off", Str(o.Node, "metadata", "annotations", "nginx.ingress.kubernetes.io/proxy-buffering"));
+        });
+    }
+
+    [Fact]
     public void Probes_UseTheAppsHealthPaths()
     {
         var container = Container();

@@ -24,7 +24,7 @@ public static class SessionsApi
     {
         var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
         var infos = await Task.WhenAll(leases.Select(async lease =>
-            await InfoOrNullAsync(grains.GetGrain<IBrowserSessionGrain>(lease.SessionId))
+            await grains.GetGrain<IBrowserSessionGrain>(lease.SessionId).GetInfoAsync(null)
             ?? new SessionInfo(lease.SessionId, lease.ClientId, lease.Silo, lease.AcquiredAt, lease.ExpiresAt, lease.AcquiredAt, 0, 0m, null)));
         var stats = await grains.GetGrain<ISessionRegistryGrain>(0).GetCleanupStatsAsync();
         return TypedResults.Ok(new
@@ -33,19 +33,6 @@ public static class SessionsApi
             sessions = infos.Select(i => SessionView.Of(i, time.GetUtcNow())),
             cleanup = new { succeeded = stats.Succeeded, failed = stats.Failed, last_sweep_at = stats.LastSweepAt },
         });
-    }
-
-    /// <summary>A session busy in a long action, or on a silo that just died, is listed from its lease rather than awaited.</summary>
-    private static async Task<SessionInfo?> InfoOrNullAsync(IBrowserSessionGrain session)
-    {
-        try
-        {
-            return await session.GetInfoAsync(null).WaitAsync(TimeSpan.FromSeconds(2));
-        }
-        catch (Exception ex) when (Grains.Resilience.TransientClusterErrors.IsTransient(ex))
-        {
-            return null;
-        }
     }
 
     private static async Task<IResult> CloseAsync(string sessionId, IGrainFactory grains)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using Xunit;
 
@@ -36,6 +37,13 @@ public class BrowserAppFixture : IAsyncLifetime
         Host = await AnchorAppHost.StartAsync(Settings());
     }
 
+    /// <summary>Browser-session grain activations alive in the silo (open sessions, and any that leaked).</summary>
+    public async Task<int> SessionActivationsAsync()
+    {
+        var stats = await Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        return stats.Where(s => s.GrainType.Contains("BrowserSessionGrain", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+    }
+
     public async Task<McpClient> ConnectAsync(string apiKey = TestKeys.Agent, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
     {
         var client = await McpTestClient.ConnectAsync(Host, apiKey, mode);
@@ -43,7 +51,7 @@ public class BrowserAppFixture : IAsyncLifetime
         return client;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         foreach (var client in _clients)
         {

@@ -13,7 +13,9 @@ namespace Anchor.Orleans.Testing;
 
 /// <summary>
 /// Local pages the browser tests drive, served on 127.0.0.1 and addressed as <c>localhost</c> (the name the
-/// test silos allow): a form, a list of items, a slow page, a page that changes later, and two linked pages.
+/// test silos allow): a form, a list of items, a slow page, a page that changes later, two linked pages — and pages
+/// built to misbehave: a script that never ends, a popup loop, an alert on load, an endless body, a download, a
+/// redirect loop.
 /// </summary>
 public sealed class FixtureSite : IAsyncLifetime
 {
@@ -25,6 +27,8 @@ public sealed class FixtureSite : IAsyncLifetime
     public const string Host = "localhost";
 
     public string Url(string path) => $"http://{Host}:{Port}{path}";
+
+
 
     public const string Form = """
         <!doctype html><html><head><title>Greeting form</title></head><body>
@@ -54,6 +58,27 @@ public sealed class FixtureSite : IAsyncLifetime
         </body></html>
         """;
 
+    /// <summary>Its script never yields: the page's main thread is busy forever.</summary>
+    public const string Loop = "<!doctype html><title>Loop</title><p>Spinning</p><script>for (;;) {}</script>";
+
+    /// <summary>Opens a new window every 20 ms, without any click.</summary>
+    public const string Popups = "<!doctype html><title>Popups</title><p>Opening windows</p><script>setInterval(() => window.open('/b'), 20)</script>";
+
+    public const string Alert = "<!doctype html><title>Alert</title><script>alert('Hello from the page')</script><p>After the alert</p>";
+
+    public const string NewTabLink = "<!doctype html><title>Tab link</title><a href=\"/b\" target=\"_blank\">open B</a>";
+
+    /// <summary>Asks confirm() and prompt() on click and shows the answers.</summary>
+    public const string Dialogs = """
+        <!doctype html><title>Dialogs</title>
+        <button onclick="document.getElementById('out').textContent = 'confirmed: ' + confirm('Sure?')">Confirm</button>
+        <button onclick="document.getElementById('out').textContent = 'name: ' + prompt('Name?')">Prompt</button>
+        <p id="out"></p>
+        """;
+
+    /// <summary>Shows its viewport size.</summary>
+    public const string Size = "<!doctype html><title>Size</title><p id=\"s\"></p><script>const f = () => document.getElementById('s').textContent = 'viewport ' + innerWidth + 'x' + innerHeight; f(); addEventListener('resize', f);</script>";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -71,6 +96,31 @@ public sealed class FixtureSite : IAsyncLifetime
         {
             await Task.Delay(ms ?? 5000, ct);
             return Html("<!doctype html><title>Slow</title><p>Finally</p>");
+        });
+        _app.MapGet("/loop", () => Html(Loop));
+        _app.MapGet("/dialogs", () => Html(Dialogs));
+        _app.MapGet("/size", () => Html(Size));
+        _app.MapGet("/popups", () => Html(Popups));
+        _app.MapGet("/alert", () => Html(Alert));
+        _app.MapGet("/tab-link", () => Html(NewTabLink));
+        _app.MapGet("/redirect-loop", () => Results.Redirect("/redirect-loop"));
+        _app.MapGet("/download", () => Results.File("a,b\n1,2\n"u8.ToArray(), "text/csv", "data.csv"));
+        _app.MapGet("/set-cookie", (HttpContext http) =>
+        {
+            http.Response.Headers.Append("Set-Cookie", "flavour=oat; Path=/");
+            return Html("<!doctype html><title>Cookie set</title><p>Set</p>");
+        });
+        _app.MapGet("/cookie", (HttpContext http) => Html($"<!doctype html><title>Cookie</title><p>Cookie: {System.Net.WebUtility.HtmlEncode(http.Request.Headers.Cookie.ToString())}</p>"));
+        // An endless HTML body (no Content-Length), one MB at a time, until the client goes away or mb is reached.
+        _app.MapGet("/huge", async (HttpContext http, int? mb) =>
+        {
+            http.Response.ContentType = "text/html; charset=utf-8";
+            var chunk = new byte[1024 * 1024];
+            Array.Fill(chunk, (byte)'a');
+            for (var i = 0; i < (mb ?? 200) && !http.RequestAborted.IsCancellationRequested; i++)
+            {
+                await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
+            }
         });
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();

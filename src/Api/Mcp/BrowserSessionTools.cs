@@ -38,11 +38,10 @@ public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
     public async Task<CallToolResult> ListAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
     {
         var clientId = ToolContext.ClientIdOf(context.User);
-        var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync(clientId);
-        var infos = await Task.WhenAll(leases.Select(l => grains.GetGrain<IBrowserSessionGrain>(l.SessionId).GetInfoAsync(clientId)));
+        var infos = await Sessions.SessionListing.ListAsync(grains, clientId, cancellationToken);
         return ToolResults.Json(new
         {
-            sessions = infos.OfType<SessionInfo>().Select(i => SessionView.Of(i, time.GetUtcNow())),
+            sessions = infos.Select(i => SessionView.Of(i, time.GetUtcNow())),
         });
     }
 }
@@ -62,6 +61,7 @@ public static class SessionView
         actions = s.Actions,
         cost_usd = s.CostUsd,
         url = s.Url,
+        pages = s.Pages,
     };
 }
 

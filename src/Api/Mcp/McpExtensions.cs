@@ -33,6 +33,7 @@ public static class McpExtensions
         return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
             .WithTools<BrowserSessionTools>()
             .WithTools<BrowserTools>()
+            .WithTools<PageTools>()
             .WithTools<TaskTools>()
             .WithTools<GovernanceTools>()
             .WithAnchorPipeline()

@@ -93,7 +93,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
             metrics.CacheLookup(hit is not null);
             if (hit is not null)
             {
-                return ToolResults.Json(BrowserPage.ToJson(hit with { Cached = true }));
+                return ToolResults.Json(PageText.ToJson(hit with { Cached = true }));
             }
         }
 

@@ -20,16 +20,13 @@ public static class SessionsApi
         return endpoints;
     }
 
-    private static async Task<IResult> ListAsync(IGrainFactory grains, TimeProvider time)
+    private static async Task<IResult> ListAsync(IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
-        var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
-        var infos = await Task.WhenAll(leases.Select(async lease =>
-            await grains.GetGrain<IBrowserSessionGrain>(lease.SessionId).GetInfoAsync(null)
-            ?? new SessionInfo(lease.SessionId, lease.ClientId, lease.Silo, lease.AcquiredAt, lease.ExpiresAt, lease.AcquiredAt, 0, 0m, null)));
+        var infos = await SessionListing.ListAsync(grains, clientId: null, cancellationToken);
         var stats = await grains.GetGrain<ISessionRegistryGrain>(0).GetCleanupStatsAsync();
         return TypedResults.Ok(new
         {
-            count = infos.Length,
+            count = infos.Count,
             sessions = infos.Select(i => SessionView.Of(i, time.GetUtcNow())),
             cleanup = new { succeeded = stats.Succeeded, failed = stats.Failed, last_sweep_at = stats.LastSweepAt },
         });

@@ -29,69 +29,30 @@ public sealed record LedgerRoom(
     [property: Id(3)] decimal ClientLimitUsd,
     [property: Id(4)] decimal ClientCommittedUsd);
 
-/// <summary>Spend of one client in one period.</summary>
-[GenerateSerializer, Alias("anchor.ClientLedger")]
-public sealed class ClientLedger
-{
-    [Id(0)]
-    public decimal SpentUsd { get; set; }
-
-    [Id(1)]
-    public decimal ReservedUsd { get; set; }
-
-    [Id(2)]
-    public long SessionsSettled { get; set; }
-}
-
-/// <summary>An open reservation of one session.</summary>
-[GenerateSerializer, Alias("anchor.OpenReservation")]
-public sealed class OpenReservation
-{
-    [Id(0)]
-    public string ClientId { get; set; } = "";
-
-    [Id(1)]
-    public decimal AmountUsd { get; set; }
-
-    [Id(2)]
-    public DateTimeOffset ReservedAt { get; set; }
-}
-
 /// <summary>
-/// The persisted state of a budget ledger, also its backup form. <see cref="Settled"/> remembers recently settled
-/// sessions so a late top-up cannot open a second reservation; <see cref="FiredThresholds"/> the alerts already raised.
+/// The backup form of one budget period (governance export/import): totals, each open reservation, and the recently
+/// settled sessions (<see cref="Settled"/>, so a restored ledger still refuses a second reservation for them). Not the
+/// grain's storage: the ledger persists its totals and per-session records separately.
 /// </summary>
-[GenerateSerializer, Alias("anchor.BudgetLedgerState")]
-public sealed class BudgetLedgerState
-{
-    [Id(0)]
-    public string Period { get; set; } = "";
+[GenerateSerializer, Immutable, Alias("anchor.LedgerBackup")]
+public sealed record LedgerBackup(
+    [property: Id(0)] string Period,
+    [property: Id(1)] decimal SpentUsd,
+    [property: Id(2)] decimal ReservedUsd,
+    [property: Id(3)] long SessionsSettled,
+    [property: Id(4)] IReadOnlyDictionary<string, ClientBackup> Clients,
+    [property: Id(5)] IReadOnlyDictionary<string, ReservationBackup> Reservations,
+    [property: Id(6)] IReadOnlyDictionary<string, DateTimeOffset> Settled,
+    [property: Id(7)] IReadOnlyList<int> FiredThresholds,
+    [property: Id(8)] bool EmergencyTripped);
 
-    [Id(1)]
-    public decimal SpentUsd { get; set; }
+/// <summary>Spend of one client in one period, as backed up.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ClientBackup")]
+public sealed record ClientBackup([property: Id(0)] decimal SpentUsd, [property: Id(1)] decimal ReservedUsd, [property: Id(2)] long SessionsSettled);
 
-    [Id(2)]
-    public decimal ReservedUsd { get; set; }
-
-    [Id(3)]
-    public long SessionsSettled { get; set; }
-
-    [Id(4)]
-    public Dictionary<string, ClientLedger> Clients { get; set; } = new(StringComparer.Ordinal);
-
-    [Id(5)]
-    public Dictionary<string, OpenReservation> Reservations { get; set; } = new(StringComparer.Ordinal);
-
-    [Id(6)]
-    public Dictionary<string, DateTimeOffset> Settled { get; set; } = new(StringComparer.Ordinal);
-
-    [Id(7)]
-    public List<int> FiredThresholds { get; set; } = [];
-
-    /// <summary>Whether this period's spend already tripped the emergency switch (once per day).</summary>
-    [Id(8)]
-    public bool EmergencyTripped { get; set; }
-}
+/// <summary>An open reservation of one session, as backed up.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ReservationBackup")]
+public sealed record ReservationBackup([property: Id(0)] string ClientId, [property: Id(1)] decimal AmountUsd, [property: Id(2)] DateTimeOffset ReservedAt);
 
 /// <summary>Totals of one period without per-session records.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.LedgerTotals")]

@@ -33,12 +33,12 @@ public interface IBudgetLedgerGrain : IGrainWithStringKey
     [ReadOnly]
     Task<LedgerTotals> GetTotalsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The whole state, for backup.</summary>
+    /// <summary>Totals, open reservations and recently settled sessions, for backup (O(period): export only).</summary>
     [ReadOnly]
-    Task<BudgetLedgerState> GetSnapshotAsync(CancellationToken cancellationToken = default);
+    Task<LedgerBackup> GetSnapshotAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the whole state with <paramref name="snapshot"/> (restore from backup).</summary>
-    Task RestoreAsync(BudgetLedgerState snapshot, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the whole ledger with <paramref name="snapshot"/> (restore from backup).</summary>
+    Task RestoreAsync(LedgerBackup snapshot, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Every budget period that has ever recorded anything (key 0), so backups can find them all.</summary>

@@ -131,3 +131,24 @@ public sealed record TaskStepResult(
     [property: Id(1)] bool Ok,
     [property: Id(2)] long Ms,
     [property: Id(3)] string? Error);
+
+/// <summary>Lists, opens, closes or selects the session's tabs (<c>browser_tabs</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.TabsAction")]
+public sealed record TabsAction([property: Id(0)] string Operation, [property: Id(1)] int? Index = null, [property: Id(2)] string? Url = null) : BrowserAction
+{
+    public override string Name => "tabs";
+}
+
+/// <summary>How to answer the next JavaScript dialog (<c>browser_handle_dialog</c>); without it dialogs are dismissed.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.HandleDialogAction")]
+public sealed record HandleDialogAction([property: Id(0)] bool Accept, [property: Id(1)] string? PromptText = null) : BrowserAction
+{
+    public override string Name => "handle_dialog";
+}
+
+/// <summary>Sets the viewport of the current page (<c>browser_resize</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.ResizeAction")]
+public sealed record ResizeAction([property: Id(0)] int Width, [property: Id(1)] int Height) : BrowserAction
+{
+    public override string Name => "resize";
+}

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Anchor.Orleans.Grains.Interfaces.Sessions;
 
 /// <summary>
@@ -15,10 +17,18 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// </summary>
     Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default);
 
-    /// <summary>The session's state, if <paramref name="clientId"/> owns it (null for operators' calls means any owner).</summary>
+    /// <summary>
+    /// The session's state, if <paramref name="clientId"/> owns it (null for operators' calls means any owner).
+    /// Interleaves: it answers while an action runs.
+    /// </summary>
+    [AlwaysInterleave]
     Task<SessionInfo?> GetInfoAsync(string? clientId);
 
-    /// <summary>Closes the context, settles the cost and releases the lease. Idempotent. Null client = operator/system.</summary>
+    /// <summary>
+    /// Closes the context, settles the cost and releases the lease. Idempotent. Null client = operator/system.
+    /// Interleaves: it interrupts a running action instead of queueing behind it.
+    /// </summary>
+    [AlwaysInterleave]
     Task<bool> CloseAsync(string? clientId, SessionEndReason reason);
 }
 

@@ -42,7 +42,8 @@ public sealed record SessionInfo(
     [property: Id(5)] DateTimeOffset LastActivityAt,
     [property: Id(6)] int Actions,
     [property: Id(7)] decimal CostUsd,
-    [property: Id(8)] string? Url);
+    [property: Id(8)] string? Url,
+    [property: Id(9)] int Pages = 0);
 
 /// <summary>A slot held in the cluster-wide session registry.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.SessionLease")]

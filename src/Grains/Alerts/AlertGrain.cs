@@ -1,23 +1,32 @@
-using Anchor.Orleans.Grains.Hosting;
+using Anchor.Orleans.Grains.Persistence;
 using Anchor.Orleans.Grains.Interfaces.Alerts;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 
 namespace Anchor.Orleans.Grains.Alerts;
 
-/// <summary>Persisted alert state: the history (oldest first), the next id and what is known per key.</summary>
+/// <summary>
+/// Persisted alert head: the next id. The history entries and the per-key states are entries of their own
+/// (<see cref="AlertRecord"/>), so a raise or a delivery outcome writes the records it changed, not the history.
+/// </summary>
 [GenerateSerializer, Alias("anchor.AlertState")]
 public sealed class AlertState
 {
-    [Id(0)]
-    public List<AlertEntry> History { get; set; } = [];
-
     [Id(1)]
     public long NextId { get; set; } = 1;
+}
 
-    [Id(2)]
-    public Dictionary<string, AlertKeyState> Keys { get; set; } = [];
+/// <summary>One stored alert record: a history entry (key <c>h:</c>id) or a key's state (key <c>k:</c>alert key).</summary>
+[GenerateSerializer, Alias("anchor.AlertRecord")]
+public sealed class AlertRecord
+{
+    [Id(0)]
+    public AlertEntry? Entry { get; set; }
+
+    [Id(1)]
+    public AlertKeyState? KeyState { get; set; }
 }
 
 /// <summary>Per key: the last entry sent, when and how loud, and whether it is open (and who heard it).</summary>
@@ -48,7 +57,8 @@ public sealed class AlertKeyState
 /// raise (and <c>/api/alerts</c>) behind the slowest webhook for up to the full retry budget.
 /// </summary>
 public sealed partial class AlertGrain(
-    [PersistentState("alerts", OrleansHostingExtensions.StorageName)] IPersistentState<AlertState> state,
+    IEntryStateStore store,
+    Serializer serializer,
     IOptionsMonitor<AlertsOptions> options,
     AnchorMetrics metrics,
     TimeProvider time,
@@ -67,7 +77,34 @@ public sealed partial class AlertGrain(
     /// <summary>Closed keys are forgotten past their cooldown; this caps the ones remembered in between.</summary>
     private const int MaxKeysRemembered = 10_000;
 
-    private AlertState S => state.State;
+    private const string EntryPrefix = "h:";
+    private const string KeyPrefix = "k:";
+
+    private readonly EntryState<AlertState, AlertRecord> _state = new(store, serializer, "alerts");
+
+    // In memory: the history oldest first, and what is known per key. Every change goes through Persist… below.
+    private readonly List<AlertEntry> _history = [];
+    private readonly Dictionary<string, AlertKeyState> _keys = new(StringComparer.Ordinal);
+
+    private AlertState S => _state.Head;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await _state.ReadAsync(this.GetGrainId(), cancellationToken);
+        foreach (var (key, record) in _state.Entries)
+        {
+            if (record.Entry is { } entry)
+            {
+                _history.Add(entry);
+            }
+            else if (record.KeyState is { } known)
+            {
+                _keys[key[KeyPrefix.Length..]] = known;
+            }
+        }
+
+        _history.Sort((a, b) => a.Id.CompareTo(b.Id));
+    }
 
     public async Task<AlertDecision> RaiseAsync(Alert alert, string source, CancellationToken cancellationToken = default)
     {
@@ -80,7 +117,7 @@ public sealed partial class AlertGrain(
 
         if (alert.Severity == AlertSeverity.Resolved)
         {
-            if (!S.Keys.TryGetValue(alert.Key, out var open) || !open.Open)
+            if (!_keys.TryGetValue(alert.Key, out var open) || !open.Open)
             {
                 metrics.Alert(severity, "none", "ignored");
                 LogIgnored(logger, alert.Key);
@@ -88,10 +125,10 @@ public sealed partial class AlertGrain(
             }
 
             // After a resolve the key starts afresh: the next occurrence is news and is sent at once.
-            S.Keys.Remove(alert.Key);
+            RemoveKey(alert.Key);
             Update(open.LastEntryId, e => e with { ResolvedAt = now });
             var resolved = Append(alert, source, [.. open.Channels.Where(c => AlertRouting.IsConfigured(c, o))]);
-            await state.WriteStateAsync(cancellationToken);
+            await _state.WriteAsync(cancellationToken);
             return Accepted(resolved, severity);
         }
 
@@ -101,13 +138,13 @@ public sealed partial class AlertGrain(
             cooldown = ReportCooldown;
         }
 
-        if (S.Keys.TryGetValue(alert.Key, out var known)
+        if (_keys.TryGetValue(alert.Key, out var known)
             && now - known.LastSentAt < cooldown
             && Rank(alert.Severity) <= Rank(known.LastSeverity))
         {
             // A repeat that is no louder than what was sent: count it on the entry that was sent.
             Update(known.LastEntryId, e => e with { Suppressed = e.Suppressed + 1 });
-            await state.WriteStateAsync(cancellationToken);
+            await _state.WriteAsync(cancellationToken);
             metrics.Alert(severity, "none", "suppressed");
             LogSuppressed(logger, alert.Key, severity);
             return new AlertDecision(AlertDisposition.Suppressed, null);
@@ -127,8 +164,9 @@ public sealed partial class AlertGrain(
             key.Open = true;
         }
 
-        S.Keys[alert.Key] = key;
-        await state.WriteStateAsync(cancellationToken);
+        _keys[alert.Key] = key;
+        _state.Set(KeyPrefix + alert.Key, new AlertRecord { KeyState = key });
+        await _state.WriteAsync(cancellationToken);
         return Accepted(entry, severity);
     }
 
@@ -142,14 +180,14 @@ public sealed partial class AlertGrain(
         });
         if (found)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await _state.WriteAsync(cancellationToken);
         }
     }
 
     public Task<IReadOnlyList<AlertEntry>> GetRecentAsync(int limit, CancellationToken cancellationToken = default)
     {
         var count = Math.Clamp(limit, 0, AlertHistory.Size);
-        return Task.FromResult<IReadOnlyList<AlertEntry>>(Enumerable.Reverse(S.History).Take(count).ToList());
+        return Task.FromResult<IReadOnlyList<AlertEntry>>(Enumerable.Reverse(_history).Take(count).ToList());
     }
 
     private AlertDecision Accepted(AlertEntry entry, string severity)
@@ -177,10 +215,17 @@ public sealed partial class AlertGrain(
             0,
             null,
             channels.Select(c => new AlertDelivery(c, AlertDeliveryOutcome.Pending)).ToList());
-        S.History.Add(entry);
-        if (S.History.Count > AlertHistory.Size)
+        _history.Add(entry);
+        _state.Set(EntryPrefix + EntryKey(entry.Id), new AlertRecord { Entry = entry });
+        if (_history.Count > AlertHistory.Size)
         {
-            S.History.RemoveRange(0, S.History.Count - AlertHistory.Size);
+            var dropped = _history.Count - AlertHistory.Size;
+            foreach (var old in _history.Take(dropped))
+            {
+                _state.Remove(EntryPrefix + EntryKey(old.Id));
+            }
+
+            _history.RemoveRange(0, dropped);
         }
 
         return entry;
@@ -189,15 +234,16 @@ public sealed partial class AlertGrain(
     /// <summary>Replaces the entry with <paramref name="id"/> if it is still in the history (usually near the end).</summary>
     private bool Update(long id, Func<AlertEntry, AlertEntry> change)
     {
-        for (var i = S.History.Count - 1; i >= 0; i--)
+        for (var i = _history.Count - 1; i >= 0; i--)
         {
-            if (S.History[i].Id == id)
+            if (_history[i].Id == id)
             {
-                S.History[i] = change(S.History[i]);
+                _history[i] = change(_history[i]);
+                _state.Set(EntryPrefix + EntryKey(id), new AlertRecord { Entry = _history[i] });
                 return true;
             }
 
-            if (S.History[i].Id < id)
+            if (_history[i].Id < id)
             {
                 break;
             }
@@ -211,20 +257,29 @@ public sealed partial class AlertGrain(
     {
         var cooldown = TimeSpan.FromSeconds(o.CooldownSeconds);
         var horizon = cooldown > ReportCooldown ? cooldown : ReportCooldown;
-        var stale = S.Keys.Where(k => !k.Value.Open && now - k.Value.LastSentAt >= horizon).Select(k => k.Key).ToList();
+        var stale = _keys.Where(k => !k.Value.Open && now - k.Value.LastSentAt >= horizon).Select(k => k.Key).ToList();
         foreach (var key in stale)
         {
-            S.Keys.Remove(key);
+            RemoveKey(key);
         }
 
-        if (S.Keys.Count > MaxKeysRemembered)
+        if (_keys.Count > MaxKeysRemembered)
         {
-            foreach (var key in S.Keys.Where(k => !k.Value.Open).OrderBy(k => k.Value.LastSentAt).Take(S.Keys.Count - MaxKeysRemembered).Select(k => k.Key).ToList())
+            foreach (var key in _keys.Where(k => !k.Value.Open).OrderBy(k => k.Value.LastSentAt).Take(_keys.Count - MaxKeysRemembered).Select(k => k.Key).ToList())
             {
-                S.Keys.Remove(key);
+                RemoveKey(key);
             }
         }
     }
+
+    private void RemoveKey(string key)
+    {
+        _keys.Remove(key);
+        _state.Remove(KeyPrefix + key);
+    }
+
+    /// <summary>Fixed width, so stored history keys sort as their ids do.</summary>
+    private static string EntryKey(long id) => id.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
     private static int Rank(AlertSeverity severity) => severity switch
     {

@@ -21,6 +21,8 @@ public static class AlertsRegistration
         // AddSingleton, not TryAdd: a feature may register a logging-only default with TryAdd; this one wins either way.
         services.AddSingleton<IAlertSink, GrainAlertSink>();
         services.AddSingleton<AlertDispatcher>();
+        // The alert history's incremental storage: Redis when the silo registered it, memory otherwise.
+        services.TryAddSingleton<Persistence.IEntryStateStore, Persistence.MemoryEntryStateStore>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertDispatcher>());
 
         services.AddTransient<AttemptCountingHandler>();

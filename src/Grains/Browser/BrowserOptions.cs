@@ -28,6 +28,20 @@ public sealed class BrowserOptions
     [Range(1, 600)]
     public int ElementTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// A navigation response larger than this is cut off (the navigation fails with <c>browser_error</c>) without
+    /// being held whole in memory. Default 50 MB.
+    /// </summary>
+    [Range(1_024, 1L << 32)]
+    public long MaxResponseBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// Tabs and popups one session may hold. A page opened past it (a popup loop) is closed at once; the agent keeps
+    /// its current page.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxPagesPerSession { get; set; } = 8;
+
     /// <summary>Run Chromium without a window.</summary>
     public bool Headless { get; set; } = true;
 

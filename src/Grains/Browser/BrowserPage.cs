@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Anchor.Orleans.Grains.Interfaces.Errors;
@@ -10,9 +9,11 @@ using Microsoft.Playwright;
 namespace Anchor.Orleans.Grains.Browser;
 
 /// <summary>
-/// One session's browser context and its current page, and how each <see cref="BrowserAction"/> is carried out
-/// on it. Answers read like <c>@playwright/mcp</c>'s (result, then page state with an accessibility snapshot whose
-/// <c>[ref=eN]</c> handles address elements in the next call). Not thread-safe: its grain calls it one at a time.
+/// One session's browser context and how each <see cref="BrowserAction"/> is carried out on it. Every Playwright
+/// call runs under the call's <see cref="ActionDeadline"/>; a page whose script no longer lets it answer is
+/// replaced after a timeout, a crashed page is replaced at the next call, and closing the context interrupts
+/// whatever runs. The network path is <see cref="NetworkGuard"/>, the pages are <see cref="PageSet"/>, the
+/// wording is <see cref="PageText"/>. Not thread-safe: its grain runs one action at a time.
 /// </summary>
 public sealed partial class BrowserPage : IAsyncDisposable
 {
@@ -32,192 +33,193 @@ public sealed partial class BrowserPage : IAsyncDisposable
         })
         """;
 
+    /// <summary>How long a page gets to answer a trivial script after a timeout before it counts as hung.</summary>
+    private static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long after an element action a page that opens still counts as opened by it.</summary>
+    private static readonly TimeSpan NewPageGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a click on a link that targets a new tab waits for that tab to appear.</summary>
+    private static readonly TimeSpan NewTabWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether an element is (inside) a link or form that opens its target in another tab.</summary>
+    private const string OpensNewTabScript = "e => !!e.closest('a[target]:not([target=\"_self\"]):not([target=\"_top\"]):not([target=\"_parent\"]), form[target]:not([target=\"_self\"])')";
+
+    /// <summary>How long closing a context may take before the session stops waiting for it.</summary>
+    private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
+
     private readonly IBrowserContext _context;
+    private readonly NetworkGuard _guard;
+    private readonly PageSet _pages;
     private readonly UrlPolicy _urls;
     private readonly IReadOnlyList<string> _allowedHosts;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _hostVerdicts = new(StringComparer.OrdinalIgnoreCase);
-    private IPage _page;
-    private string? _lastBlocked;
+    private readonly TimeSpan _elementTimeout;
+    private readonly TimeProvider _time;
+    private volatile bool _closed;
 
-    private BrowserPage(IBrowserContext context, IPage page, UrlPolicy urls, IReadOnlyList<string> allowedHosts)
+    private BrowserPage(IBrowserContext context, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
     {
         _context = context;
-        _page = page;
+        _guard = guard;
+        _pages = pages;
         _urls = urls;
         _allowedHosts = allowedHosts;
-        // A link that opens a new tab becomes the page the agent works on, as it would for a person.
-        _context.Page += (_, popup) => _page = popup;
+        _elementTimeout = elementTimeout;
+        _time = time;
+        context.Close += (_, _) => _closed = true;
     }
 
-    /// <summary>
-    /// Every request the page makes passes the URL policy, not only the URLs agents name: a redirect, a link or an
-    /// embedded resource pointing at a private or metadata address is aborted like a direct navigation would be.
-    /// Verdicts are cached per origin for the session, so DNS is asked once per host.
-    /// </summary>
-    private async Task GuardAsync(IRoute route)
-    {
-        var url = route.Request.Url;
-        if (!IsHttp(url))
-        {
-            await route.ContinueAsync();
-            return;
-        }
+    public string? Url => _pages.Current?.Url;
 
-        if (await RefusalAsync(url) is { } refusal)
-        {
-            await BlockAsync(route, refusal);
-            return;
-        }
+    /// <summary>True once the context is gone (closed, or its browser crashed, was killed or disconnected).</summary>
+    public bool IsGone => _closed || _context.Browser is { IsConnected: false };
 
-        if (!route.Request.IsNavigationRequest)
-        {
-            await route.ContinueAsync();
-            return;
-        }
-
-        // Redirects are followed inside the browser's network stack, out of the route's sight: fetch navigations
-        // here without following, check where a redirect points before the browser may go there, then hand the
-        // response over. The followed request comes through this guard again.
-        var response = await route.FetchAsync(new RouteFetchOptions { MaxRedirects = 0 });
-        if (response.Status is >= 300 and < 400
-            && response.Headers.TryGetValue("location", out var location)
-            && Uri.TryCreate(new Uri(url), location, out var target)
-            && IsHttp(target.AbsoluteUri)
-            && await RefusalAsync(target.AbsoluteUri) is { } redirectRefusal)
-        {
-            await BlockAsync(route, redirectRefusal);
-            return;
-        }
-
-        await route.FulfillAsync(new RouteFulfillOptions { Response = response });
-    }
-
-    private static bool IsHttp(string url) =>
-        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Why the policy refuses <paramref name="url"/>'s origin, or null; cached per origin for the session.</summary>
-    private async Task<string?> RefusalAsync(string url)
-    {
-        var origin = new Uri(url).GetLeftPart(UriPartial.Authority);
-        if (!_hostVerdicts.TryGetValue(origin, out var refusal))
-        {
-            try
-            {
-                await _urls.CheckAsync(origin, _allowedHosts);
-                refusal = null;
-            }
-            catch (AnchorException ex) when (ex.Code == ErrorCodes.UrlBlocked)
-            {
-                refusal = ex.Message;
-            }
-
-            _hostVerdicts[origin] = refusal;
-        }
-
-        return refusal?.Replace(origin, AnchorTracing.SafeUrl(url), StringComparison.Ordinal);
-    }
-
-    private async Task BlockAsync(IRoute route, string refusal)
-    {
-        _lastBlocked = refusal;
-        await route.AbortAsync("blockedbyclient");
-    }
-
-    public string Url => _page.Url;
-
-    /// <summary>True once the browser behind this session is gone (crashed, killed, disconnected).</summary>
-    public bool IsGone => _context.Browser is { IsConnected: false } || _page.IsClosed;
+    public int PageCount => _pages.Count;
 
     public static async Task<BrowserPage> OpenAsync(
-        BrowserEngine engine, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan navigationTimeout, TimeSpan elementTimeout, CancellationToken cancellationToken)
+        BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken)
     {
         var context = await engine.NewContextAsync(cancellationToken);
         try
         {
-            context.SetDefaultNavigationTimeout((float)navigationTimeout.TotalMilliseconds);
-            context.SetDefaultTimeout((float)elementTimeout.TotalMilliseconds);
-            var page = await context.NewPageAsync();
-            var browserPage = new BrowserPage(context, page, urls, allowedHosts);
-            await context.RouteAsync("**/*", browserPage.GuardAsync);
-            return browserPage;
+            // Fallbacks only: every call below passes the time left of its own deadline.
+            context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
+            context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
+            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit);
+            await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
+            var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
+            var pages = new PageSet(context, page, browser.MaxPagesPerSession);
+            return new BrowserPage(context, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
         {
-            await context.CloseAsync();
+            await CloseQuietlyAsync(context);
             throw;
         }
     }
 
-    /// <summary>Runs one action; Playwright failures become <see cref="AnchorException"/>s with stable codes.</summary>
-    public async Task<ActionResult> RunAsync(BrowserAction action, CancellationToken cancellationToken)
+    /// <summary>Runs one action within <paramref name="deadline"/>; Playwright failures become <see cref="AnchorException"/>s with stable codes.</summary>
+    public async Task<ActionResult> RunAsync(BrowserAction action, ActionDeadline deadline)
     {
         using var activity = AnchorTracing.Source.StartActivity($"browser {action.Name}");
         activity?.SetTag("anchor.browser.action", action.Name);
-        var url = action switch
-        {
-            NavigateAction a => a.Url,
-            RunTaskAction a => a.Url,
-            ExtractAction a => a.Url,
-            _ => null,
-        };
-        if (url is { Length: > 0 })
+        if (action switch { NavigateAction a => a.Url, RunTaskAction a => a.Url, ExtractAction a => a.Url, _ => null } is { Length: > 0 } url)
         {
             activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
         }
 
+        _guard.Reset();
+        _guard.ActionToken = deadline.Token;
+        IPage? page = null;
         try
         {
-            return action switch
-            {
-                NavigateAction a => await NavigateAsync(a.Url, cancellationToken),
-                NavigateBackAction => await BackAsync(),
-                SnapshotAction a => await SnapshotAsync(a),
-                ClickAction a => await ClickAsync(a),
-                TypeAction a => await TypeAsync(a),
-                PressKeyAction a => await PressKeyAsync(a),
-                SelectOptionAction a => await SelectAsync(a),
-                HoverAction a => await HoverAsync(a),
-                WaitForAction a => await WaitForAsync(a, cancellationToken),
-                ScreenshotAction a => await ScreenshotAsync(a),
-                ExtractAction a => await ExtractAsync(a, cancellationToken),
-                RunTaskAction a => await RunTaskAsync(a, cancellationToken),
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
-            };
+            page = await _pages.CurrentAsync(deadline);
+            return await RunOnAsync(page, action, deadline);
         }
         catch (TimeoutException ex)
         {
-            throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} did not finish in time ({BrowserEngine.FirstLine(ex.Message)}).");
-        }
-        catch (PlaywrightException ex) when (ex.Message.Contains("ERR_BLOCKED_BY_CLIENT", StringComparison.Ordinal) && _lastBlocked is { } blocked)
-        {
-            throw new AnchorException(ErrorCodes.UrlBlocked, blocked);
-        }
-        catch (PlaywrightException ex) when (ex.Message.Contains("strict mode violation", StringComparison.Ordinal))
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the target matches more than one element; take a new browser_snapshot and use a ref ({BrowserEngine.FirstLine(ex.Message)}).");
+            var hung = page is not null && !_closed && await IsHungAsync(page);
+            if (hung)
+            {
+                _pages.Discard("The page stopped answering (a script kept it busy) and was closed; the session continues on a fresh blank page — navigate again.");
+            }
+
+            throw new AnchorException(
+                ErrorCodes.Timeout,
+                $"timeout: {action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s ({BrowserEngine.FirstLine(ex.Message)}).{(hung ? " The page stopped answering and was replaced by a blank page." : "")}");
         }
         catch (PlaywrightException ex)
         {
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: {action.Name} failed: {BrowserEngine.FirstLine(ex.Message)}.");
+            throw BrowserErrors.From(action.Name, ex.Message, _guard.LastFailure);
+        }
+        catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
+        {
+            // A wait ended by the deadline (or by the session closing, which the grain reports as such).
+            throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s.");
+        }
+        finally
+        {
+            _guard.ActionToken = default;
+            // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
+            _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
         }
     }
 
-    private async Task<ActionResult> NavigateAsync(string url, CancellationToken cancellationToken)
+    private async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) => action switch
     {
-        var uri = await _urls.CheckAsync(url, _allowedHosts, cancellationToken);
-        await _page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
-        return new ActionResult(await PageStateAsync($"Navigated to {_page.Url}"));
+        NavigateAction a => await NavigateAsync(page, a.Url, deadline),
+        NavigateBackAction => await BackAsync(page, deadline),
+        SnapshotAction a => await SnapshotAsync(page, a, deadline),
+        ClickAction a => await ClickAsync(page, a, deadline),
+        TypeAction a => await TypeAsync(page, a, deadline),
+        PressKeyAction a => await PressKeyAsync(page, a, deadline),
+        SelectOptionAction a => await SelectAsync(page, a, deadline),
+        HoverAction a => await HoverAsync(page, a, deadline),
+        WaitForAction a => await WaitForAsync(page, a, deadline),
+        ScreenshotAction a => await ScreenshotAsync(page, a, deadline),
+        ExtractAction a => await ExtractAsync(page, a, deadline),
+        RunTaskAction a => await RunTaskAsync(a, deadline),
+        TabsAction a => await TabsAsync(a, deadline),
+        HandleDialogAction a => AnswerNextDialog(a),
+        ResizeAction a => await ResizeAsync(page, a, deadline),
+        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
+    };
+
+    /// <summary>Whether the page no longer answers even a trivial script (its main thread is stuck).</summary>
+    private async Task<bool> IsHungAsync(IPage page)
+    {
+        try
+        {
+            await page.EvaluateAsync<int>("1").WaitAsync(HungProbe, _time);
+            return false;
+        }
+        catch (TimeoutException)
+        {
+            return true;
+        }
+        catch (PlaywrightException)
+        {
+            return false; // Closed or crashed: the page set deals with it.
+        }
     }
 
-    private async Task<ActionResult> BackAsync()
+    private async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
+        new(await PageText.PageStateAsync(page, deadline, result, _pages.TakeNotes()));
+
+    private async Task<ActionResult> NavigateAsync(IPage page, string url, ActionDeadline deadline)
     {
-        var response = await _page.GoBackAsync();
-        return new ActionResult(await PageStateAsync(response is null ? "There is no previous page." : $"Navigated back to {_page.Url}"));
+        var uri = await _urls.CheckAsync(url, _allowedHosts, deadline.Token);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
+                break;
+            }
+            catch (PlaywrightException ex) when (attempt < 3 && InterruptedBy().Match(ex.Message) is { Success: true } other && _guard.LastFailure is null)
+            {
+                // Another navigation committed first: the error page of an earlier failed navigation, or an earlier
+                // attempt of this one. Let it settle; go again unless it was ours.
+                await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded, new PageWaitForLoadStateOptions { Timeout = deadline.TimeoutMs });
+                if (other.Groups["url"].Value == uri.AbsoluteUri)
+                {
+                    break;
+                }
+            }
+        }
+
+        return await StateAsync(page, deadline, $"Navigated to {page.Url}");
     }
 
-    private async Task<ActionResult> ClickAsync(ClickAction a)
+    private async Task<ActionResult> BackAsync(IPage page, ActionDeadline deadline)
     {
-        var locator = Resolve(a.Element);
+        var response = await page.GoBackAsync(new PageGoBackOptions { Timeout = deadline.TimeoutMs });
+        return await StateAsync(page, deadline, response is null ? "There is no previous page." : $"Navigated back to {page.Url}");
+    }
+
+    private async Task<ActionResult> ClickAsync(IPage page, ClickAction a, ActionDeadline deadline)
+    {
+        var locator = Resolve(page, a.Element);
         var button = a.Button?.ToLowerInvariant() switch
         {
             null or "" or "left" => MouseButton.Left,
@@ -226,16 +228,25 @@ public sealed partial class BrowserPage : IAsyncDisposable
             _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{a.Button}')."),
         };
         var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
+        var opensTab = await locator.EvaluateAsync<bool>(OpensNewTabScript, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) });
+        var newTab = opensTab ? _pages.NextPageAsync() : null;
+        _pages.FollowNewPagesFor(deadline.Remaining);
         if (a.DoubleClick)
         {
-            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers });
+            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
         }
         else
         {
-            await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers });
+            await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
         }
 
-        return new ActionResult(await PageStateAsync($"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {Describe(a.Element)}"));
+        if (newTab is not null)
+        {
+            // The tab appears a moment after the click; wait for it so the answer shows the page the agent is now on.
+            await newTab.WaitAsync(NewTabWait < deadline.Remaining ? NewTabWait : deadline.Remaining, _time).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+
+        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {PageText.Describe(a.Element)}");
     }
 
     private static KeyboardModifier ModifierOf(string name) => name switch
@@ -248,101 +259,110 @@ public sealed partial class BrowserPage : IAsyncDisposable
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
     };
 
-    private async Task<ActionResult> SnapshotAsync(SnapshotAction a)
+    private async Task<ActionResult> SnapshotAsync(IPage page, SnapshotAction a, ActionDeadline deadline)
     {
         if (a.Element is null && a.Depth is null && !a.Boxes)
         {
-            return new ActionResult(await PageStateAsync());
+            return await StateAsync(page, deadline, null);
         }
 
-        var snapshot = a.Element is { } element
-            ? await Resolve(element).AriaSnapshotAsync(new LocatorAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Depth = a.Depth, Boxes = a.Boxes })
-            : await _page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Depth = a.Depth, Boxes = a.Boxes });
-        return new ActionResult($"### Page state\n- Page URL: {_page.Url}\n- Page Title: {await _page.TitleAsync()}\n- Page Snapshot:\n```yaml\n{snapshot}\n```\n");
+        var element = a.Element is { } target ? Resolve(page, target) : null;
+        return new ActionResult(await PageText.SnapshotAsync(page, element, a, deadline, _pages.TakeNotes()));
     }
 
-    private async Task<ActionResult> TypeAsync(TypeAction a)
+    private async Task<ActionResult> TypeAsync(IPage page, TypeAction a, ActionDeadline deadline)
     {
-        var locator = Resolve(a.Element);
+        var locator = Resolve(page, a.Element);
         if (a.Slowly)
         {
-            await locator.PressSequentiallyAsync(a.Text);
+            await locator.PressSequentiallyAsync(a.Text, new LocatorPressSequentiallyOptions { Timeout = ElementTimeout(deadline) });
         }
         else
         {
-            await locator.FillAsync(a.Text);
+            await locator.FillAsync(a.Text, new LocatorFillOptions { Timeout = ElementTimeout(deadline) });
         }
 
         if (a.Submit)
         {
-            await locator.PressAsync("Enter");
+            _pages.FollowNewPagesFor(deadline.Remaining);
+            await locator.PressAsync("Enter", new LocatorPressOptions { Timeout = ElementTimeout(deadline) });
         }
 
-        return new ActionResult(await PageStateAsync($"Typed into {Describe(a.Element)}{(a.Submit ? " and submitted" : "")}"));
+        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Typed into {PageText.Describe(a.Element)}{(a.Submit ? " and submitted" : "")}");
     }
 
-    private async Task<ActionResult> PressKeyAsync(PressKeyAction a)
+    private async Task<ActionResult> PressKeyAsync(IPage page, PressKeyAction a, ActionDeadline deadline)
     {
-        await _page.Keyboard.PressAsync(a.Key);
-        return new ActionResult(await PageStateAsync($"Pressed {a.Key}"));
+        _pages.FollowNewPagesFor(deadline.Remaining);
+        await deadline.Bound(page.Keyboard.PressAsync(a.Key));
+        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Pressed {a.Key}");
     }
 
-    private async Task<ActionResult> SelectAsync(SelectOptionAction a)
+    private async Task<ActionResult> SelectAsync(IPage page, SelectOptionAction a, ActionDeadline deadline)
     {
-        var selected = await Resolve(a.Element).SelectOptionAsync(a.Values);
-        return new ActionResult(await PageStateAsync($"Selected {string.Join(", ", selected)} in {Describe(a.Element)}"));
+        var selected = await Resolve(page, a.Element).SelectOptionAsync(a.Values, new LocatorSelectOptionOptions { Timeout = ElementTimeout(deadline) });
+        return await StateAsync(page, deadline, $"Selected {string.Join(", ", selected)} in {PageText.Describe(a.Element)}");
     }
 
-    private async Task<ActionResult> HoverAsync(HoverAction a)
+    private async Task<ActionResult> HoverAsync(IPage page, HoverAction a, ActionDeadline deadline)
     {
-        await Resolve(a.Element).HoverAsync();
-        return new ActionResult(await PageStateAsync($"Hovered over {Describe(a.Element)}"));
+        await Resolve(page, a.Element).HoverAsync(new LocatorHoverOptions { Timeout = ElementTimeout(deadline) });
+        return await StateAsync(page, deadline, $"Hovered over {PageText.Describe(a.Element)}");
     }
 
-    private async Task<ActionResult> WaitForAsync(WaitForAction a, CancellationToken cancellationToken)
+    /// <summary>Waits for a time, for text, or for text to go — never longer than the call's deadline.</summary>
+    private async Task<ActionResult> WaitForAsync(IPage page, WaitForAction a, ActionDeadline deadline)
     {
         if (a.TimeSeconds is { } seconds)
         {
-            await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 0, 600)), cancellationToken);
+            var wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
+            if (wait >= deadline.Remaining)
+            {
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a wait of {seconds:0.###} s does not fit in the call's limit of {deadline.Limit.TotalSeconds:0.#} s (Sessions:ActionTimeoutSeconds); wait in shorter steps.");
+            }
+
+            await Task.Delay(wait, _time, deadline.Token);
         }
 
         if (!string.IsNullOrEmpty(a.Text))
         {
-            await _page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 0 });
+            await page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = deadline.TimeoutMs });
         }
 
         if (!string.IsNullOrEmpty(a.TextGone))
         {
-            await _page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = 0 });
+            await page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = deadline.TimeoutMs });
         }
 
         var what = a.Text is { Length: > 0 } ? $"text \"{a.Text}\" appeared" : a.TextGone is { Length: > 0 } ? $"text \"{a.TextGone}\" disappeared" : $"waited {a.TimeSeconds:0.###} s";
-        return new ActionResult(await PageStateAsync($"Waited until {what}"));
+        return await StateAsync(page, deadline, $"Waited until {what}");
     }
 
-    private async Task<ActionResult> ScreenshotAsync(ScreenshotAction a)
+    private async Task<ActionResult> ScreenshotAsync(IPage page, ScreenshotAction a, ActionDeadline deadline)
     {
         var scale = a.DeviceScale ? ScreenshotScale.Device : ScreenshotScale.Css;
         var png = a.Element is { } element
-            ? await Resolve(element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png, Scale = scale })
-            : await _page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage, Scale = scale });
-        return new ActionResult($"Screenshot of {(a.Element is { } e ? Describe(e) : a.FullPage ? "the full page" : "the viewport")} at {_page.Url}", png);
+            ? await Resolve(page, element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png, Scale = scale, Timeout = deadline.TimeoutMs })
+            : await page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage, Scale = scale, Timeout = deadline.TimeoutMs });
+        var what = a.Element is { } e ? PageText.Describe(e) : a.FullPage ? "the full page" : "the viewport";
+        return new ActionResult(PageText.WithNotes($"Screenshot of {what} at {page.Url}", _pages.TakeNotes()), png);
     }
 
-    private async Task<ActionResult> ExtractAsync(ExtractAction a, CancellationToken cancellationToken)
+    private async Task<ActionResult> ExtractAsync(IPage page, ExtractAction a, ActionDeadline deadline)
     {
         if (!string.IsNullOrWhiteSpace(a.Url))
         {
-            await NavigateAsync(a.Url, cancellationToken);
+            await NavigateAsync(page, a.Url, deadline);
+            page = await _pages.CurrentAsync(deadline);
         }
 
-        var rows = await _page.EvalOnSelectorAllAsync<Dictionary<string, string?>[]>(a.ItemSelector, ExtractScript, a.Fields);
+        var rows = await deadline.Bound(page.EvalOnSelectorAllAsync<Dictionary<string, string?>[]>(a.ItemSelector, ExtractScript, a.Fields));
         var records = rows.Select(r => (IReadOnlyDictionary<string, string?>)a.Fields.Keys.ToDictionary(k => k, k => r.GetValueOrDefault(k))).ToList();
-        var result = new ExtractResult(records, Completeness(records, a.Fields.Count), Cached: false);
-        return new ActionResult(JsonSerializer.Serialize(ToJson(result)), Extract: result);
+        var result = new ExtractResult(records, PageText.Completeness(records, a.Fields.Count), Cached: false);
+        return new ActionResult(JsonSerializer.Serialize(PageText.ToJson(result)), Extract: result);
     }
 
-    private async Task<ActionResult> RunTaskAsync(RunTaskAction task, CancellationToken cancellationToken)
+    private async Task<ActionResult> RunTaskAsync(RunTaskAction task, ActionDeadline deadline)
     {
         var steps = new List<TaskStepResult>();
         ExtractResult? extract = null;
@@ -353,16 +373,28 @@ public sealed partial class BrowserPage : IAsyncDisposable
                 throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: a task cannot contain a task.");
             }
 
+            deadline.ThrowIfExpired("run_task");
             var watch = Stopwatch.StartNew();
             try
             {
-                var result = await RunAsync(step, cancellationToken);
+                var result = await RunOnAsync(await _pages.CurrentAsync(deadline), step, deadline);
                 extract = result.Extract ?? extract;
                 steps.Add(new TaskStepResult(StepName(step), true, watch.ElapsedMilliseconds, null));
             }
-            catch (AnchorException ex) when (ex.Code != ErrorCodes.UrlBlocked || steps.Count > 0)
+            catch (Exception ex) when (ex is AnchorException or PlaywrightException or TimeoutException && !deadline.Token.IsCancellationRequested)
             {
-                steps.Add(new TaskStepResult(StepName(step), false, watch.ElapsedMilliseconds, ex.Message));
+                var failure = ex switch
+                {
+                    AnchorException a => a,
+                    TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
+                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.LastFailure),
+                };
+                if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)
+                {
+                    throw failure;
+                }
+
+                steps.Add(new TaskStepResult(StepName(step), false, watch.ElapsedMilliseconds, failure.Message));
                 break;
             }
         }
@@ -370,17 +402,77 @@ public sealed partial class BrowserPage : IAsyncDisposable
         var body = new Dictionary<string, object?> { ["steps"] = steps.Select(s => new { action = s.Action, ok = s.Ok, ms = s.Ms, error = s.Error }) };
         if (extract is not null)
         {
-            body["extract"] = ToJson(extract);
+            body["extract"] = PageText.ToJson(extract);
         }
 
         return new ActionResult(JsonSerializer.Serialize(body), Extract: extract, Steps: steps);
     }
 
-    /// <summary>Fields found ÷ fields asked, over all records; 0 when nothing matched.</summary>
-    public static double Completeness(IReadOnlyList<IReadOnlyDictionary<string, string?>> records, int fieldCount) =>
-        records.Count == 0 || fieldCount == 0 ? 0 : Math.Round((double)records.Sum(r => r.Values.Count(v => v is not null)) / (records.Count * fieldCount), 4);
+    /// <summary><c>browser_tabs</c>: list, open (optionally navigating), close or select; answers with the tab list.</summary>
+    private async Task<ActionResult> TabsAsync(TabsAction a, ActionDeadline deadline)
+    {
+        string? navigated = null;
+        switch (a.Operation)
+        {
+            case "list":
+                break;
+            case "new":
+                var page = await _pages.NewAsync(deadline);
+                if (a.Url is { Length: > 0 } url)
+                {
+                    navigated = (await NavigateAsync(page, url, deadline)).Text;
+                }
 
-    public static object ToJson(ExtractResult result) => new { records = result.Records, completeness = result.Completeness, cached = result.Cached };
+                break;
+            case "close":
+                await _pages.CloseAsync(a.Index, deadline);
+                break;
+            case "select":
+                _pages.Select(a.Index ?? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: index is required to select a tab."));
+                break;
+            default:
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: action must be list, new, close or select (got '{a.Operation}').");
+        }
+
+        var lines = new List<string>();
+        var tabs = _pages.Tabs();
+        for (var i = 0; i < tabs.Count; i++)
+        {
+            var (tab, current) = tabs[i];
+            string title;
+            try
+            {
+                title = await tab.TitleAsync().WaitAsync(HungProbe, _time);
+            }
+            catch (Exception ex) when (ex is TimeoutException or PlaywrightException)
+            {
+                title = "(not answering)";
+            }
+
+            lines.Add($"- {i}:{(current ? " (current)" : "")} [{title}]({tab.Url})");
+        }
+
+        var list = "### Open tabs\n" + (lines.Count == 0 ? "No open tabs. Navigate to a URL to create one." : string.Join('\n', lines));
+        return new ActionResult(navigated is null ? PageText.WithNotes(list, _pages.TakeNotes()) : $"{list}\n\n{navigated}");
+    }
+
+    private ActionResult AnswerNextDialog(HandleDialogAction a)
+    {
+        _pages.AnswerNextDialog(a.Accept, a.PromptText);
+        var how = a.Accept ? $"accepted{(a.PromptText is { } text ? $" with \"{text}\"" : "")}" : "dismissed";
+        return new ActionResult(PageText.WithNotes($"The next JavaScript dialog will be {how}; later ones are dismissed again.", _pages.TakeNotes()));
+    }
+
+    private async Task<ActionResult> ResizeAsync(IPage page, ResizeAction a, ActionDeadline deadline)
+    {
+        if (a.Width is < 100 or > 10_000 || a.Height is < 100 or > 10_000)
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: width and height must be between 100 and 10000 pixels (got {a.Width}×{a.Height}).");
+        }
+
+        await deadline.Bound(page.SetViewportSizeAsync(a.Width, a.Height));
+        return new ActionResult(PageText.WithNotes($"Resized the page to {a.Width}×{a.Height}.", _pages.TakeNotes()));
+    }
 
     private static string StepName(BrowserAction step) => step switch
     {
@@ -393,7 +485,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
         _ => step.Name,
     };
 
-    private ILocator Resolve(ElementTarget element)
+    private float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
+
+    private static ILocator Resolve(IPage page, ElementTarget element)
     {
         var target = element.Target.Trim();
         if (target.Length == 0)
@@ -401,29 +495,31 @@ public sealed partial class BrowserPage : IAsyncDisposable
             throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: target is empty; pass a ref from browser_snapshot or a selector.");
         }
 
-        return RefPattern().IsMatch(target) ? _page.GetByRef(target) : _page.Locator(target);
+        return RefPattern().IsMatch(target) ? page.GetByRef(target) : page.Locator(target);
     }
 
-    private static string Describe(ElementTarget element) =>
-        element.Description is { Length: > 0 } d ? $"\"{d}\" ({element.Target})" : element.Target;
-
-    private async Task<string> PageStateAsync(string? result = null)
+    /// <summary>Closes the context, which ends every Playwright call still running on it; bounded, never throws.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var snapshot = await _page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai });
-        var text = new StringBuilder();
-        if (result is not null)
-        {
-            text.Append("### Result\n").Append(result).Append("\n\n");
-        }
-
-        text.Append("### Page state\n")
-            .Append("- Page URL: ").Append(_page.Url).Append('\n')
-            .Append("- Page Title: ").Append(await _page.TitleAsync()).Append('\n')
-            .Append("- Page Snapshot:\n```yaml\n").Append(snapshot).Append("\n```\n");
-        return text.ToString();
+        _guard.Close();
+        await CloseQuietlyAsync(_context);
+        _closed = true;
     }
 
-    public async ValueTask DisposeAsync() => await _context.CloseAsync();
+    private static async Task CloseQuietlyAsync(IBrowserContext context)
+    {
+        try
+        {
+            await context.CloseAsync().WaitAsync(CloseLimit);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException or ObjectDisposedException)
+        {
+            // The context may be gone with its browser, or its renderer stuck; the browser reaps it.
+        }
+    }
+
+    [GeneratedRegex("is interrupted by another navigation to \"(?<url>[^\"]*)\"")]
+    private static partial Regex InterruptedBy();
 
     [GeneratedRegex("^(f[0-9]+)?e[0-9]+$")]
     private static partial Regex RefPattern();

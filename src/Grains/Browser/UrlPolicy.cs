@@ -38,7 +38,7 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
             throw Blocked(url, $"host '{host}' is listed in Browser:BlockedHosts");
         }
 
-        if (o.AllowedHosts.Any(p => HostPattern.Matches(p, host)) || clientAllowedHosts?.Any(p => HostPattern.Matches(p, host)) == true || o.AllowPrivateNetworks)
+        if (Trusts(host, clientAllowedHosts))
         {
             return uri;
         }
@@ -57,6 +57,19 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
         }
 
         return uri;
+    }
+
+    /// <summary>
+    /// True when <paramref name="host"/> may resolve to any address: it matches <c>Browser:AllowedHosts</c> or the
+    /// client's own allowed hosts, or private networks are allowed.
+    /// </summary>
+    public bool Trusts(string host, IReadOnlyList<string>? clientAllowedHosts)
+    {
+        var o = options.CurrentValue;
+        host = host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
+        return o.AllowPrivateNetworks
+            || o.AllowedHosts.Any(p => HostPattern.Matches(p, host))
+            || clientAllowedHosts?.Any(p => HostPattern.Matches(p, host)) == true;
     }
 
     private static Uri Parse(string url)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Anchor.Orleans.Grains.EmergencyStop;
-using Anchor.Orleans.Grains.Hosting;
 using Anchor.Orleans.Grains.Interfaces.Alerts;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
@@ -10,51 +9,61 @@ using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace Anchor.Orleans.Grains.Budgets;
 
 /// <summary>
 /// A budget period's ledger. Reentrant so that concurrent reservations interleave at the storage write and share
 /// it (<see cref="GroupCommit"/>); every decision is taken and applied between awaits, so limits hold exactly.
+/// Persisted incrementally (<see cref="EntryState{THead, TEntry}"/>): the totals are the head, each session's record
+/// (open reservation, or settled marker kept for exactly-once) is an entry, so a write carries the totals and only
+/// the sessions that changed — its cost does not grow with the period.
 /// </summary>
 [Reentrant]
 public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
 {
-    private readonly IPersistentState<BudgetLedgerState> _state;
+    /// <summary>The stored state's name (Redis keys, test inspection).</summary>
+    public const string StateName = "ledger";
+
+    private readonly EntryState<LedgerHead, LedgerSessionEntry> _state;
     private readonly IOptionsMonitor<BudgetOptions> _budget;
     private readonly IOptionsMonitor<SessionsOptions> _sessions;
     private readonly IAlertSink _alerts;
     private readonly TimeProvider _time;
     private readonly ILogger<BudgetLedgerGrain> _logger;
     private readonly GroupCommit _commit;
+
+    // Settled sessions in settlement order, so forgetting the old ones costs O(forgotten), not a scan of the period.
+    private readonly Queue<(string SessionId, DateTimeOffset SettledAt)> _settledOrder = new();
     private bool _isDay;
     private bool _indexed;
-    private DateTimeOffset _lastPrune;
 
     public BudgetLedgerGrain(
-        [PersistentState("ledger", OrleansHostingExtensions.StorageName)] IPersistentState<BudgetLedgerState> state,
+        IEntryStateStore store,
+        Serializer serializer,
         IOptionsMonitor<BudgetOptions> budget,
         IOptionsMonitor<SessionsOptions> sessions,
         IAlertSink alerts,
         TimeProvider time,
         ILogger<BudgetLedgerGrain> logger)
     {
-        _state = state;
+        _state = new EntryState<LedgerHead, LedgerSessionEntry>(store, serializer, StateName);
         _budget = budget;
         _sessions = sessions;
         _alerts = alerts;
         _time = time;
         _logger = logger;
-        _commit = new GroupCommit(() => _state.WriteStateAsync(), OnWriteFailed);
+        _commit = new GroupCommit(() => _state.WriteAsync(), OnWriteFailed);
     }
 
-    private BudgetLedgerState S => _state.State;
+    private LedgerHead S => _state.Head;
 
     private string Period => this.GetPrimaryKeyString();
 
     private decimal GlobalLimit => _isDay ? _budget.CurrentValue.DailyLimitUsd : _budget.CurrentValue.MonthlyLimitUsd;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!BudgetPeriods.IsValid(Period))
         {
@@ -62,9 +71,10 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
         }
 
         _isDay = BudgetPeriods.IsDay(Period);
+        await _state.ReadAsync(this.GetGrainId(), cancellationToken);
         S.Period = Period;
         _indexed = _state.RecordExists;
-        return Task.CompletedTask;
+        IndexSettled();
     }
 
     public async Task<ReserveResult> ReserveAsync(string sessionId, string clientId, decimal amountUsd, decimal clientLimitUsd, CancellationToken cancellationToken = default)
@@ -75,12 +85,13 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a reservation must be positive (got {amountUsd}).");
         }
 
-        if (S.Settled.ContainsKey(sessionId))
+        _state.Entries.TryGetValue(sessionId, out var existing);
+        if (existing is { IsSettled: true })
         {
             return new ReserveResult(false, null, 0, 0, AlreadySettled: true);
         }
 
-        if (S.Reservations.TryGetValue(sessionId, out var existing) && existing.ClientId != clientId)
+        if (existing is not null && existing.ClientId != clientId)
         {
             throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: the session belongs to another client.");
         }
@@ -99,13 +110,9 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             return new ReserveResult(false, BudgetScope.Client, clientLimitUsd, clientCommitted);
         }
 
-        if (existing is null)
-        {
-            existing = new OpenReservation { ClientId = clientId, ReservedAt = _time.GetUtcNow() };
-            S.Reservations[sessionId] = existing;
-        }
-
+        existing ??= new LedgerSessionEntry { ClientId = clientId, ReservedAt = _time.GetUtcNow() };
         existing.AmountUsd += amountUsd;
+        _state.Set(sessionId, existing);
         client.ReservedUsd += amountUsd;
         S.ReservedUsd += amountUsd;
         var alerts = CrossedThresholds();
@@ -117,7 +124,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
     public async Task ReleaseAsync(string sessionId, decimal amountUsd, CancellationToken cancellationToken = default)
     {
         _commit.ThrowIfFaulted();
-        if (amountUsd <= 0 || !S.Reservations.TryGetValue(sessionId, out var reservation))
+        if (amountUsd <= 0 || !_state.Entries.TryGetValue(sessionId, out var reservation) || reservation.IsSettled)
         {
             return;
         }
@@ -128,7 +135,11 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
         S.ReservedUsd -= released;
         if (reservation.AmountUsd == 0)
         {
-            S.Reservations.Remove(sessionId);
+            _state.Remove(sessionId);
+        }
+        else
+        {
+            _state.Changed(sessionId);
         }
 
         await CommitAsync();
@@ -137,7 +148,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
     public async Task<SettleResult> SettleAsync(string sessionId, decimal? actualUsd, CancellationToken cancellationToken = default)
     {
         _commit.ThrowIfFaulted();
-        if (!S.Reservations.Remove(sessionId, out var reservation))
+        if (!_state.Entries.TryGetValue(sessionId, out var reservation) || reservation.IsSettled)
         {
             return new SettleResult(false, 0, 0);
         }
@@ -151,7 +162,10 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
         S.ReservedUsd -= reservation.AmountUsd;
         S.SpentUsd += charged;
         S.SessionsSettled++;
-        S.Settled[sessionId] = now;
+        var reserved = reservation.AmountUsd;
+        // The record stays as the settled marker (exactly-once): the reservation is gone, the session cannot reserve again.
+        _state.Set(sessionId, new LedgerSessionEntry { ClientId = reservation.ClientId, ReservedAt = reservation.ReservedAt, SettledAt = now });
+        _settledOrder.Enqueue((sessionId, now));
         PruneSettled(now);
 
         var alerts = CrossedThresholds();
@@ -164,7 +178,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             await TripEmergencyAsync();
         }
 
-        return new SettleResult(true, charged, reservation.AmountUsd - charged);
+        return new SettleResult(true, charged, reserved - charged);
     }
 
     public Task<LedgerRoom> CheckRoomAsync(string clientId, decimal clientLimitUsd, CancellationToken cancellationToken = default)
@@ -188,9 +202,36 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             GlobalLimit,
             S.Clients.ToDictionary(c => c.Key, c => new ClientTotals(c.Value.SpentUsd, c.Value.ReservedUsd, c.Value.SessionsSettled), StringComparer.Ordinal)));
 
-    public Task<BudgetLedgerState> GetSnapshotAsync(CancellationToken cancellationToken = default) => Task.FromResult(S);
+    public Task<LedgerBackup> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        // Sorted, so an export of the same ledger is the same document whatever order storage returned it in.
+        var reservations = new SortedDictionary<string, ReservationBackup>(StringComparer.Ordinal);
+        var settled = new SortedDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var (id, entry) in _state.Entries)
+        {
+            if (entry.SettledAt is { } at)
+            {
+                settled[id] = at;
+            }
+            else
+            {
+                reservations[id] = new ReservationBackup(entry.ClientId, entry.AmountUsd, entry.ReservedAt);
+            }
+        }
 
-    public async Task RestoreAsync(BudgetLedgerState snapshot, CancellationToken cancellationToken = default)
+        return Task.FromResult(new LedgerBackup(
+            Period,
+            S.SpentUsd,
+            S.ReservedUsd,
+            S.SessionsSettled,
+            new SortedDictionary<string, ClientBackup>(S.Clients.ToDictionary(c => c.Key, c => new ClientBackup(c.Value.SpentUsd, c.Value.ReservedUsd, c.Value.SessionsSettled), StringComparer.Ordinal), StringComparer.Ordinal),
+            reservations,
+            settled,
+            [.. S.FiredThresholds],
+            S.EmergencyTripped));
+    }
+
+    public async Task RestoreAsync(LedgerBackup snapshot, CancellationToken cancellationToken = default)
     {
         _commit.ThrowIfFaulted();
         if (!string.Equals(snapshot.Period, Period, StringComparison.Ordinal))
@@ -198,7 +239,25 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: snapshot of '{snapshot.Period}' cannot restore '{Period}'.");
         }
 
-        _state.State = snapshot;
+        var head = new LedgerHead
+        {
+            Period = Period,
+            SpentUsd = snapshot.SpentUsd,
+            ReservedUsd = snapshot.ReservedUsd,
+            SessionsSettled = snapshot.SessionsSettled,
+            Clients = (snapshot.Clients ?? new Dictionary<string, ClientBackup>()).ToDictionary(
+                c => c.Key,
+                c => new ClientLedger { SpentUsd = c.Value.SpentUsd, ReservedUsd = c.Value.ReservedUsd, SessionsSettled = c.Value.SessionsSettled },
+                StringComparer.Ordinal),
+            FiredThresholds = [.. snapshot.FiredThresholds ?? []],
+            EmergencyTripped = snapshot.EmergencyTripped,
+        };
+        var entries = (snapshot.Reservations ?? new Dictionary<string, ReservationBackup>())
+            .Select(r => KeyValuePair.Create(r.Key, new LedgerSessionEntry { ClientId = r.Value.ClientId, AmountUsd = r.Value.AmountUsd, ReservedAt = r.Value.ReservedAt }))
+            .Concat((snapshot.Settled ?? new Dictionary<string, DateTimeOffset>())
+                .Select(s => KeyValuePair.Create(s.Key, new LedgerSessionEntry { ReservedAt = s.Value, SettledAt = s.Value })));
+        _state.ReplaceAll(head, entries);
+        IndexSettled();
         await CommitAsync();
     }
 
@@ -237,19 +296,22 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
     private void PruneSettled(DateTimeOffset now)
     {
         var retention = TimeSpan.FromSeconds(Math.Max(3600, 2 * _sessions.CurrentValue.MaxDurationSeconds));
-        if (now - _lastPrune < TimeSpan.FromMinutes(1))
+        while (_settledOrder.TryPeek(out var oldest) && now - oldest.SettledAt > retention)
         {
-            return;
-        }
-
-        _lastPrune = now;
-
-        foreach (var (id, at) in S.Settled.ToList())
-        {
-            if (now - at > retention)
+            _settledOrder.Dequeue();
+            if (_state.Entries.TryGetValue(oldest.SessionId, out var entry) && entry.SettledAt == oldest.SettledAt)
             {
-                S.Settled.Remove(id);
+                _state.Remove(oldest.SessionId);
             }
+        }
+    }
+
+    private void IndexSettled()
+    {
+        _settledOrder.Clear();
+        foreach (var (id, entry) in _state.Entries.Where(e => e.Value.SettledAt is not null).OrderBy(e => e.Value.SettledAt))
+        {
+            _settledOrder.Enqueue((id, entry.SettledAt!.Value));
         }
     }
 
@@ -327,4 +389,64 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Budget ledger {Period} could not trip the emergency switch; will retry on the next settlement")]
     private static partial void LogTripFailed(ILogger logger, string period, Exception exception);
+}
+
+/// <summary>The ledger's head: the period's totals, per-client totals (one per API key) and what already fired.</summary>
+[GenerateSerializer, Alias("anchor.LedgerHead")]
+public sealed class LedgerHead
+{
+    [Id(0)]
+    public string Period { get; set; } = "";
+
+    [Id(1)]
+    public decimal SpentUsd { get; set; }
+
+    [Id(2)]
+    public decimal ReservedUsd { get; set; }
+
+    [Id(3)]
+    public long SessionsSettled { get; set; }
+
+    [Id(4)]
+    public Dictionary<string, ClientLedger> Clients { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(5)]
+    public List<int> FiredThresholds { get; set; } = [];
+
+    /// <summary>Whether this period's spend already tripped the emergency switch (once per day).</summary>
+    [Id(6)]
+    public bool EmergencyTripped { get; set; }
+}
+
+/// <summary>Spend of one client in one period.</summary>
+[GenerateSerializer, Alias("anchor.ClientLedger")]
+public sealed class ClientLedger
+{
+    [Id(0)]
+    public decimal SpentUsd { get; set; }
+
+    [Id(1)]
+    public decimal ReservedUsd { get; set; }
+
+    [Id(2)]
+    public long SessionsSettled { get; set; }
+}
+
+/// <summary>One session's record: its open reservation, or, once <see cref="SettledAt"/> is set, the marker that it was settled.</summary>
+[GenerateSerializer, Alias("anchor.LedgerSessionEntry")]
+public sealed class LedgerSessionEntry
+{
+    [Id(0)]
+    public string ClientId { get; set; } = "";
+
+    [Id(1)]
+    public decimal AmountUsd { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset ReservedAt { get; set; }
+
+    [Id(3)]
+    public DateTimeOffset? SettledAt { get; set; }
+
+    public bool IsSettled => SettledAt is not null;
 }

@@ -5,8 +5,11 @@ using Anchor.Orleans.Grains.Interfaces.Errors;
 
 namespace Anchor.Orleans.Grains.Governance;
 
-/// <summary>A backup of the governance state: every ledger period known to the index, and the emergency switch.</summary>
-public sealed record GovernanceExport(int FormatVersion, DateTimeOffset ExportedAt, IReadOnlyList<BudgetLedgerState> Ledgers, EmergencyStopState EmergencyStop)
+/// <summary>
+/// A backup of the governance state: every ledger period known to the index, and the emergency switch. Its own
+/// records (<see cref="LedgerBackup"/>), not the grains' storage classes, so storage can change without breaking backups.
+/// </summary>
+public sealed record GovernanceExport(int FormatVersion, DateTimeOffset ExportedAt, IReadOnlyList<LedgerBackup> Ledgers, EmergencyStopState EmergencyStop)
 {
     public const int CurrentFormat = 1;
 }

@@ -26,6 +26,8 @@ public static class GovernanceRegistration
         services.TryAddSingleton<IEmergencySessionCloser, RegistrySessionCloser>();
         services.TryAddSingleton<IAlertSink, LoggingAlertSink>();
 
+        // Incremental grain storage (ledgers, rate limiters, …): Redis when the silo registered it, memory otherwise.
+        services.TryAddSingleton<Persistence.IEntryStateStore, Persistence.MemoryEntryStateStore>();
         services.AddSingleton<IToolAdmission, GovernedToolAdmission>();
         services.AddSingleton<ISessionBudget, LedgerSessionBudget>();
         services.AddSingleton<BudgetStatus>();

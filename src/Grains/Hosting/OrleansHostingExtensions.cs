@@ -24,14 +24,19 @@ public static class OrleansHostingExtensions
     public static IHostApplicationBuilder AddAnchorOrleans(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Read once at build time: the silo's shape must be known before the host starts.
+        var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
         services.AddAnchorOptions<AnchorHostingOptions>("");
         services.AddSingleton<IValidateOptions<AnchorHostingOptions>, AnchorHostingOptionsValidator>();
         services.AddAnchorGrainOptions();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnection>();
+        if (hosting.Storage.Provider == StorageProvider.Redis && RedisConnectionStrings.TryParse(hosting.Redis.ConnectionString, out _))
+        {
+            // Governance grains write their totals and changed records only; the rest of the state stays in "anchor".
+            services.AddSingleton<Persistence.IEntryStateStore, Persistence.RedisEntryStateStore>();
+        }
 
-        // Read once at build time: the silo's shape must be known before the host starts.
-        var hosting = builder.Configuration.GetSection(OptionsRegistration.Root).Get<AnchorHostingOptions>() ?? new();
         builder.UseOrleans(silo => ConfigureSilo(silo, hosting));
 
         // Registered after the silo, so their hosted services stop before it and can still reach grains.

@@ -1,9 +1,9 @@
-using Anchor.Orleans.Grains.Hosting;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.RateLimiting;
 using Anchor.Orleans.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace Anchor.Orleans.Grains.RateLimiting;
 
@@ -11,24 +11,45 @@ namespace Anchor.Orleans.Grains.RateLimiting;
 /// Sliding-log rate limiter (see <see cref="IClientRateLimiterGrain"/>): the log holds the times of admitted calls
 /// still in the window, at most <c>maxRequests</c> of them. Reentrant with group commit so a client's concurrent
 /// calls share one write; the decision for each call is taken between awaits, so the count is exact.
+/// Persisted incrementally: each admitted call is one entry, written when admitted and removed when it leaves the
+/// window, so a write costs O(calls admitted and expired since the last one), not O(the log) — the log stays exact
+/// (no sliding-window-counter approximation) and so do the refusals and <c>Retry-After</c>.
 /// </summary>
 [Reentrant]
 public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGrain
 {
-    private readonly IPersistentState<RateLimiterState> _state;
+    /// <summary>The stored state's name (Redis keys, test inspection).</summary>
+    public const string StateName = "rate";
+
+    private readonly EntryState<RateLimiterHead, AdmittedCall> _state;
     private readonly TimeProvider _time;
     private readonly ILogger<ClientRateLimiterGrain> _logger;
     private readonly GroupCommit _commit;
 
+    // The log in memory, oldest first: UTC ticks of each counted call, and the key of its stored entry.
+    private readonly List<long> _log = [];
+    private readonly List<string> _keys = [];
+
     public ClientRateLimiterGrain(
-        [PersistentState("rate", OrleansHostingExtensions.StorageName)] IPersistentState<RateLimiterState> state,
+        IEntryStateStore store,
+        Serializer serializer,
         TimeProvider time,
         ILogger<ClientRateLimiterGrain> logger)
     {
-        _state = state;
+        _state = new EntryState<RateLimiterHead, AdmittedCall>(store, serializer, StateName);
         _time = time;
         _logger = logger;
-        _commit = new GroupCommit(() => _state.WriteStateAsync(), OnWriteFailed);
+        _commit = new GroupCommit(() => _state.WriteAsync(), OnWriteFailed);
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await _state.ReadAsync(this.GetGrainId(), cancellationToken);
+        foreach (var (key, call) in _state.Entries.OrderBy(e => e.Value.AdmittedAt).ThenBy(e => e.Value.Sequence))
+        {
+            _log.Add(call.AdmittedAt);
+            _keys.Add(key);
+        }
     }
 
     public async Task<RateLimitDecision> AcquireAsync(int maxRequests, int windowSeconds, CancellationToken cancellationToken = default)
@@ -37,14 +58,18 @@ public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGr
         Validate(maxRequests, windowSeconds);
         var now = _time.GetUtcNow();
         var window = TimeSpan.FromSeconds(windowSeconds);
-        var log = _state.State.Admitted;
-        Expire(log, now, window);
+        var log = _log;
+        Expire(now, window);
         if (log.Count >= maxRequests)
         {
             return Refused(log, now, window, maxRequests, windowSeconds);
         }
 
+        var sequence = _state.Head.NextSequence++;
+        var key = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
         log.Add(now.UtcTicks);
+        _keys.Add(key);
+        _state.Set(key, new AdmittedCall { AdmittedAt = now.UtcTicks, Sequence = sequence });
         // Decided now, between awaits: other calls interleave at the write and must not change this answer.
         var admitted = new RateLimitDecision(true, maxRequests, maxRequests - log.Count, windowSeconds, TimeSpan.Zero, OldestLeavesAt(log, window));
         // An idle client's log must outlive idle-activation collection, or a reactivation would read it anew anyway;
@@ -59,22 +84,24 @@ public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGr
         Validate(maxRequests, windowSeconds);
         var now = _time.GetUtcNow();
         var window = TimeSpan.FromSeconds(windowSeconds);
-        var counted = _state.State.Admitted.Where(t => t + window.Ticks > now.UtcTicks).ToList();
+        var counted = _log.Where(t => t + window.Ticks > now.UtcTicks).ToList();
         return Task.FromResult(counted.Count >= maxRequests
             ? Refused(counted, now, window, maxRequests, windowSeconds)
             : new RateLimitDecision(true, maxRequests, maxRequests - counted.Count, windowSeconds, TimeSpan.Zero, OldestLeavesAt(counted, window)));
     }
 
     /// <summary>A call made at <c>t0</c> counts while <c>now &lt; t0 + window</c>.</summary>
-    private static void Expire(List<long> log, DateTimeOffset now, TimeSpan window)
+    private void Expire(DateTimeOffset now, TimeSpan window)
     {
         var expired = 0;
-        while (expired < log.Count && log[expired] + window.Ticks <= now.UtcTicks)
+        while (expired < _log.Count && _log[expired] + window.Ticks <= now.UtcTicks)
         {
+            _state.Remove(_keys[expired]);
             expired++;
         }
 
-        log.RemoveRange(0, expired);
+        _log.RemoveRange(0, expired);
+        _keys.RemoveRange(0, expired);
     }
 
     private static RateLimitDecision Refused(List<long> counted, DateTimeOffset now, TimeSpan window, int maxRequests, int windowSeconds)
@@ -106,10 +133,21 @@ public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGr
     private static partial void LogWriteFailed(ILogger logger, string clientId, Exception exception);
 }
 
-/// <summary>UTC ticks of the admitted calls still in the window, oldest first.</summary>
-[GenerateSerializer, Alias("anchor.RateLimiterState")]
-public sealed class RateLimiterState
+/// <summary>The limiter's head: the sequence number of the next admitted call (entry keys never repeat).</summary>
+[GenerateSerializer, Alias("anchor.RateLimiterHead")]
+public sealed class RateLimiterHead
 {
     [Id(0)]
-    public List<long> Admitted { get; set; } = [];
+    public long NextSequence { get; set; }
+}
+
+/// <summary>One admitted call still counted: when (UTC ticks), and its sequence number (order within a tick).</summary>
+[GenerateSerializer, Alias("anchor.AdmittedCall")]
+public sealed class AdmittedCall
+{
+    [Id(0)]
+    public long AdmittedAt { get; set; }
+
+    [Id(1)]
+    public long Sequence { get; set; }
 }

@@ -15,12 +15,16 @@ namespace Anchor.Orleans.Grains.Sessions;
 /// nothing about the browser is persisted, so an activation that finds itself without a context after its silo
 /// died answers <c>session_expired</c> instead of handing out a fresh, empty browser. Owns its lifetime (idle and
 /// maximum duration), its cost (reserve before spending, settle once at the end) and its registry lease.
+/// Closing never queues behind a running action: <see cref="CloseAsync"/> interleaves, cancels the action, closes
+/// the browser context (which ends every Playwright call on it) and settles. An activation that holds no open
+/// session (a refused create, an unknown id) deactivates as soon as its call ends; an open one is kept alive by
+/// its lifetime timer.
 /// </summary>
-[KeepAlive]
 [PreferLocalPlacement] // The browser opens on the silo whose front received the session: one hop less per action.
 public sealed partial class BrowserSessionGrain(
     BrowserEngine engine,
     UrlPolicy urls,
+    NavigationFetcher fetcher,
     ClientPolicies policies,
     ISessionBudget budget,
     LocalSessions local,
@@ -32,6 +36,9 @@ public sealed partial class BrowserSessionGrain(
     TimeProvider time,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
 {
+    /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
+    private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
+
     private BrowserPage? _page;
     private string _clientId = "";
     private DateTimeOffset _openedAt;
@@ -40,6 +47,11 @@ public sealed partial class BrowserSessionGrain(
     private int _actions;
     private decimal _reservedUsd;
     private IGrainTimer? _lifetimeTimer;
+    private CancellationTokenSource? _interrupt;
+    private Task? _running;
+    private SessionEndReason? _ending;
+    private DateTimeOffset? _endedAt;
+    private Task? _end;
 
     private string SessionId => this.GetPrimaryKeyString();
 
@@ -49,21 +61,40 @@ public sealed partial class BrowserSessionGrain(
 
     public async Task<SessionInfo> OpenAsync(string clientId, CancellationToken cancellationToken = default)
     {
-        if (IsOpen)
+        try
         {
-            return _clientId == clientId ? Info() : throw NotFound();
-        }
+            if (IsOpen)
+            {
+                return _clientId == clientId ? Info() : throw NotFound();
+            }
 
-        if (await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId)
+            if (await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId)
+            {
+                throw Expired(ended);
+            }
+
+            await OpenCoreAsync(clientId, cancellationToken);
+            return Info();
+        }
+        finally
         {
-            throw Expired(ended);
+            DeactivateIfUnused();
         }
-
-        await OpenCoreAsync(clientId, cancellationToken);
-        return Info();
     }
 
     public async Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ExecuteCoreAsync(clientId, action, openIfNeeded, cancellationToken);
+        }
+        finally
+        {
+            DeactivateIfUnused();
+        }
+    }
+
+    private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
     {
         if (!IsOpen)
         {
@@ -84,14 +115,27 @@ public sealed partial class BrowserSessionGrain(
 
         var steps = action is RunTaskAction task ? task.Steps.Count + 1 : 1;
         await EnsureReservedAsync(Accrued(time.GetUtcNow(), _actions + steps), cancellationToken);
+        if (_ending is not null || _page is not { } page)
+        {
+            throw Closed(_ending ?? SessionEndReason.Completed);
+        }
+
         _actions += steps;
         _lastActivity = time.GetUtcNow();
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(sessionOptions.CurrentValue.ActionTimeoutSeconds));
+        using var interrupt = new CancellationTokenSource();
+        var running = new TaskCompletionSource();
+        _interrupt = interrupt;
+        _running = running.Task;
+        SessionEndReason? endAfter = null;
         try
         {
-            var result = await _page!.RunAsync(action, timeout.Token);
+            using var deadline = new ActionDeadline(TimeSpan.FromSeconds(sessionOptions.CurrentValue.ActionTimeoutSeconds), time, interrupt.Token, cancellationToken);
+            var result = await page.RunAsync(action, deadline);
+            if (_ending is { } closedMeanwhile)
+            {
+                throw Closed(closedMeanwhile);
+            }
+
             if (result.Extract is { } extract)
             {
                 metrics.Extracted(extract.Records.Count, extract.Completeness);
@@ -99,30 +143,52 @@ public sealed partial class BrowserSessionGrain(
 
             return result;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {
-            throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} exceeded Sessions:ActionTimeoutSeconds ({sessionOptions.CurrentValue.ActionTimeoutSeconds} s).");
+            // Closed under the action (by the agent, an operator, a lifetime, the emergency switch or a drain).
+            throw Closed(reason);
         }
-        catch (AnchorException ex) when (ex.Code == ErrorCodes.BrowserError && _page is { IsGone: true })
+        catch (AnchorException ex) when (ex.Code == ErrorCodes.BrowserError && page.IsGone)
         {
             // The browser died under the session: end it (settled, slot freed) instead of keeping a dead page open.
             // The engine relaunches Chromium for the next session.
-            await EndAsync(SessionEndReason.Failed);
+            endAfter = SessionEndReason.Failed;
             throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: the browser of session '{SessionId}' stopped during {action.Name}; the session was closed. Create a new session (or call again to use a fresh default session).");
         }
         finally
         {
+            _interrupt = null;
+            _running = null;
+            running.SetResult();
             _lastActivity = time.GetUtcNow();
+            if (endAfter is { } failed)
+            {
+                await EndOnceAsync(failed);
+            }
         }
     }
 
-    public Task<SessionInfo?> GetInfoAsync(string? clientId) =>
-        Task.FromResult(IsOpen && (clientId is null || clientId == _clientId) ? Info() : null);
+    public Task<SessionInfo?> GetInfoAsync(string? clientId)
+    {
+        if (!IsOpen && _end is null)
+        {
+            DeactivateIfUnused();
+        }
+
+        return Task.FromResult(IsOpen && (clientId is null || clientId == _clientId) ? Info() : null);
+    }
 
     public async Task<bool> CloseAsync(string? clientId, SessionEndReason reason)
     {
         if (!IsOpen)
         {
+            if (_end is { } ending)
+            {
+                await ending; // Another close is under way: answer when it is done.
+                return true;
+            }
+
+            DeactivateIfUnused();
             return false;
         }
 
@@ -131,16 +197,24 @@ public sealed partial class BrowserSessionGrain(
             throw NotFound();
         }
 
-        await EndAsync(reason);
+        await EndOnceAsync(reason);
         return true;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (IsOpen)
+        if (IsOpen || _end is not null)
         {
             // Shutting down is a drain; any other deactivation of an open session loses its browser.
-            await EndAsync(reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? SessionEndReason.Drained : SessionEndReason.Lost);
+            await EndOnceAsync(reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? SessionEndReason.Drained : SessionEndReason.Lost);
+        }
+    }
+
+    private void DeactivateIfUnused()
+    {
+        if (!IsOpen && _end is null && _running is null)
+        {
+            this.DeactivateOnIdle();
         }
     }
 
@@ -164,29 +238,14 @@ public sealed partial class BrowserSessionGrain(
         try
         {
             await budget.ReserveAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, reserve, cancellationToken);
-        }
-        catch (AnchorException ex)
-        {
-            if (ex.Code == ErrorCodes.StorageUnavailable)
-            {
-                // The reservation may have landed before the failure: settling at zero releases it either way.
-                await budget.SettleAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, 0m);
-            }
-
-            await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
-            throw;
-        }
-
-        try
-        {
             var o = sessionOptions.CurrentValue;
             _page = await BrowserPage.OpenAsync(
-                engine, urls, policy.AllowedHosts, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), TimeSpan.FromSeconds(browserOptions.CurrentValue.ElementTimeoutSeconds), cancellationToken);
+                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken);
         }
-        catch
+        catch (Exception ex)
         {
-            await budget.SettleAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, 0m);
-            await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
+            // No lease or reservation outlives a failed open, whatever failed (a refusal, storage, a cancelled request).
+            await AbandonOpenAsync(clientId, openedAt, ex);
             throw;
         }
 
@@ -196,17 +255,45 @@ public sealed partial class BrowserSessionGrain(
         _lastActivity = time.GetUtcNow();
         _actions = 0;
         _reservedUsd = reserve;
+        _ending = null;
+        _endedAt = null;
+        _end = null;
         local.Add(SessionId, clientId);
         metrics.SessionOpened();
         var sessions = sessionOptions.CurrentValue;
         var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(sessions.IdleTimeoutSeconds, sessions.MaxDurationSeconds) / 4.0, 0.25, 5));
-        _lifetimeTimer = this.RegisterGrainTimer(CheckLifetimeAsync, new GrainTimerCreationOptions(tick, tick) { KeepAlive = true });
+        // Interleaved, so lifetimes are enforced while an action runs: a session past its maximum duration is closed
+        // (interrupting the action) rather than waiting for the action to end.
+        _lifetimeTimer = this.RegisterGrainTimer(CheckLifetimeAsync, new GrainTimerCreationOptions(tick, tick) { KeepAlive = true, Interleave = true });
         LogOpened(logger, SessionId, clientId);
+    }
+
+    /// <summary>Releases what a failed open took: the reservation (settled at zero, if it landed) and the lease.</summary>
+    private async Task AbandonOpenAsync(string clientId, DateTimeOffset openedAt, Exception cause)
+    {
+        LogOpenFailed(logger, SessionId, cause.GetType().Name);
+        try
+        {
+            await budget.SettleAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, 0m);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSettleDeferred(logger, SessionId, ex.GetType().Name);
+        }
+
+        try
+        {
+            await Registry.ReleaseAsync(SessionId, SessionEndReason.Failed);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSettleDeferred(logger, SessionId, ex.GetType().Name);
+        }
     }
 
     private async Task CheckLifetimeAsync(CancellationToken cancellationToken)
     {
-        if (!IsOpen)
+        if (!IsOpen || _end is not null)
         {
             return;
         }
@@ -215,13 +302,13 @@ public sealed partial class BrowserSessionGrain(
         var idle = TimeSpan.FromSeconds(sessionOptions.CurrentValue.IdleTimeoutSeconds);
         if (now >= _expiresAt)
         {
-            await EndAsync(SessionEndReason.TimedOut);
+            await EndOnceAsync(SessionEndReason.TimedOut);
         }
-        else if (now - _lastActivity >= idle)
+        else if (_running is null && now - _lastActivity >= idle)
         {
-            await EndAsync(SessionEndReason.Idle);
+            await EndOnceAsync(SessionEndReason.Idle);
         }
-        else
+        else if (_running is null)
         {
             try
             {
@@ -230,7 +317,7 @@ public sealed partial class BrowserSessionGrain(
             }
             catch (AnchorException ex) when (ex.Code == ErrorCodes.BudgetExceeded)
             {
-                await EndAsync(SessionEndReason.Budget);
+                await EndOnceAsync(SessionEndReason.Budget);
             }
         }
     }
@@ -256,15 +343,22 @@ public sealed partial class BrowserSessionGrain(
         return Math.Round((minutes * pricing.SessionMinuteUsd) + (actions * pricing.ActionUsd), 6);
     }
 
+    /// <summary>Ends the session once, however many closes race (each awaits the same end).</summary>
+    private Task EndOnceAsync(SessionEndReason reason) => _end ??= EndAsync(reason);
+
+    /// <summary>
+    /// Interrupts a running action (cancels it and closes the context, which fails every Playwright call on it at
+    /// once), then settles the cost and releases the lease.
+    /// </summary>
     private async Task EndAsync(SessionEndReason reason)
     {
+        _ending = reason;
+        _endedAt = time.GetUtcNow();
         var page = _page!;
-        _page = null;
         _lifetimeTimer?.Dispose();
         _lifetimeTimer = null;
-        local.Remove(SessionId);
+        _interrupt?.Cancel();
         var now = time.GetUtcNow();
-
         try
         {
             await page.DisposeAsync();
@@ -277,6 +371,20 @@ public sealed partial class BrowserSessionGrain(
             LogContextCloseFailed(logger, SessionId, ex.GetType().Name);
         }
 
+        if (_running is { } running)
+        {
+            try
+            {
+                await running.WaitAsync(UnwindLimit, time);
+            }
+            catch (TimeoutException)
+            {
+                LogUnwindSlow(logger, SessionId);
+            }
+        }
+
+        _page = null;
+        local.Remove(SessionId);
         var cost = Math.Min(Accrued(now, _actions), _reservedUsd);
         metrics.SessionClosed(reason, now - _openedAt);
         try
@@ -297,10 +405,15 @@ public sealed partial class BrowserSessionGrain(
 
     private SessionInfo Info() =>
         new(SessionId, _clientId, silo.SiloAddress.ToParsableString(), _openedAt, _expiresAt, _lastActivity, _actions,
-            Math.Min(Accrued(time.GetUtcNow(), _actions), _reservedUsd), _page?.Url);
+            Math.Min(Accrued(time.GetUtcNow(), _actions), _reservedUsd), _page?.Url, _page?.PageCount ?? 0);
 
     private AnchorException NotFound() =>
         new(ErrorCodes.SessionNotFound, $"session_not_found: no session '{SessionId}' for this client; create one with browser_session_create or omit session_id to use your default session.");
+
+    /// <summary>What a call gets when its session was closed under it: the emergency refusal, or the end as a late call would see it.</summary>
+    private AnchorException Closed(SessionEndReason reason) => reason == SessionEndReason.Emergency
+        ? new(ErrorCodes.EmergencyShutdown, $"emergency_shutdown: session '{SessionId}' was closed by the emergency shutdown during this call.")
+        : Expired(new EndedSession(SessionId, _clientId, reason, _endedAt ?? time.GetUtcNow()));
 
     private static AnchorException Expired(EndedSession ended) =>
         new(ErrorCodes.SessionExpired, $"session_expired: session '{ended.SessionId}' ended at {ended.EndedAt:O} ({AnchorMetrics.ReasonLabel(ended.Reason)}); create a new session.");
@@ -313,6 +426,12 @@ public sealed partial class BrowserSessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not settle or release its lease now ({Error}); the registry sweep will")]
     private static partial void LogSettleDeferred(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the interrupted action did not unwind in time; settling regardless")]
+    private static partial void LogUnwindSlow(ILogger logger, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not open ({Error}); its lease and reservation are released")]
+    private static partial void LogOpenFailed(ILogger logger, string sessionId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser context of session {SessionId} failed: {Error}")]
     private static partial void LogContextCloseFailed(ILogger logger, string sessionId, string error);

@@ -1,22 +1,24 @@
 using Anchor.Orleans.Grains.Budgets;
-using Anchor.Orleans.Grains.Hosting;
+using Anchor.Orleans.Grains.Persistence;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 
 namespace Anchor.Orleans.Grains.Sessions;
 
-/// <summary>Persisted registry: open leases, recently ended sessions, cleanup counters.</summary>
+/// <summary>
+/// The registry's persisted head: open leases (at most <c>Sessions:MaxConcurrent</c>) and counters. Recently ended
+/// sessions are entries of their own (<see cref="EntryState{THead, TEntry}"/>), so a write carries the head and
+/// the sessions that changed, not up to 10,000 remembered ones.
+/// </summary>
 [GenerateSerializer, Alias("anchor.SessionRegistryState")]
 public sealed class SessionRegistryState
 {
     [Id(0)]
     public Dictionary<string, SessionLease> Leases { get; set; } = [];
-
-    [Id(1)]
-    public Dictionary<string, EndedSession> Ended { get; set; } = [];
 
     [Id(2)]
     public long CleanupSucceeded { get; set; }
@@ -45,7 +47,8 @@ public sealed class SessionRegistryState
 /// </summary>
 [KeepAlive]
 public sealed partial class SessionRegistryGrain(
-    [PersistentState("session-registry", OrleansHostingExtensions.StorageName)] IPersistentState<SessionRegistryState> state,
+    IEntryStateStore store,
+    Serializer serializer,
     IOptionsMonitor<SessionsOptions> options,
     IClusterMembershipService membership,
     ISessionBudget budget,
@@ -58,7 +61,21 @@ public sealed partial class SessionRegistryGrain(
 
     private const int MaxEndedRemembered = 10_000;
 
-    private SessionRegistryState S => state.State;
+    private readonly EntryState<SessionRegistryState, EndedSession> _state = new(store, serializer, "session-registry");
+
+    // Ended sessions oldest first, so forgetting them costs O(forgotten), not a sort of all remembered.
+    private readonly Queue<(string SessionId, DateTimeOffset EndedAt)> _endedOrder = new();
+
+    private SessionRegistryState S => _state.Head;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await _state.ReadAsync(this.GetGrainId(), cancellationToken);
+        foreach (var ended in _state.Entries.Values.OrderBy(e => e.EndedAt))
+        {
+            _endedOrder.Enqueue((ended.SessionId, ended.EndedAt));
+        }
+    }
 
     public async Task<LeaseResult> AcquireAsync(string sessionId, string clientId, string silo, int maxPerClient, CancellationToken cancellationToken = default)
     {
@@ -90,9 +107,26 @@ public sealed partial class SessionRegistryGrain(
         var now = time.GetUtcNow();
         var lease = new SessionLease(sessionId, clientId, silo, now, now.AddSeconds(o.MaxDurationSeconds));
         S.Leases[sessionId] = lease;
-        S.Ended.Remove(sessionId);
+        var endedBefore = _state.Entries.GetValueOrDefault(sessionId);
+        _state.Remove(sessionId);
         S.Created++;
-        await state.WriteStateAsync(cancellationToken);
+        try
+        {
+            await _state.WriteAsync(cancellationToken);
+        }
+        catch
+        {
+            // Not granted, so not held: a lease that never reached storage must not keep a slot in memory either.
+            S.Leases.Remove(sessionId);
+            S.Created--;
+            if (endedBefore is not null)
+            {
+                _state.Set(sessionId, endedBefore);
+            }
+
+            throw;
+        }
+
         return new LeaseResult(true, null, null, lease);
     }
 
@@ -101,7 +135,7 @@ public sealed partial class SessionRegistryGrain(
         if (S.Leases.Remove(sessionId, out var lease))
         {
             Remember(lease, reason);
-            await state.WriteStateAsync();
+            await _state.WriteAsync();
         }
     }
 
@@ -116,10 +150,10 @@ public sealed partial class SessionRegistryGrain(
         if (S.Leases.TryGetValue(sessionId, out var orphan))
         {
             await EndLostAsync([orphan]);
-            return S.Ended.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null;
+            return _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null;
         }
 
-        return S.Ended.GetValueOrDefault(sessionId);
+        return _state.Entries.GetValueOrDefault(sessionId);
     }
 
     public async Task<int> ForceEndAsync(IReadOnlyList<string> sessionIds, SessionEndReason reason)
@@ -142,13 +176,10 @@ public sealed partial class SessionRegistryGrain(
         if (S.LastSweepAt is not { } last || now - last >= TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
         {
             await ReclaimDeadSilosAsync();
-            foreach (var old in S.Ended.Values.Where(e => now - e.EndedAt > EndedRetention).ToList())
-            {
-                S.Ended.Remove(old.SessionId);
-            }
+            Forget(e => now - e.EndedAt > EndedRetention);
 
             S.LastSweepAt = now;
-            await state.WriteStateAsync();
+            await _state.WriteAsync();
         }
 
         // Leases far past their maximum duration belong to sessions that failed to close themselves.
@@ -164,7 +195,7 @@ public sealed partial class SessionRegistryGrain(
 
         S.CleanupSucceeded += succeeded;
         S.CleanupFailed += failed;
-        await state.WriteStateAsync();
+        await _state.WriteAsync();
     }
 
     public Task<CleanupStats> GetCleanupStatsAsync() => Task.FromResult(Stats());
@@ -215,7 +246,7 @@ public sealed partial class SessionRegistryGrain(
             }
         }
 
-        await state.WriteStateAsync();
+        await _state.WriteAsync();
     }
 
     private void Remember(SessionLease lease, SessionEndReason reason)
@@ -223,12 +254,21 @@ public sealed partial class SessionRegistryGrain(
         var now = time.GetUtcNow();
         S.EndedByReason[reason] = S.EndedByReason.GetValueOrDefault(reason) + 1;
         S.EndedSeconds += Math.Max(0, (now - lease.AcquiredAt).TotalSeconds);
-        S.Ended[lease.SessionId] = new EndedSession(lease.SessionId, lease.ClientId, reason, now);
-        if (S.Ended.Count > MaxEndedRemembered)
+        _state.Set(lease.SessionId, new EndedSession(lease.SessionId, lease.ClientId, reason, now));
+        _endedOrder.Enqueue((lease.SessionId, now));
+        Forget(_ => _state.Entries.Count > MaxEndedRemembered);
+    }
+
+    /// <summary>Forgets the oldest ended sessions while <paramref name="old"/> holds for the oldest one.</summary>
+    private void Forget(Func<(string SessionId, DateTimeOffset EndedAt), bool> old)
+    {
+        while (_endedOrder.TryPeek(out var oldest) && old(oldest))
         {
-            foreach (var oldest in S.Ended.Values.OrderBy(e => e.EndedAt).Take(S.Ended.Count - MaxEndedRemembered).ToList())
+            _endedOrder.Dequeue();
+            // A session re-leased and ended again has a newer record (and a newer place in the queue): keep that.
+            if (_state.Entries.TryGetValue(oldest.SessionId, out var ended) && ended.EndedAt == oldest.EndedAt)
             {
-                S.Ended.Remove(oldest.SessionId);
+                _state.Remove(oldest.SessionId);
             }
         }
     }

@@ -18,6 +18,7 @@ public static class SessionsRegistration
         services.AddSingleton<BrowserCircuit>();
         services.AddSingleton<BrowserEngine>();
         services.AddSingleton<UrlPolicy>();
+        services.AddSingleton<NavigationFetcher>();
         services.AddSingleton<LocalSessions>();
         services.AddSingleton<SessionCloser>();
         services.AddHostedService<SessionSweeper>();

@@ -1,4 +1,6 @@
+using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Anchor.Orleans.Api.Tests.Governance;
 
@@ -25,5 +27,28 @@ public sealed class StorageOutageTests
 
         Assert.True(during.IsError == true);
         Assert.StartsWith("storage_unavailable:", during.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SessionCreate_ThatCannotPersistItsLease_HoldsNoSlot()
+    {
+        var redis = new RedisServer();
+        await redis.InitializeAsync();
+        await using var site = new FixtureSite();
+        await site.InitializeAsync();
+        var settings = BrowserAppFixture.BaseSettings(
+            ("Anchor:Storage:Provider", "Redis"),
+            ("Anchor:Redis:ConnectionString", redis.ConnectionString + ",connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000"));
+        await using var host = await AnchorAppHost.StartAsync(settings);
+        await using var agent = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
+        var first = await agent.CallAsync("browser_session_create");
+        await agent.CallAsync("browser_session_close", new { session_id = first.Json().GetProperty("session_id").GetString() });
+
+        await redis.DisposeAsync();
+        var refused = await agent.CallAsync("browser_session_create");
+        var leases = await host.Services.GetRequiredService<IGrainFactory>().GetGrain<ISessionRegistryGrain>(0).ListAsync();
+
+        Assert.StartsWith("storage_unavailable:", refused.Text(), StringComparison.Ordinal);
+        Assert.Empty(leases);
     }
 }

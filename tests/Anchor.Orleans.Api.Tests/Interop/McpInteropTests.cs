@@ -17,8 +17,8 @@ public sealed class McpInteropTests(BrowserAppFixture fixture) : IClassFixture<B
 
     private static readonly string[] SharedTools =
     [
-        "browser_click", "browser_close", "browser_hover", "browser_navigate", "browser_navigate_back", "browser_press_key",
-        "browser_select_option", "browser_snapshot", "browser_take_screenshot", "browser_type", "browser_wait_for",
+        "browser_click", "browser_close", "browser_handle_dialog", "browser_hover", "browser_navigate", "browser_navigate_back", "browser_press_key",
+        "browser_resize", "browser_select_option", "browser_snapshot", "browser_tabs", "browser_take_screenshot", "browser_type", "browser_wait_for",
     ];
 
     [Theory]

@@ -12,9 +12,9 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
 {
     private static readonly string[] ExpectedTools =
     [
-        "browser_click", "browser_close", "browser_extract", "browser_hover", "browser_navigate", "browser_navigate_back",
-        "browser_press_key", "browser_run_task", "browser_select_option", "browser_session_close", "browser_session_create",
-        "browser_session_list", "browser_snapshot", "browser_take_screenshot", "browser_type", "browser_wait_for",
+        "browser_click", "browser_close", "browser_extract", "browser_handle_dialog", "browser_hover", "browser_navigate", "browser_navigate_back",
+        "browser_press_key", "browser_resize", "browser_run_task", "browser_select_option", "browser_session_close", "browser_session_create",
+        "browser_session_list", "browser_snapshot", "browser_tabs", "browser_take_screenshot", "browser_type", "browser_wait_for",
     ];
 
     private static string RefOf(string snapshot, string role, string name)

@@ -1,0 +1,342 @@
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Microsoft.Playwright;
+
+namespace Anchor.Orleans.Grains.Browser;
+
+/// <summary>
+/// The pages (tabs) of one session's context and which one the agent works on. Bounded by
+/// <c>Browser:MaxPagesPerSession</c>: a page opened past it is closed at once. A page opened while an agent's
+/// element action runs (a link with <c>target=_blank</c>) becomes the current page, as it would for a person; pages
+/// a script opens by itself stay in the background. When the current page closes, the most recent remaining page
+/// becomes current; when none remains, or the current one crashed, the next action gets a fresh blank page.
+/// JavaScript dialogs are answered at once (alert, confirm and prompt dismissed; beforeunload accepted, so
+/// navigations are never held up), unless the agent said how to answer the next one (<see cref="AnswerNextDialog"/>).
+/// What happened between calls is reported in the next result.
+/// Playwright raises its events on its own thread: state is guarded by a lock.
+/// </summary>
+public sealed class PageSet
+{
+    private readonly Lock _gate = new();
+    private readonly IBrowserContext _context;
+    private readonly int _max;
+    private readonly List<IPage> _pages = [];
+    private readonly List<string> _notes = [];
+    private IPage? _current;
+    private bool _crashed;
+    private (bool Accept, string? PromptText)? _nextDialog;
+
+    public PageSet(IBrowserContext context, IPage first, int maxPages)
+    {
+        _context = context;
+        _max = maxPages;
+        Track(first);
+        _current = first;
+        context.Page += (_, page) => Opened(page);
+        context.Dialog += (_, dialog) => Answer(dialog);
+    }
+
+    private long _followUntil;
+    private TaskCompletionSource? _nextPage;
+
+    /// <summary>
+    /// A page that opens from now until <paramref name="window"/> has passed becomes the current page: an element
+    /// action opened it (a link with <c>target=_blank</c>, a button calling <c>window.open</c>), the page's own
+    /// timers did not. Called when an element action starts and again, with a short window, when it ends.
+    /// </summary>
+    public void FollowNewPagesFor(TimeSpan window) =>
+        Interlocked.Exchange(ref _followUntil, Environment.TickCount64 + (long)window.TotalMilliseconds);
+
+    private bool FollowNewPages => Environment.TickCount64 < Interlocked.Read(ref _followUntil);
+
+    /// <summary>Completes when the next page opens (kept or refused).</summary>
+    public Task NextPageAsync()
+    {
+        lock (_gate)
+        {
+            _nextPage ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _nextPage.Task;
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pages.Count;
+            }
+        }
+    }
+
+    /// <summary>The current page, if there is a usable one (not closed, not crashed).</summary>
+    public IPage? Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _crashed ? null : _current;
+            }
+        }
+    }
+
+    /// <summary>The page to act on: the current one, or a fresh blank page when it closed or crashed.</summary>
+    public async Task<IPage> CurrentAsync(ActionDeadline deadline)
+    {
+        IPage? crashed;
+        lock (_gate)
+        {
+            if (_current is { IsClosed: false } current && !_crashed)
+            {
+                return current;
+            }
+
+            crashed = _crashed ? _current : null;
+        }
+
+        if (crashed is not null)
+        {
+            Forget(crashed);
+            Observe(crashed.CloseAsync());
+        }
+
+        var page = await deadline.Bound(_context.NewPageAsync());
+        lock (_gate)
+        {
+            _crashed = false;
+            if (!_pages.Contains(page))
+            {
+                Track(page);
+            }
+
+            _current = page;
+        }
+
+        return page;
+    }
+
+    /// <summary>
+    /// Gives up on the current page (its renderer no longer answers, e.g. a script that loops forever): closes it
+    /// without running unload handlers; the next action opens a fresh page.
+    /// </summary>
+    public void Discard(string why)
+    {
+        IPage? page;
+        lock (_gate)
+        {
+            page = _current;
+            _crashed = true;
+            _notes.Add(why);
+        }
+
+        if (page is not null)
+        {
+            Forget(page);
+            Observe(page.CloseAsync(new PageCloseOptions { RunBeforeUnload = false }));
+        }
+    }
+
+    /// <summary>The open pages in the order they opened, and which is current.</summary>
+    public IReadOnlyList<(IPage Page, bool Current)> Tabs()
+    {
+        lock (_gate)
+        {
+            return [.. _pages.Where(p => !p.IsClosed).Select(p => (p, ReferenceEquals(p, _current) && !_crashed))];
+        }
+    }
+
+    /// <summary>Opens a blank tab and makes it current, within <c>Browser:MaxPagesPerSession</c>.</summary>
+    public async Task<IPage> NewAsync(ActionDeadline deadline)
+    {
+        lock (_gate)
+        {
+            if (_pages.Count >= _max)
+            {
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the session already holds {_max} tabs (Browser:MaxPagesPerSession); close one first.");
+            }
+        }
+
+        var page = await deadline.Bound(_context.NewPageAsync());
+        lock (_gate)
+        {
+            if (!_pages.Contains(page))
+            {
+                Track(page);
+            }
+
+            _current = page;
+            _crashed = false;
+            _notes.Clear(); // Its own opening is the result, not an event.
+        }
+
+        return page;
+    }
+
+    /// <summary>Makes tab <paramref name="index"/> (as <see cref="Tabs"/> numbers them) current.</summary>
+    public IPage Select(int index)
+    {
+        lock (_gate)
+        {
+            var page = TabAt(index);
+            _current = page;
+            _crashed = false;
+            return page;
+        }
+    }
+
+    /// <summary>Closes tab <paramref name="index"/>, or the current tab; the most recent remaining tab becomes current.</summary>
+    public async Task CloseAsync(int? index, ActionDeadline deadline)
+    {
+        IPage page;
+        lock (_gate)
+        {
+            page = index is { } i ? TabAt(i) : _current ?? throw NoTab(0);
+        }
+
+        await deadline.Bound(page.CloseAsync(new PageCloseOptions { RunBeforeUnload = false }));
+        lock (_gate)
+        {
+            _notes.Clear(); // The close is the result, not an event.
+        }
+    }
+
+    /// <summary>The next JavaScript dialog is answered this way (once); the default answer resumes afterwards.</summary>
+    public void AnswerNextDialog(bool accept, string? promptText)
+    {
+        lock (_gate)
+        {
+            _nextDialog = (accept, promptText);
+        }
+    }
+
+    private IPage TabAt(int index)
+    {
+        var open = _pages.Where(p => !p.IsClosed).ToList();
+        return index >= 0 && index < open.Count ? open[index] : throw NoTab(index);
+    }
+
+    private AnchorException NoTab(int index) =>
+        new(ErrorCodes.InvalidArgument, $"invalid_argument: there is no tab {index}; list them with browser_tabs {{ action: list }} ({_pages.Count(p => !p.IsClosed)} open).");
+
+    /// <summary>What happened to pages and dialogs since the last call, oldest first; clears the list.</summary>
+    public IReadOnlyList<string> TakeNotes()
+    {
+        lock (_gate)
+        {
+            var notes = _notes.ToList();
+            _notes.Clear();
+            return notes;
+        }
+    }
+
+    private void Opened(IPage page)
+    {
+        bool refused;
+        lock (_gate)
+        {
+            if (_pages.Contains(page))
+            {
+                return;
+            }
+
+            _nextPage?.TrySetResult();
+            _nextPage = null;
+
+            refused = _pages.Count >= _max;
+            if (refused)
+            {
+                _notes.Add($"A new page was closed at once: a session holds at most {_max} pages (Browser:MaxPagesPerSession).");
+            }
+            else
+            {
+                Track(page);
+                if (FollowNewPages || _current is null or { IsClosed: true })
+                {
+                    _current = page;
+                    _crashed = false;
+                    _notes.Add("A new tab opened and is now the current page.");
+                }
+                else
+                {
+                    _notes.Add($"The page opened a new tab in the background ({_pages.Count} open); the current page did not change.");
+                }
+            }
+        }
+
+        if (refused)
+        {
+            Observe(page.CloseAsync(new PageCloseOptions { RunBeforeUnload = false }));
+        }
+    }
+
+    private void Track(IPage page)
+    {
+        _pages.Add(page);
+        page.Close += (_, closed) => Closed(closed);
+        page.Crash += (_, crashed) => Crashed(crashed);
+    }
+
+    private void Forget(IPage page)
+    {
+        lock (_gate)
+        {
+            _pages.Remove(page);
+        }
+    }
+
+    private void Closed(IPage page)
+    {
+        lock (_gate)
+        {
+            var wasCurrent = ReferenceEquals(page, _current);
+            if (!_pages.Remove(page) || !wasCurrent)
+            {
+                return;
+            }
+
+            _current = _pages.LastOrDefault(p => !p.IsClosed);
+            _crashed = false;
+            _notes.Add(_current is null ? "The current page closed; the next action opens a blank page." : "The current tab closed; the most recent remaining tab is now the current page.");
+        }
+    }
+
+    private void Crashed(IPage page)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(page, _current))
+            {
+                _crashed = true;
+                _notes.Add("The page crashed (its renderer process stopped); the session continues on a fresh blank page — navigate again.");
+            }
+            else
+            {
+                _pages.Remove(page);
+            }
+        }
+    }
+
+    private void Answer(IDialog dialog)
+    {
+        (bool Accept, string? PromptText)? asked;
+        lock (_gate)
+        {
+            asked = _nextDialog;
+            _nextDialog = null;
+        }
+
+        var accept = asked?.Accept ?? dialog.Type == "beforeunload";
+        lock (_gate)
+        {
+            var message = dialog.Message.Length > 200 ? dialog.Message[..200] + "…" : dialog.Message;
+            var how = asked is null ? "" : " as browser_handle_dialog asked";
+            _notes.Add($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}{how}.");
+        }
+
+        Observe(accept ? dialog.AcceptAsync(asked?.PromptText) : dialog.DismissAsync());
+    }
+
+    // Closing a page or answering a dialog may fail when the page is already gone; nothing waits on it.
+    private static void Observe(Task task) => task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 require_dotnet
-require_packages /usr/bin/chromium=chromium redis-server=redis-server curl=curl node=nodejs npm=npm
+require_packages /usr/bin/chromium=chromium redis-server=redis-server /usr/sbin/nginx=nginx curl=curl node=nodejs npm=npm
 
 # Third-party MCP peers for the interop tests (the TypeScript SDK, @playwright/mcp), pinned by the lock file.
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
@@ -19,8 +19,10 @@ run_tests Anchor.Orleans.sln --filter "FullyQualifiedName!~Anchor.Orleans.Cluste
 # Multi-silo clusters and the emergency switch: one process per test. Silos of different clusters in one
 # process can reach each other's grains (production runs one silo per process), so each test gets its own.
 cluster=tests/Anchor.Orleans.Cluster.Tests
-for test in $(run_tests "$cluster" --list-tests | sed -n 's/^ *\(Anchor\.Orleans\.Cluster\.Tests\.[A-Za-z0-9_.]*\)$/\1/p'); do
-  run_tests "$cluster" --filter "FullyQualifiedName=$test"
+# Detailed verbosity: the chaos test prints its figures (detection time, slot-free time, failed calls) to the CI log.
+# A theory is listed once per row; its rows run together (each starts its own silo processes).
+for test in $(run_tests "$cluster" --list-tests | sed -n 's/^ *\(Anchor\.Orleans\.Cluster\.Tests\.[A-Za-z0-9_.]*\)\((.*)\)\{0,1\}$/\1/p' | sort -u); do
+  dotnet test "$cluster" -c Release --no-build --logger "console;verbosity=detailed" --filter "FullyQualifiedName=$test"
 done
 
 if [ -x deploy/observability/check.sh ]; then

@@ -50,6 +50,8 @@ public static class ApiExtensions
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
+        // After authorization: only authenticated agents reach the transport-session grains.
+        app.UseMcpSessionGate();
 
         app.MapAnchorHealth();
         app.MapStatusApi();

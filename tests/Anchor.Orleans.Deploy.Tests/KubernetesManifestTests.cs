@@ -44,6 +44,22 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void ServiceAndIngress_BalanceWithoutAffinity()
+    {
+        var services = All.Where(o => Str(o.Node, "kind") == "Service" && Str(o.Node, "metadata", "name") == "anchor").ToList();
+        var ingresses = All.Where(o => Str(o.Node, "kind") == "Ingress").ToList();
+
+        Assert.Single(services);
+        Assert.Equal("None", Str(services[0].Node, "spec", "sessionAffinity"));
+        Assert.NotEmpty(ingresses);
+        Assert.All(ingresses, o =>
+        {
+            Assert.Null(Str(o.Node, "metadata", "annotations", "nginx.ingress.kubernetes.io/affinity"));
+            Assert.Equal("off", Str(o.Node, "metadata", "annotations", "nginx.ingress.kubernetes.io/proxy-buffering"));
+        });
+    }
+
+    [Fact]
     public void Probes_UseTheAppsHealthPaths()
     {
         var container = Container();

@@ -7,10 +7,14 @@ namespace Anchor.Orleans.Testing;
 /// <summary>The official C# MCP SDK client, connected to a test host with an API key.</summary>
 public static class McpTestClient
 {
+    /// <summary>The newest revision with the <c>initialize</c> handshake (and so an <c>Mcp-Session-Id</c>), as most clients in use speak.</summary>
+    public const string InitializeRevision = "2025-11-25";
+
     public static Task<McpClient> ConnectAsync(AnchorAppHost host, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp) =>
         ConnectAsync(host.BaseAddress, apiKey, mode);
 
-    public static async Task<McpClient> ConnectAsync(Uri baseAddress, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
+    /// <param name="protocolVersion">Pin a revision (e.g. <see cref="InitializeRevision"/>); null negotiates the newest.</param>
+    public static async Task<McpClient> ConnectAsync(Uri baseAddress, string apiKey, HttpTransportMode mode = HttpTransportMode.StreamableHttp, string? protocolVersion = null)
     {
         var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
@@ -18,7 +22,7 @@ public static class McpTestClient
             TransportMode = mode,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {apiKey}" },
         });
-        return await McpClient.CreateAsync(transport, new McpClientOptions { ClientInfo = new() { Name = "anchor-tests", Version = "1.0" } });
+        return await McpClient.CreateAsync(transport, new McpClientOptions { ClientInfo = new() { Name = "anchor-tests", Version = "1.0" }, ProtocolVersion = protocolVersion });
     }
 
     public static Task<CallToolResult> CallAsync(this McpClient client, string tool, object? arguments = null) =>

@@ -31,10 +31,11 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static SiloProcess Start(IDictionary<string, string?> settings, string environment = "Development")
+    /// <param name="httpPort">The HTTP port; a replacement silo behind a balancer reuses its predecessor's.</param>
+    public static SiloProcess Start(IDictionary<string, string?> settings, string environment = "Development", int? httpPort = null)
     {
         var dll = typeof(SiloApplication).Assembly.Location;
-        var port = FreePorts.Next();
+        var port = httpPort ?? FreePorts.Next();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardError = true,

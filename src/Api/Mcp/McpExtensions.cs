@@ -2,7 +2,9 @@ using Anchor.Orleans.Api.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Anchor.Orleans.Grains.Mcp;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
 
 namespace Anchor.Orleans.Api.Mcp;
@@ -12,13 +14,22 @@ public static class McpExtensions
     public const string Path = "/mcp";
 
     /// <summary>
-    /// The MCP server: current clients are served statelessly (any silo answers any request); clients that
-    /// use the initialize handshake or legacy SSE get a transport session, which needs affinity only for SSE.
+    /// The MCP server. Any silo answers any request: 2026-07-28 clients are served statelessly; an <c>initialize</c>
+    /// client's transport session is cluster state (<see cref="ClusterSessionMigrationHandler"/>), restored on whichever
+    /// silo its next request reaches; legacy SSE messages are forwarded to the stream's silo (<see cref="LegacySseEndpoints"/>).
     /// Browser sessions never depend on the transport session: they are grains named by session_id.
     /// </summary>
     public static IMcpServerBuilder AddAnchorMcp(this IServiceCollection services)
     {
         services.AddTransient<BrowserTools>();
+        services.AddSingleton<LegacySseStreams>();
+        services.AddSingleton<ISessionMigrationHandler, ClusterSessionMigrationHandler>();
+        // A silo's in-memory copy of a transport session goes with the cluster-wide TTL (the grain decides; see the gate).
+        // MCP9006: stateful mode is the SDK's back-compat path, and the one initialize clients (most in use) need.
+#pragma warning disable MCP9006
+        services.AddOptions<HttpServerTransportOptions>().Configure<IOptions<McpOptions>>(
+            (o, mcp) => o.IdleTimeout = TimeSpan.FromSeconds(mcp.Value.SessionIdleTimeoutSeconds));
+#pragma warning restore MCP9006
         return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
             .WithTools<BrowserSessionTools>()
             .WithTools<BrowserTools>()
@@ -27,21 +38,15 @@ public static class McpExtensions
             .WithTools<TaskTools>()
             .WithTools<GovernanceTools>()
             .WithAnchorPipeline()
-            .WithHttpTransport(o =>
-            {
-                o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients;
-                // Legacy SSE lacks backpressure; here every caller is authenticated and each tool call passes
-                // the per-client rate limiter and budgets, which bound what an SSE client can queue.
-#pragma warning disable MCP9004
-                o.EnableLegacySse = true;
-#pragma warning restore MCP9004
-            });
+            .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
     }
 
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>
     public static IEndpointRouteBuilder MapAnchorMcp(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapMcp(Path).RequireAuthorization(AuthPolicies.Agent);
+        // Legacy SSE through any silo; the SDK's own SSE handler (EnableLegacySse) is off.
+        endpoints.MapLegacySse();
         return endpoints;
     }
 

@@ -4,6 +4,7 @@ using Anchor.Orleans.Grains.Admission;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Resilience;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,9 @@ namespace Anchor.Orleans.Api.Mcp;
 /// </summary>
 public static partial class ToolCallPipeline
 {
+    /// <summary>How long admission keeps trying through a failover before the call fails as <c>timeout</c>.</summary>
+    private static readonly TimeSpan AdmissionRetryLimit = TimeSpan.FromSeconds(30);
+
     /// <summary>Codes that mean "refused by policy" rather than "failed" (the <c>refused</c> outcome).</summary>
     private static readonly HashSet<string> RefusalCodes =
     [
@@ -71,7 +75,9 @@ public static partial class ToolCallPipeline
 
             using (AnchorTracing.Source.StartActivity("admission"))
             {
-                await services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, tool, cancellationToken);
+                // A governance grain on a silo that just died answers again once membership has moved it.
+                var admission = services.GetRequiredService<IToolAdmission>();
+                await TransientClusterErrors.RetryAsync(ct => admission.AdmitAsync(policy, tool, ct), AdmissionRetryLimit, services.GetRequiredService<TimeProvider>(), cancellationToken);
             }
 
             var result = await next(context, cancellationToken);
@@ -101,6 +107,14 @@ public static partial class ToolCallPipeline
             errorCode = ErrorCodes.InvalidArgument;
             outcome = "error";
             return ToolResults.Error($"invalid_argument: {tool}: {BindingMessage(ex)}");
+        }
+        catch (Exception ex) when (TransientClusterErrors.IsTransient(ex) && ex is not TimeoutException)
+        {
+            // The cluster is moving grains off a failed silo: retryable, and no storage failure.
+            errorCode = ErrorCodes.Timeout;
+            outcome = "error";
+            LogToolFailed(logger, tool, ex);
+            return ToolResults.Error($"timeout: {tool} could not complete while the cluster replaces a failed silo; retry in a few seconds.");
         }
         catch (TimeoutException)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Microsoft.Extensions.Logging;
 
 namespace Anchor.Orleans.Grains.Budgets;
 
@@ -9,8 +10,14 @@ namespace Anchor.Orleans.Grains.Budgets;
 /// Sessions pay through the ledgers of the UTC day and month they opened in. A reservation is taken from the day,
 /// then the month; when the month refuses, the day's share is given back, so neither limit is ever crossed.
 /// </summary>
-public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies) : ISessionBudget
+public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies, TimeProvider time, ILogger<LedgerSessionBudget> logger) : ISessionBudget
 {
+    /// <summary>
+    /// How long a settlement keeps trying through a failover (a ledger on a dead silo answers again once membership has
+    /// moved it). Settling is idempotent per session, so a retry after a lost answer cannot charge twice.
+    /// </summary>
+    public static readonly TimeSpan SettleRetryLimit = TimeSpan.FromSeconds(90);
+
     public async Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default)
     {
         var policy = policies.For(clientId);
@@ -40,10 +47,22 @@ public sealed class LedgerSessionBudget(IGrainFactory grains, ClientPolicies pol
         }
     }
 
-    public Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default) =>
-        Task.WhenAll(
-            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken),
-            grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, cancellationToken));
+    public async Task SettleAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal? actualUsd, CancellationToken cancellationToken = default)
+    {
+        var day = Resilience.TransientClusterErrors.RetryAsync(
+            ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken);
+        var month = Resilience.TransientClusterErrors.RetryAsync(
+            ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken);
+        await Task.WhenAll(day, month);
+        if (day.Result.Settled)
+        {
+            // The ledger's own answer: what this settlement charged, once per session (an audit line operators can sum).
+            LogSettled(logger, sessionId, clientId, day.Result.ChargedUsd, day.Result.ReleasedUsd);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Settled session {BillingId} of {ClientId}: charged {ChargedUsd} USD, released {ReleasedUsd} USD")]
+    private static partial void LogSettled(ILogger logger, string billingId, string clientId, decimal chargedUsd, decimal releasedUsd);
 
     private static AnchorException Refusal(ReserveResult result, string period, string clientId, string sessionId) =>
         result.AlreadySettled

@@ -15,6 +15,9 @@ namespace Anchor.Orleans.Grains.EmergencyStop;
 /// </summary>
 public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
 {
+    /// <summary>The name of the switch's persisted state (views read it while the grain fails over).</summary>
+    public const string StateName = "emergency";
+
     /// <summary>Audit entries kept in the state; older ones remain in the audit log.</summary>
     public const int AuditEntriesKept = 100;
 
@@ -34,7 +37,7 @@ public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
     private int _sweepsLeft;
 
     public EmergencyStopGrain(
-        [PersistentState("emergency", OrleansHostingExtensions.StorageName)] IPersistentState<EmergencyStopRecord> state,
+        [PersistentState(StateName, OrleansHostingExtensions.StorageName)] IPersistentState<EmergencyStopRecord> state,
         IEmergencySessionCloser closer,
         IAlertSink alerts,
         TimeProvider time,

@@ -1,5 +1,7 @@
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Orleans.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,9 +11,12 @@ namespace Anchor.Orleans.Grains.EmergencyStop;
 /// This silo's view of the emergency switch, read on every admission without a grain call. The switch pushes each
 /// change to it; it also polls every <c>RefreshSeconds</c> (renewing its subscription). It fails closed: before it
 /// has heard from the switch, or when it has not for <c>StaleAfterSeconds</c>, it answers as if the switch were tripped.
+/// While the switch grain fails over (its silo died and membership has not yet moved it), the view reads the switch's
+/// persisted state instead: a trip is durable before it is acknowledged, so storage knows the switch as well as the grain.
 /// </summary>
 public sealed partial class EmergencyStopView(
     IGrainFactory grains,
+    IServiceProvider services,
     TimeProvider time,
     IOptionsMonitor<EmergencyStopOptions> options,
     ILogger<EmergencyStopView> logger) : IEmergencyStopObserver, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
@@ -74,6 +79,26 @@ public sealed partial class EmergencyStopView(
         Apply(state);
     }
 
+    /// <summary>
+    /// Polls the switch; when the grain cannot answer within a refresh period (a failover), reads its persisted state.
+    /// Throws only when neither answers, so the view goes stale only when the switch truly cannot be known.
+    /// </summary>
+    private async Task RefreshOrReadStoredAsync(CancellationToken cancellationToken)
+    {
+        var limit = TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds);
+        try
+        {
+            await RefreshAsync(cancellationToken).WaitAsync(limit, time, cancellationToken);
+        }
+        catch (Exception ex) when (Resilience.TransientClusterErrors.IsTransient(ex) && services.GetKeyedService<IGrainStorage>(Hosting.OrleansHostingExtensions.StorageName) is { } storage)
+        {
+            LogReadingStoredSwitch(logger, ex.GetType().Name);
+            var stored = new GrainState<EmergencyStopRecord>(new EmergencyStopRecord());
+            await storage.ReadStateAsync(EmergencyStopGrain.StateName, grains.GetGrain<IEmergencyStopGrain>(0).GetGrainId(), stored).WaitAsync(limit, time, cancellationToken);
+            Apply((stored.State ?? new EmergencyStopRecord()).Switch);
+        }
+    }
+
     private void Apply(EmergencyStopState state)
     {
         lock (_gate)
@@ -106,7 +131,7 @@ public sealed partial class EmergencyStopView(
         {
             try
             {
-                await RefreshAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), time, cancellationToken);
+                await RefreshOrReadStoredAsync(cancellationToken);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -129,7 +154,7 @@ public sealed partial class EmergencyStopView(
                 await Task.Delay(_state is null ? unknownRetry : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time, cancellationToken);
                 try
                 {
-                    await RefreshAsync(cancellationToken);
+                    await RefreshOrReadStoredAsync(cancellationToken);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -180,6 +205,9 @@ public sealed partial class EmergencyStopView(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Emergency switch is now {Tripped} on this silo (version {Version})")]
     private static partial void LogChanged(ILogger logger, bool tripped, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The emergency switch grain did not answer ({Error}); reading its stored state")]
+    private static partial void LogReadingStoredSwitch(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the emergency switch view")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

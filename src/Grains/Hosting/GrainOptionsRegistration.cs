@@ -1,6 +1,7 @@
 using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Budgets;
+using Anchor.Orleans.Grains.Mcp;
 using Anchor.Orleans.Grains.RateLimiting;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,7 @@ public static class GrainOptionsRegistration
         services.AddSingleton<IValidateOptions<BrowserOptions>, BrowserOptionsValidator>();
         services.AddAnchorOptions<AlertsOptions>(AlertsOptions.SectionName);
         services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
+        services.AddAnchorOptions<McpOptions>(McpOptions.SectionName);
         return services;
     }
 }

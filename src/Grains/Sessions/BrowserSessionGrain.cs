@@ -390,7 +390,8 @@ public sealed partial class BrowserSessionGrain(
         try
         {
             await budget.SettleAsync(SessionBilling.Id(SessionId, _openedAt), _clientId, _openedAt, cost);
-            await Registry.ReleaseAsync(SessionId, reason);
+            // Through a failover of the registry too (idempotent); only a lasting failure is left to the sweep.
+            await Resilience.TransientClusterErrors.RetryAsync(_ => Registry.ReleaseAsync(SessionId, reason), LedgerSessionBudget.SettleRetryLimit, time);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

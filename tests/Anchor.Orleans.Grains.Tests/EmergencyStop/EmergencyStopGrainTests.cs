@@ -3,6 +3,7 @@ using Anchor.Orleans.Grains.Interfaces.Alerts;
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -85,7 +86,7 @@ public sealed class EmergencyStopGrainTests(ClusterFixture fixture)
     {
         var time = new FakeTimeProvider(ClusterFixture.Time.GetUtcNow());
         var options = new StaticOptions(new EmergencyStopOptions { RefreshSeconds = 2, StaleAfterSeconds = 10 });
-        var view = new EmergencyStopView(fixture.Grains, time, options, NullLogger<EmergencyStopView>.Instance);
+        var view = new EmergencyStopView(fixture.Grains, new ServiceCollection().BuildServiceProvider(), time, options, NullLogger<EmergencyStopView>.Instance);
 
         Assert.Equal("emergency_shutdown: the state of the emergency switch is not known yet on this silo; refusing work until it is.", view.RefusalReason());
         await view.RefreshAsync(Ct);

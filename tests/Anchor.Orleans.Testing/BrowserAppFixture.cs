@@ -44,6 +44,16 @@ public class BrowserAppFixture : IAsyncLifetime
         return stats.Where(s => s.GrainType.Contains("BrowserSessionGrain", StringComparison.Ordinal)).Sum(s => s.ActivationCount);
     }
 
+    /// <summary>Connects an agent and opens a named session for it.</summary>
+    public async Task<(McpClient Client, string SessionId)> OpenSessionAsync(string apiKey = TestKeys.Agent)
+    {
+        var client = await ConnectAsync(apiKey);
+        var created = await client.CallAsync("browser_session_create");
+        return created.IsError == true
+            ? throw new InvalidOperationException($"browser_session_create failed: {created.Text()}")
+            : (client, created.Json().GetProperty("session_id").GetString()!);
+    }
+
     public async Task<McpClient> ConnectAsync(string apiKey = TestKeys.Agent, HttpTransportMode mode = HttpTransportMode.StreamableHttp)
     {
         var client = await McpTestClient.ConnectAsync(Host, apiKey, mode);

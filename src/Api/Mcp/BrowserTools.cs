@@ -12,7 +12,7 @@ namespace Anchor.Orleans.Api.Mcp;
 [McpServerToolType]
 public sealed class BrowserTools(IGrainFactory grains)
 {
-    private const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
+    internal const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
     private const string TargetHelp = "The element: a ref from the latest browser_snapshot (e.g. e6) or a unique Playwright selector (e.g. #submit, text=Sign in).";
     private const string RefHelp = "Alias of target, for agents written for older @playwright/mcp versions.";
     private const string SelectorHelp = "Alias of target: a Playwright selector.";
@@ -161,7 +161,8 @@ public sealed class BrowserTools(IGrainFactory grains)
         return ToolResults.Text(closed ? "Browser closed." : "No browser was open.");
     }
 
-    private async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+    /// <summary>Runs <paramref name="action"/> in the caller's session and answers with its text.</summary>
+    internal async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
         ToolResults.Text((await ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
 
     internal async Task<ActionResult> ExecuteAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace Anchor.Orleans.Api.Mcp;
 [McpServerToolType]
 public sealed class MouseTools(BrowserTools browser)
 {
-    private const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
+    private const string SessionIdHelp = BrowserTools.SessionIdHelp;
 
     [McpServerTool(Name = "browser_mouse_click_xy", Title = "Click", OpenWorld = true)]
     [Description("Clicks a mouse button at a position of the viewport and returns the page state.")]
@@ -25,7 +25,7 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("Milliseconds between mouse down and up (at most 5000), defaults to 0.")] double delay = 0,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("click", x, y, Button: button, ClickCount: clickCount, DelayMs: delay), cancellationToken);
+        browser.RunAsync(context, session_id, new MouseAction("click", x, y, Button: button, ClickCount: clickCount, DelayMs: delay), cancellationToken);
 
     [McpServerTool(Name = "browser_mouse_move_xy", Title = "Move mouse", OpenWorld = true)]
     [Description("Moves the mouse to a position of the viewport.")]
@@ -35,7 +35,7 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("Y coordinate.")] double y,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("move", x, y), cancellationToken);
+        browser.RunAsync(context, session_id, new MouseAction("move", x, y), cancellationToken);
 
     [McpServerTool(Name = "browser_mouse_drag_xy", Title = "Drag mouse", OpenWorld = true)]
     [Description("Drags with the left button from one position of the viewport to another.")]
@@ -47,7 +47,7 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("End Y coordinate.")] double endY,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("drag", startX, startY, endX, endY), cancellationToken);
+        browser.RunAsync(context, session_id, new MouseAction("drag", startX, startY, endX, endY), cancellationToken);
 
     [McpServerTool(Name = "browser_mouse_down", Title = "Press mouse down", OpenWorld = true)]
     [Description("Presses a mouse button down where the mouse is.")]
@@ -56,7 +56,7 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("Button to press: left (default), right or middle.")] string? button = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("down", Button: button), cancellationToken);
+        browser.RunAsync(context, session_id, new MouseAction("down", Button: button), cancellationToken);
 
     [McpServerTool(Name = "browser_mouse_up", Title = "Press mouse up", OpenWorld = true)]
     [Description("Releases a mouse button where the mouse is.")]
@@ -65,7 +65,7 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("Button to release: left (default), right or middle.")] string? button = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("up", Button: button), cancellationToken);
+        browser.RunAsync(context, session_id, new MouseAction("up", Button: button), cancellationToken);
 
     [McpServerTool(Name = "browser_mouse_wheel", Title = "Scroll mouse wheel", OpenWorld = true)]
     [Description("Scrolls the mouse wheel where the mouse is.")]
@@ -75,8 +75,5 @@ public sealed class MouseTools(BrowserTools browser)
         [Description("Y delta.")] double deltaY = 0,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new MouseAction("wheel", deltaX, deltaY), cancellationToken);
-
-    private async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
-        ToolResults.Text((await browser.ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
+        browser.RunAsync(context, session_id, new MouseAction("wheel", deltaX, deltaY), cancellationToken);
 }

@@ -17,7 +17,7 @@ namespace Anchor.Orleans.Api.Mcp;
 [McpServerToolType]
 public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptions> browserOptions)
 {
-    private const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
+    private const string SessionIdHelp = BrowserTools.SessionIdHelp;
 
     [McpServerTool(Name = "browser_tabs", Title = "Manage tabs", OpenWorld = true)]
     [Description("List, create, close, or select a browser tab. Answers with the open tabs, numbered from 0, the current one marked.")]
@@ -28,7 +28,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("URL to navigate to in the new tab, used for new.")] string? url = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new TabsAction(action, index, url), cancellationToken);
+        browser.RunAsync(context, session_id, new TabsAction(action, index, url), cancellationToken);
 
     [McpServerTool(Name = "browser_handle_dialog", Title = "Handle a dialog", OpenWorld = true)]
     [Description("Says how to answer the next JavaScript dialog (alert, confirm, prompt) the page shows: accept it (with text for a prompt) or dismiss it. Dialogs never block a session: without this they are dismissed (beforeunload accepted) and reported in the next result.")]
@@ -38,7 +38,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("The text of the prompt in case of a prompt dialog.")] string? promptText = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new HandleDialogAction(accept, promptText), cancellationToken);
+        browser.RunAsync(context, session_id, new HandleDialogAction(accept, promptText), cancellationToken);
 
     [McpServerTool(Name = "browser_resize", Title = "Resize browser window", OpenWorld = true)]
     [Description("Resizes the page's viewport (100 to 10000 pixels each way).")]
@@ -48,7 +48,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("Height of the browser window.")] int height,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new ResizeAction(width, height), cancellationToken);
+        browser.RunAsync(context, session_id, new ResizeAction(width, height), cancellationToken);
 
     private const string FileNameHelp = "Ignored: the result is returned in the answer, never written to the server's disk.";
 
@@ -61,7 +61,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(FileNameHelp)] string? filename = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new ConsoleMessagesAction(level, all), cancellationToken);
+        browser.RunAsync(context, session_id, new ConsoleMessagesAction(level, all), cancellationToken);
 
     [McpServerTool(Name = "browser_network_requests", Title = "List network requests", ReadOnly = true, OpenWorld = true)]
     [Description("Returns a numbered list of the current tab's network requests since the page loaded: method, URL (without query string), resource type and status or failure.")]
@@ -72,7 +72,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(FileNameHelp)] string? filename = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new NetworkRequestsAction(@static, filter), cancellationToken);
+        browser.RunAsync(context, session_id, new NetworkRequestsAction(@static, filter), cancellationToken);
 
     [McpServerTool(Name = "browser_drag", Title = "Drag mouse", OpenWorld = true)]
     [Description("Performs drag and drop between two elements and returns the page state.")]
@@ -84,7 +84,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("Human-readable description of the drop target.")] string? endElement = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new DragAction(new ElementTarget(startTarget, startElement), new ElementTarget(endTarget, endElement)), cancellationToken);
+        browser.RunAsync(context, session_id, new DragAction(new ElementTarget(startTarget, startElement), new ElementTarget(endTarget, endElement)), cancellationToken);
 
     [McpServerTool(Name = "browser_emulate_media", Title = "Emulate media", OpenWorld = true)]
     [Description("Emulates CSS media features for the page, e.g. the dark color scheme or print media. Omitted features are left unchanged. forcedColors and contrast are not supported here.")]
@@ -97,7 +97,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("Changes the CSS media type of the page: screen or print.")] string? media = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new EmulateMediaAction(colorScheme, reducedMotion, media, forcedColors, contrast), cancellationToken);
+        browser.RunAsync(context, session_id, new EmulateMediaAction(colorScheme, reducedMotion, media, forcedColors, contrast), cancellationToken);
 
     [McpServerTool(Name = "browser_find", Title = "Find in page", ReadOnly = true, OpenWorld = true)]
     [Description("Searches the current page's accessibility snapshot for text (case-insensitive) or a regular expression (/pattern/i for flags) and returns each match with two lines of context and its [ref=eN] handles; cheaper than a whole snapshot.")]
@@ -108,7 +108,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(FileNameHelp)] string? filename = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new FindAction(text, regex), cancellationToken);
+        browser.RunAsync(context, session_id, new FindAction(text, regex), cancellationToken);
 
     [McpServerTool(Name = "browser_evaluate", Title = "Evaluate JavaScript", OpenWorld = true)]
     [Description("Evaluates a JavaScript function on the page, or on one element, and returns its result as JSON. Off unless the operator allows it for your client (Anchor:Clients:<id>:Tools:Allow).")]
@@ -120,7 +120,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(FileNameHelp)] string? filename = null,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new EvaluateAction(function, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
+        browser.RunAsync(context, session_id, new EvaluateAction(function, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
 
     [McpServerTool(Name = "browser_fill_form", Title = "Fill form", OpenWorld = true)]
     [Description("Fills several form fields in one call (textbox, checkbox, radio, combobox, slider) and returns the page state.")]
@@ -129,7 +129,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description("The fields: { name, type: textbox|checkbox|radio|combobox|slider, target, element?, value } — for a checkbox value is true or false, for a combobox the option's text.")] FormFieldArgument[] fields,
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new FillFormAction([.. fields.Select(f => new FormField(new ElementTarget(f.Target, f.Element ?? f.Name), f.Type, f.Value))]), cancellationToken);
+        browser.RunAsync(context, session_id, new FillFormAction([.. fields.Select(f => new FormField(new ElementTarget(f.Target, f.Element ?? f.Name), f.Type, f.Value))]), cancellationToken);
 
     [McpServerTool(Name = "browser_file_upload", Title = "Upload files", OpenWorld = true)]
     [Description("Uploads files whose content you send (base64) into a file input (target) or into the file chooser the page opened last. A shared service has no disk of yours: paths are refused.")]
@@ -157,7 +157,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         var total = decoded.Sum(f => (long)f.Content.Length);
         return total > limit
             ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
-            : RunAsync(context, session_id, new FileUploadAction(decoded, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
+            : browser.RunAsync(context, session_id, new FileUploadAction(decoded, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
     }
 
     [McpServerTool(Name = "browser_pdf_save", Title = "Save as PDF", ReadOnly = true, OpenWorld = true)]
@@ -192,8 +192,6 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         }
     }
 
-    private async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
-        ToolResults.Text((await browser.ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
 }
 
 /// <summary>One field of <c>browser_fill_form</c>, as the peer names its parts.</summary>

@@ -12,12 +12,7 @@ public sealed class StorageOutageTests
     {
         var redis = new RedisServer();
         await redis.InitializeAsync();
-        await using var site = new FixtureSite();
-        await site.InitializeAsync();
-        var settings = BrowserAppFixture.BaseSettings(
-            ("Anchor:Storage:Provider", "Redis"),
-            ("Anchor:Redis:ConnectionString", redis.ConnectionString + ",connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000"));
-        await using var host = await AnchorAppHost.StartAsync(settings);
+        await using var host = await StartOnAsync(redis);
         await using var agent = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
         var before = await agent.CallAsync("budget_status");
         Assert.True(before.IsError != true, before.Text());
@@ -34,12 +29,7 @@ public sealed class StorageOutageTests
     {
         var redis = new RedisServer();
         await redis.InitializeAsync();
-        await using var site = new FixtureSite();
-        await site.InitializeAsync();
-        var settings = BrowserAppFixture.BaseSettings(
-            ("Anchor:Storage:Provider", "Redis"),
-            ("Anchor:Redis:ConnectionString", redis.ConnectionString + ",connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000"));
-        await using var host = await AnchorAppHost.StartAsync(settings);
+        await using var host = await StartOnAsync(redis);
         await using var agent = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
         var first = await agent.CallAsync("browser_session_create");
         await agent.CallAsync("browser_session_close", new { session_id = first.Json().GetProperty("session_id").GetString() });
@@ -51,4 +41,9 @@ public sealed class StorageOutageTests
         Assert.StartsWith("storage_unavailable:", refused.Text(), StringComparison.Ordinal);
         Assert.Empty(leases);
     }
+
+    /// <summary>A silo whose grain storage is <paramref name="redis"/>, with Redis timeouts short enough to see an outage at once.</summary>
+    private static Task<AnchorAppHost> StartOnAsync(RedisServer redis) => AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings(
+        ("Anchor:Storage:Provider", "Redis"),
+        ("Anchor:Redis:ConnectionString", redis.ConnectionString + ",connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000")));
 }

@@ -25,13 +25,7 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
         return match.Groups[1].Value;
     }
 
-    private async Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent)
-    {
-        var client = await fixture.ConnectAsync(key);
-        var created = await client.CallAsync("browser_session_create");
-        Assert.True(created.IsError != true, created.Text());
-        return (client, created.Json().GetProperty("session_id").GetString()!);
-    }
+    private Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent) => fixture.OpenSessionAsync(key);
 
     [Fact]
     public async Task ListTools_ExposesEveryBrowserTool_WithDescribedParameters()

@@ -53,10 +53,7 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
 
     private async Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent)
     {
-        var client = await fixture.ConnectAsync(key);
-        var created = await client.CallAsync("browser_session_create");
-        Assert.True(created.IsError != true, created.Text());
-        var session = (client, created.Json().GetProperty("session_id").GetString()!);
+        var session = await fixture.OpenSessionAsync(key);
         _sessions.Add(session);
         return session;
     }

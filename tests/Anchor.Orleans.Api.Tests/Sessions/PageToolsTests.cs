@@ -14,13 +14,7 @@ public sealed class PageToolsFixture : BrowserAppFixture
 
 public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<PageToolsFixture>
 {
-    private async Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent)
-    {
-        var client = await fixture.ConnectAsync(key);
-        var created = await client.CallAsync("browser_session_create");
-        Assert.True(created.IsError != true, created.Text());
-        return (client, created.Json().GetProperty("session_id").GetString()!);
-    }
+    private Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent) => fixture.OpenSessionAsync(key);
 
     [Fact]
     public async Task Tabs_OpenSelectAndClose_ListTheTabsNumberedWithTheCurrentMarked()

@@ -116,8 +116,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
             page = await _pages.CurrentAsync(deadline);
             return await RunOnAsync(page, action, deadline);
         }
-        catch (TimeoutException ex)
+        catch (Exception ex) when (ex is TimeoutException || ex is PlaywrightException && deadline.Token.IsCancellationRequested)
         {
+            // Past the deadline every failure is the timeout, whichever wait noticed it first (a navigation's own
+            // fetch, stopped with the action, fails its request before Playwright's timer fires).
             var hung = page is not null && !_closed && await IsHungAsync(page);
             if (hung)
             {

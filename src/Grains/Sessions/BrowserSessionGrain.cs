@@ -63,6 +63,7 @@ public sealed partial class BrowserSessionGrain(
     {
         try
         {
+            await EndInProgressAsync();
             if (IsOpen)
             {
                 return _clientId == clientId ? Info() : throw NotFound();
@@ -96,6 +97,7 @@ public sealed partial class BrowserSessionGrain(
 
     private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
     {
+        await EndInProgressAsync();
         if (!IsOpen)
         {
             var ended = await Registry.GetEndedAsync(SessionId);
@@ -207,6 +209,18 @@ public sealed partial class BrowserSessionGrain(
         {
             // Shutting down is a drain; any other deactivation of an open session loses its browser.
             await EndOnceAsync(reason.ReasonCode == DeactivationReasonCode.ShuttingDown ? SessionEndReason.Drained : SessionEndReason.Lost);
+        }
+    }
+
+    /// <summary>
+    /// Lets an end that is under way (a lifetime timer or a close, both interleaving) finish first: until it has
+    /// released the lease, the registry would take the session for one whose silo died.
+    /// </summary>
+    private async Task EndInProgressAsync()
+    {
+        if (_end is { IsCompleted: false } ending)
+        {
+            await ending;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -10,7 +11,7 @@ namespace Anchor.Orleans.Api.Mcp;
 /// Every tool takes an optional <c>session_id</c>; without it the call uses the caller's default session.
 /// </summary>
 [McpServerToolType]
-public sealed class BrowserTools(IGrainFactory grains)
+public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
 {
     internal const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
     private const string TargetHelp = "The element: a ref from the latest browser_snapshot (e.g. e6) or a unique Playwright selector (e.g. #submit, text=Sign in).";
@@ -165,10 +166,29 @@ public sealed class BrowserTools(IGrainFactory grains)
     internal async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
         ToolResults.Text((await ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
 
+    /// <summary>How long a call keeps looking for a session whose activation the grain directory is handing over.</summary>
+    private static readonly TimeSpan ElsewhereLimit = TimeSpan.FromSeconds(15);
+
     internal async Task<ActionResult> ExecuteAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken)
     {
         var clientId = ToolContext.ClientIdOf(context.User);
         var (id, isDefault) = ToolContext.Resolve(sessionId, clientId);
-        return await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+        var giveUp = time.GetUtcNow() + ElsewhereLimit;
+        while (true)
+        {
+            try
+            {
+                return await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+            }
+            catch (SessionElsewhereException) when (time.GetUtcNow() < giveUp)
+            {
+                // The call reached a stray activation (that has already deactivated); the next one finds the live one.
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
+            }
+            catch (SessionElsewhereException)
+            {
+                throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{id}' could not be reached while the cluster changed; retry in a few seconds.");
+            }
+        }
     }
 }

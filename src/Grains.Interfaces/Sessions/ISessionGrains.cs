@@ -45,8 +45,13 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
 
     Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null);
 
-    /// <summary>How a session that is not open ended, if it ended recently.</summary>
-    Task<EndedSession?> GetEndedAsync(string sessionId);
+    /// <summary>
+    /// How a session that is not open ended, if it ended recently. Asked by an activation on
+    /// <paramref name="askingSilo"/> that holds no browser: a lease held by another silo that is still in the cluster
+    /// means the caller is a stray activation (the grain directory was moving) and the session lives on there
+    /// (<see cref="EndedSession.LiveElsewhere"/>); a lease of a dead silo, or of the asking silo, is ended as lost.
+    /// </summary>
+    Task<EndedSession?> GetEndedAsync(string sessionId, string? askingSilo = null);
 
     /// <summary>
     /// Ends leases whose sessions could not be closed (their grain did not answer): frees the slots and settles
@@ -68,4 +73,26 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
 
     /// <summary>Sessions opened, open now and ended by reason since the registry began.</summary>
     Task<SessionStats> GetStatsAsync();
+}
+
+/// <summary>
+/// A call reached an activation of a session that lives on another silo (the grain directory was being handed over,
+/// e.g. while a silo drained). Transient: the caller retries and reaches the live activation.
+/// </summary>
+[GenerateSerializer, Alias("anchor.SessionElsewhereException")]
+public sealed class SessionElsewhereException : Exception
+{
+    public SessionElsewhereException(string sessionId)
+        : base($"Session '{sessionId}' is live on another silo; retry.")
+    {
+    }
+
+    public SessionElsewhereException()
+    {
+    }
+
+    public SessionElsewhereException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

@@ -64,7 +64,8 @@ public sealed record EndedSession(
     [property: Id(1)] string ClientId,
     [property: Id(2)] SessionEndReason Reason,
     [property: Id(3)] DateTimeOffset EndedAt,
-    [property: Id(4)] bool JustLost = false);
+    [property: Id(4)] bool JustLost = false,
+    [property: Id(5)] bool LiveElsewhere = false);
 
 /// <summary>The answer to a lease request.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.LeaseResult")]

@@ -55,6 +55,8 @@ public sealed partial class BrowserSessionGrain(
 
     private string SessionId => this.GetPrimaryKeyString();
 
+    private string SiloName => silo.SiloAddress.ToParsableString();
+
     private ISessionRegistryGrain Registry => GrainFactory.GetGrain<ISessionRegistryGrain>(0);
 
     private bool IsOpen => _page is not null;
@@ -69,9 +71,9 @@ public sealed partial class BrowserSessionGrain(
                 return _clientId == clientId ? Info() : throw NotFound();
             }
 
-            if (await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId)
+            if (await Registry.GetEndedAsync(SessionId, SiloName) is { } ended && ended.ClientId == clientId)
             {
-                throw Expired(ended);
+                throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
             }
 
             await OpenCoreAsync(clientId, cancellationToken);
@@ -100,7 +102,12 @@ public sealed partial class BrowserSessionGrain(
         await EndInProgressAsync();
         if (!IsOpen)
         {
-            var ended = await Registry.GetEndedAsync(SessionId);
+            var ended = await Registry.GetEndedAsync(SessionId, SiloName);
+            if (ended is { LiveElsewhere: true })
+            {
+                throw new SessionElsewhereException(SessionId);
+            }
+
             // A default session whose browser was lost says so once (session_expired); the next call opens a fresh one.
             if (!openIfNeeded || ended is { JustLost: true })
             {

@@ -143,12 +143,20 @@ public sealed partial class SessionRegistryGrain(
         Task.FromResult<IReadOnlyList<SessionLease>>(
             [.. S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).OrderBy(l => l.AcquiredAt)]);
 
-    public async Task<EndedSession?> GetEndedAsync(string sessionId)
+    public async Task<EndedSession?> GetEndedAsync(string sessionId, string? askingSilo = null)
     {
         // Asked by a session grain that is not open: a lease it still holds was left by an activation that
-        // is gone (its silo died), so the browser is lost. End it now rather than at the next sweep.
+        // is gone (its silo died), so the browser is lost. End it now rather than at the next sweep — unless the
+        // lease's silo is another one still in the cluster: then the asker is a stray activation and the session
+        // lives on there.
         if (S.Leases.TryGetValue(sessionId, out var orphan))
         {
+            if (askingSilo is not null && orphan.Silo != askingSilo
+                && membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(orphan.Silo)) is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+            {
+                return new EndedSession(sessionId, orphan.ClientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true);
+            }
+
             await EndLostAsync([orphan]);
             return _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null;
         }

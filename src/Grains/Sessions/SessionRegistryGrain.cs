@@ -75,6 +75,9 @@ public sealed partial class SessionRegistryGrain(
         {
             _endedOrder.Enqueue((ended.SessionId, ended.EndedAt));
         }
+
+        // Activated again after a failover: the silo that died with the old activation usually died with sessions.
+        await ReclaimDeadSilosAsync();
     }
 
     public async Task<LeaseResult> AcquireAsync(string sessionId, string clientId, string silo, int maxPerClient, CancellationToken cancellationToken = default)
@@ -139,9 +142,13 @@ public sealed partial class SessionRegistryGrain(
         }
     }
 
-    public Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null) =>
-        Task.FromResult<IReadOnlyList<SessionLease>>(
-            [.. S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).OrderBy(l => l.AcquiredAt)]);
+    public async Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null)
+    {
+        // A silo declared dead holds no sessions: free its slots now rather than at the next sweep, so no listing
+        // (nor the cap) counts them once membership knows. Costs nothing when every lease's silo is alive.
+        await ReclaimDeadSilosAsync();
+        return [.. S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).OrderBy(l => l.AcquiredAt)];
+    }
 
     public async Task<EndedSession?> GetEndedAsync(string sessionId, string? askingSilo = null)
     {

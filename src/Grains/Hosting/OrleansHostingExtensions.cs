@@ -15,6 +15,9 @@ namespace Anchor.Orleans.Grains.Hosting;
 public static class OrleansHostingExtensions
 {
     /// <summary>The grain storage every Anchor grain persists to (in memory or Redis).</summary>
+    /// <summary>The grain directory browser sessions register in (strongly consistent).</summary>
+    public const string SessionDirectoryName = "sessions";
+
     public const string StorageName = "anchor";
 
     /// <summary>
@@ -99,6 +102,13 @@ public static class OrleansHostingExtensions
             silo.AddMemoryGrainStorage(StorageName);
         }
 
+        // Browser sessions keep one activation through membership changes: with the default, eventually consistent
+        // directory, a silo leaving hands its directory partition over, and a call in that window could create a
+        // second, empty activation of a live session whose registration then deactivated the real one (its browser
+        // lost). The strongly consistent directory (Orleans' opt-in, experimental) closes that window.
+#pragma warning disable ORLEANSEXP003
+        silo.AddDistributedGrainDirectory(SessionDirectoryName);
+#pragma warning restore ORLEANSEXP003
         silo.AddActivityPropagation();
         silo.AddDashboard();
     }

@@ -20,6 +20,7 @@ namespace Anchor.Orleans.Grains.Sessions;
 /// session (a refused create, an unknown id) deactivates as soon as its call ends; an open one is kept alive by
 /// its lifetime timer.
 /// </summary>
+[global::Orleans.GrainDirectory.GrainDirectory(Hosting.OrleansHostingExtensions.SessionDirectoryName)]
 [PreferLocalPlacement] // The browser opens on the silo whose front received the session: one hop less per action.
 public sealed partial class BrowserSessionGrain(
     BrowserEngine engine,

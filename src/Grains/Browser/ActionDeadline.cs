@@ -71,8 +71,11 @@ public sealed class ActionDeadline : IDisposable
         }
     }
 
-    // An abandoned Playwright call fails later (page closed, target crashed); its exception is expected and unread.
-    private static void Observe(Task task) => task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    /// <summary>
+    /// Lets a Playwright call nobody waits for any more fail quietly: an abandoned call, closing a page or answering
+    /// a dialog may fail later (page closed, target crashed), and that exception is expected and unread.
+    /// </summary>
+    internal static void Observe(Task task) => task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
 
     public void Dispose()
     {

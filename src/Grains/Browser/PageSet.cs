@@ -363,6 +363,5 @@ public sealed class PageSet
         Observe(accept ? dialog.AcceptAsync(asked?.PromptText) : dialog.DismissAsync());
     }
 
-    // Closing a page or answering a dialog may fail when the page is already gone; nothing waits on it.
-    private static void Observe(Task task) => task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    private static void Observe(Task task) => ActionDeadline.Observe(task);
 }

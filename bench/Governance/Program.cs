@@ -10,6 +10,7 @@ using System.Globalization;
 using Anchor.Orleans.Grains.Admission;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Tools;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -48,7 +49,7 @@ Func<int, long, Task> operation = mode switch
         await budget.ReserveAsync(session, client, openedAt, 0.01m);
         await budget.SettleAsync(session, client, openedAt, 0.005m);
     },
-    "admit" => (worker, _) => admission.AdmitAsync(policies.For($"client-{worker}") with { MaxRequests = 1000, WindowSeconds = 1 }, "browser_snapshot"),
+    "admit" => (worker, _) => admission.AdmitAsync(policies.For($"client-{worker}") with { MaxRequests = 1000, WindowSeconds = 1 }, new ToolFacts("browser_snapshot")),
     _ => throw new ArgumentException($"unknown mode '{mode}' (reserve or admit)"),
 };
 

@@ -7,6 +7,7 @@ using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Tools;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -62,7 +63,7 @@ public sealed class GovernanceClusterTests(RedisServer redis) : IClassFixture<Re
         var policy = host.Services.GetRequiredService<ClientPolicies>().For(TestKeys.AgentClient) with { MaxRequests = 1_000_000 };
         try
         {
-            await host.Services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, "browser_snapshot");
+            await host.Services.GetRequiredService<IToolAdmission>().AdmitAsync(policy, new ToolFacts("browser_snapshot"));
             return null;
         }
         catch (AnchorException ex)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -20,6 +21,7 @@ public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
         return ToolResults.Json(new { session_id = info.SessionId, expires_at = info.ExpiresAt });
     }
 
+    [ToolFacts(Free = true)]
     [McpServerTool(Name = "browser_session_close", Title = "Close browser session", Destructive = true, Idempotent = true, OpenWorld = false)]
     [Description("Closes a browser session, ends its browser context, settles its cost and frees its slot. Closing a session that already ended is not an error.")]
     public async Task<CallToolResult> CloseAsync(
@@ -30,9 +32,11 @@ public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
         var clientId = ToolContext.ClientIdOf(context.User);
         var (id, _) = ToolContext.Resolve(session_id, clientId);
         var closed = await grains.GetGrain<IBrowserSessionGrain>(id).CloseAsync(clientId, SessionEndReason.Completed);
-        return ToolResults.Json(new { session_id = id, closed });
+        ToolReceipts.Charge(context, id, closed.ChargedUsd, closed.CostUsd);
+        return ToolResults.Json(new { session_id = id, closed = closed.Closed });
     }
 
+    [ToolFacts(Free = true)]
     [McpServerTool(Name = "browser_session_list", Title = "List browser sessions", ReadOnly = true, Idempotent = true, OpenWorld = false)]
     [Description("Lists your open browser sessions with when each opened and expires, its last activity, actions taken, cost so far in USD and current URL.")]
     public async Task<CallToolResult> ListAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -19,6 +20,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
     private const string SelectorHelp = "Alias of target: a Playwright selector.";
     private const string ElementHelp = "Human-readable description of the element, used in the answer and logs.";
 
+    [ToolFacts(Search = true)]
     [McpServerTool(Name = "browser_navigate", Title = "Navigate to a URL", OpenWorld = true)]
     [Description("Navigates the page to a URL and returns the page state with an accessibility snapshot. Only http and https URLs on public hosts are allowed (url_blocked otherwise).")]
     public Task<CallToolResult> NavigateAsync(
@@ -149,6 +151,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         };
     }
 
+    [ToolFacts(Free = true)]
     [McpServerTool(Name = "browser_close", Title = "Close the browser", Destructive = true, Idempotent = true, OpenWorld = false)]
     [Description("Closes the browser session (your default session unless session_id is given), settles its cost and frees its slot.")]
     public async Task<CallToolResult> CloseAsync(
@@ -159,7 +162,8 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         var clientId = ToolContext.ClientIdOf(context.User);
         var (id, _) = ToolContext.Resolve(session_id, clientId);
         var closed = await grains.GetGrain<IBrowserSessionGrain>(id).CloseAsync(clientId, SessionEndReason.Completed);
-        return ToolResults.Text(closed ? "Browser closed." : "No browser was open.");
+        ToolReceipts.Charge(context, id, closed.ChargedUsd, closed.CostUsd);
+        return ToolResults.Text(closed.Closed ? "Browser closed." : "No browser was open.");
     }
 
     /// <summary>Runs <paramref name="action"/> in the caller's session and answers with its text.</summary>
@@ -178,7 +182,9 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         {
             try
             {
-                return await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+                var result = await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+                ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd);
+                return result;
             }
             catch (SessionElsewhereException) when (time.GetUtcNow() < giveUp)
             {

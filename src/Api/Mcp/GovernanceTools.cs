@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -10,6 +11,7 @@ namespace Anchor.Orleans.Api.Mcp;
 [McpServerToolType]
 public sealed class GovernanceTools(BudgetStatus budgets, ClientPolicies policies)
 {
+    [ToolFacts(Free = true)]
     [McpServerTool(Name = "budget_status", Title = "Budget and rate-limit status", ReadOnly = true, Idempotent = true, OpenWorld = false)]
     [Description("Shows your usage and what is left: tool calls remaining in the rate-limit window (and when it resets), and your daily and monthly spend, reservations, limits and remaining budget in USD, next to the cluster-wide budgets. Check it before long tasks.")]
     public async Task<CallToolResult> StatusAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)

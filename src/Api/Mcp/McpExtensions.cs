@@ -1,11 +1,15 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Grains.Mcp;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Anchor.Orleans.Grains.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.AspNetCore;
+using ModelContextProtocol.Server;
 
 namespace Anchor.Orleans.Api.Mcp;
 
@@ -31,14 +35,32 @@ public static class McpExtensions
             (o, mcp) => o.IdleTimeout = TimeSpan.FromSeconds(mcp.Value.SessionIdleTimeoutSeconds));
 #pragma warning restore MCP9006
         return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
-            .WithTools<BrowserSessionTools>()
-            .WithTools<BrowserTools>()
-            .WithTools<PageTools>()
-            .WithTools<MouseTools>()
-            .WithTools<TaskTools>()
-            .WithTools<GovernanceTools>()
+            .WithCataloguedTools<BrowserSessionTools>()
+            .WithCataloguedTools<BrowserTools>()
+            .WithCataloguedTools<PageTools>()
+            .WithCataloguedTools<MouseTools>()
+            .WithCataloguedTools<TaskTools>()
+            .WithCataloguedTools<GovernanceTools>()
             .WithAnchorPipeline()
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
+    }
+
+    /// <summary>
+    /// Serves <typeparamref name="TTools"/>' tools and enters each in the <see cref="ToolCatalogue"/> with the facts its
+    /// <see cref="ToolFactsAttribute"/> declares (none: a priced tool, not a search, on by default).
+    /// </summary>
+    private static IMcpServerBuilder WithCataloguedTools<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(this IMcpServerBuilder builder)
+    {
+        foreach (var method in typeof(TTools).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+        {
+            if (method.GetCustomAttribute<McpServerToolAttribute>() is { Name: { } name })
+            {
+                var facts = method.GetCustomAttribute<ToolFactsAttribute>()?.For(name) ?? new ToolFacts(name);
+                builder.Services.AddSingleton(facts);
+            }
+        }
+
+        return builder.WithTools<TTools>();
     }
 
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>

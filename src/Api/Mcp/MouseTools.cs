@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -14,6 +15,7 @@ public sealed class MouseTools(BrowserTools browser)
 {
     private const string SessionIdHelp = BrowserTools.SessionIdHelp;
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_click_xy", Title = "Click", OpenWorld = true)]
     [Description("Clicks a mouse button at a position of the viewport and returns the page state.")]
     public Task<CallToolResult> ClickXyAsync(
@@ -27,6 +29,7 @@ public sealed class MouseTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new MouseAction("click", x, y, Button: button, ClickCount: clickCount, DelayMs: delay), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_move_xy", Title = "Move mouse", OpenWorld = true)]
     [Description("Moves the mouse to a position of the viewport.")]
     public Task<CallToolResult> MoveXyAsync(
@@ -37,6 +40,7 @@ public sealed class MouseTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new MouseAction("move", x, y), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_drag_xy", Title = "Drag mouse", OpenWorld = true)]
     [Description("Drags with the left button from one position of the viewport to another.")]
     public Task<CallToolResult> DragXyAsync(
@@ -49,6 +53,7 @@ public sealed class MouseTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new MouseAction("drag", startX, startY, endX, endY), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_down", Title = "Press mouse down", OpenWorld = true)]
     [Description("Presses a mouse button down where the mouse is.")]
     public Task<CallToolResult> DownAsync(
@@ -58,6 +63,7 @@ public sealed class MouseTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new MouseAction("down", Button: button), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_up", Title = "Press mouse up", OpenWorld = true)]
     [Description("Releases a mouse button where the mouse is.")]
     public Task<CallToolResult> UpAsync(
@@ -67,6 +73,7 @@ public sealed class MouseTools(BrowserTools browser)
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new MouseAction("up", Button: button), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_mouse_wheel", Title = "Scroll mouse wheel", OpenWorld = true)]
     [Description("Scrolls the mouse wheel where the mouse is.")]
     public Task<CallToolResult> WheelAsync(

@@ -1,8 +1,9 @@
 using System.ComponentModel;
-using Anchor.Orleans.Grains.Interfaces.Sessions;
 using System.Text.Json.Serialization;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -110,6 +111,7 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new FindAction(text, regex), cancellationToken);
 
+    [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_evaluate", Title = "Evaluate JavaScript", OpenWorld = true)]
     [Description("Evaluates a JavaScript function on the page, or on one element, and returns its result as JSON. Off unless the operator allows it for your client (Anchor:Clients:<id>:Tools:Allow).")]
     public Task<CallToolResult> EvaluateAsync(

@@ -9,6 +9,7 @@ using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Extraction;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -72,6 +73,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    [ToolFacts(Search = true, Extraction = true)]
     [McpServerTool(Name = "browser_extract", Title = "Extract records", ReadOnly = true, OpenWorld = true)]
     [Description("Extracts structured records from a page: one record per element matching item_selector, each field read with a CSS selector relative to the item (text), or selector@attribute (an attribute, e.g. a@href; @href for the item itself). Returns { records, completeness (fields found ÷ fields asked), cached }. With url, navigates there first and identical requests are served from a cache for a few minutes.")]
     public async Task<CallToolResult> ExtractAsync(
@@ -106,6 +108,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
         return ToolResults.Text(result.Text);
     }
 
+    [ToolFacts(Search = true)]
     [McpServerTool(Name = "browser_run_task", Title = "Run a task", OpenWorld = true)]
     [Description("Opens url, then runs the steps in order in one call, stopping at the first that fails. Steps: { action: navigate, url } | { action: click, target } | { action: type, target, text, submit? } | { action: select, target, values } | { action: wait, time? | text? } | { action: extract, item_selector, fields }. Returns { steps: [ { action, ok, ms, error? } ], extract? }.")]
     public async Task<CallToolResult> RunTaskAsync(

@@ -6,10 +6,11 @@ using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Resilience;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -42,7 +43,8 @@ public static partial class ToolCallPipeline
                 if (context.User?.Identity?.IsAuthenticated == true)
                 {
                     var policy = context.Services!.GetRequiredService<ClientPolicies>().For(ToolContext.ClientIdOf(context.User));
-                    result.Tools = [.. result.Tools.Where(t => policy.AllowsTool(t.Name))];
+                    var catalogue = context.Services!.GetRequiredService<ToolCatalogue>();
+                    result.Tools = [.. result.Tools.Where(t => catalogue.Find(t.Name) is { } facts && catalogue.Allows(policy, facts))];
                 }
 
                 return result;
@@ -53,41 +55,33 @@ public static partial class ToolCallPipeline
         McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
         var services = context.Services!;
+        var name = context.Params?.Name ?? "";
+        // An unknown name is the caller's protocol error: no admission, no metric label, no log line per name.
+        var tool = services.GetRequiredService<ToolCatalogue>().Find(name)
+            ?? throw new McpProtocolException($"Unknown tool: '{name}'", McpErrorCode.InvalidParams);
         var metrics = services.GetRequiredService<AnchorMetrics>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Anchor.Orleans.Api.Mcp.ToolCalls");
-        var tool = context.Params?.Name ?? "";
         var sessionId = context.Params?.Arguments is { } args && args.TryGetValue("session_id", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         var clientId = context.User?.Identity?.IsAuthenticated == true ? ToolContext.ClientIdOf(context.User) : "anonymous";
         var started = Stopwatch.GetTimestamp();
-        using var activity = AnchorTracing.Source.StartActivity($"tool {tool}", ActivityKind.Server);
-        activity?.SetTag("anchor.tool", tool);
+        using var activity = AnchorTracing.Source.StartActivity($"tool {tool.Name}", ActivityKind.Server);
+        activity?.SetTag("anchor.tool", tool.Name);
         activity?.SetTag("anchor.client_id", clientId);
         activity?.SetTag("anchor.session_id", sessionId);
+        var charge = ToolReceipts.Begin(context);
         string? errorCode = null;
         var outcome = "success";
+        ClientPolicy? policy = null;
+        CallToolResult result;
         try
         {
-            var policy = services.GetRequiredService<ClientPolicies>().For(clientId);
-            if (!policy.AllowsTool(tool))
-            {
-                throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool} is not allowed for this client.");
-            }
-
-            using (AnchorTracing.Source.StartActivity("admission"))
-            {
-                // A governance grain on a silo that just died answers again once membership has moved it.
-                var admission = services.GetRequiredService<IToolAdmission>();
-                await TransientClusterErrors.RetryAsync(ct => admission.AdmitAsync(policy, tool, ct), AdmissionRetryLimit, services.GetRequiredService<TimeProvider>(), cancellationToken);
-            }
-
-            var result = await next(context, cancellationToken);
+            policy = services.GetRequiredService<ClientPolicies>().For(clientId);
+            result = await RunAsync(next, context, services, tool, policy, cancellationToken);
             if (result.IsError == true)
             {
                 outcome = "error";
                 errorCode = ErrorCodes.BrowserError;
             }
-
-            return result;
         }
         catch (AnchorException ex)
         {
@@ -99,36 +93,36 @@ public static partial class ToolCallPipeline
                 metrics.Refused(ex.Code);
             }
 
-            return ToolResults.Error(ex.Message.StartsWith(ex.Code, StringComparison.Ordinal) ? ex.Message : $"{ex.Code}: {ex.Message}");
+            result = ToolResults.Error(ex.Message.StartsWith(ex.Code, StringComparison.Ordinal) ? ex.Message : $"{ex.Code}: {ex.Message}");
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException)
         {
             // The SDK binds tool arguments before the tool runs: a missing or mistyped argument lands here.
             errorCode = ErrorCodes.InvalidArgument;
             outcome = "error";
-            return ToolResults.Error($"invalid_argument: {tool}: {BindingMessage(ex)}");
+            result = ToolResults.Error($"invalid_argument: {tool.Name}: {BindingMessage(ex)}");
         }
         catch (Exception ex) when (TransientClusterErrors.IsTransient(ex) && ex is not TimeoutException)
         {
             // The cluster is moving grains off a failed silo: retryable, and no storage failure.
             errorCode = ErrorCodes.Timeout;
             outcome = "error";
-            LogToolFailed(logger, tool, ex);
-            return ToolResults.Error($"timeout: {tool} could not complete while the cluster replaces a failed silo; retry in a few seconds.");
+            LogToolFailed(logger, tool.Name, ex);
+            result = ToolResults.Error($"timeout: {tool.Name} could not complete while the cluster replaces a failed silo; retry in a few seconds.");
         }
         catch (TimeoutException)
         {
             // A grain call outlived its response timeout: the browser action hung past every limit.
             errorCode = ErrorCodes.Timeout;
             outcome = "error";
-            return ToolResults.Error($"timeout: {tool} did not answer in time.");
+            result = ToolResults.Error($"timeout: {tool.Name} did not answer in time.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             errorCode = ex is OrleansException ? ErrorCodes.StorageUnavailable : ErrorCodes.BrowserError;
             outcome = "error";
-            LogToolFailed(logger, tool, ex);
-            return ToolResults.Error($"{errorCode}: {tool} failed unexpectedly; retry, and report request {context.JsonRpcRequest.Id} if it persists.");
+            LogToolFailed(logger, tool.Name, ex);
+            result = ToolResults.Error($"{errorCode}: {tool.Name} failed unexpectedly; retry, and report request {context.JsonRpcRequest.Id} if it persists.");
         }
         finally
         {
@@ -141,31 +135,40 @@ public static partial class ToolCallPipeline
             }
 
             metrics.ToolCall(tool, outcome, errorCode, elapsed);
-            var cost = outcome == "success" ? ActionCost(tool, context.Params?.Arguments, services.GetRequiredService<IOptionsMonitor<PricingOptions>>().CurrentValue) : 0m;
-            activity?.SetTag("anchor.cost_usd", (double)cost);
+            // The cost the session charged: the same number on the receipt, the trace, the log line and the ledger.
+            activity?.SetTag("anchor.cost_usd", (double)charge.CostUsd);
             using (logger.BeginScope(new Dictionary<string, object> { ["request_id"] = RequestIdOf(services) }))
             {
-                LogToolCall(logger, tool, clientId, sessionId ?? (IsSessionTool(tool) ? ToolContext.DefaultSessionId(clientId) : ""), (long)elapsed.TotalMilliseconds, cost, outcome == "success", errorCode ?? "");
+                LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", errorCode ?? "");
             }
         }
+
+        await ToolReceipts.WriteAsync(result, charge, policy, services.GetRequiredService<BudgetStatus>(), services.GetRequiredService<TimeProvider>(), cancellationToken);
+        return result;
+    }
+
+    /// <summary>The caller's tool policy, admission (emergency switch, rate limit, budgets unless free), then the tool.</summary>
+    private static async Task<CallToolResult> RunAsync(
+        McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, IServiceProvider services,
+        ToolFacts tool, ClientPolicy policy, CancellationToken cancellationToken)
+    {
+        if (!services.GetRequiredService<ToolCatalogue>().Allows(policy, tool))
+        {
+            throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool.Name} is not allowed for this client.");
+        }
+
+        using (AnchorTracing.Source.StartActivity("admission"))
+        {
+            // A governance grain on a silo that just died answers again once membership has moved it.
+            var admission = services.GetRequiredService<IToolAdmission>();
+            await TransientClusterErrors.RetryAsync(ct => admission.AdmitAsync(policy, tool, ct), AdmissionRetryLimit, services.GetRequiredService<TimeProvider>(), cancellationToken);
+        }
+
+        return await next(context, cancellationToken);
     }
 
     // JsonException messages end with a path and position that help; keep the first sentence-ish line only.
     private static string BindingMessage(Exception ex) => ex.Message.Split('\n', 2)[0].Trim();
-
-    private static bool IsSessionTool(string tool) => tool.StartsWith("browser_", StringComparison.Ordinal);
-
-    /// <summary>
-    /// What a call costs in browser actions (<c>Pricing:ActionUsd</c> each; a task counts its steps and its first
-    /// navigation). Session minutes are settled when the session ends, not per call.
-    /// </summary>
-    private static decimal ActionCost(string tool, IDictionary<string, JsonElement>? arguments, PricingOptions pricing) => tool switch
-    {
-        "budget_status" or "browser_session_create" or "browser_session_close" or "browser_session_list" or "browser_close" => 0m,
-        "browser_run_task" => pricing.ActionUsd * (1 + (arguments?.TryGetValue("steps", out var steps) == true && steps.ValueKind == JsonValueKind.Array ? steps.GetArrayLength() : 0)),
-        _ when IsSessionTool(tool) => pricing.ActionUsd,
-        _ => 0m,
-    };
 
     // The HTTP request that carried the call (legacy SSE calls arrive on a /message request of their own).
     private static string RequestIdOf(IServiceProvider services) =>

@@ -35,7 +35,7 @@ public static class SessionsApi
     private static async Task<IResult> CloseAsync(string sessionId, IGrainFactory grains)
     {
         var closed = await grains.GetGrain<IBrowserSessionGrain>(sessionId).CloseAsync(null, SessionEndReason.Operator);
-        return closed
+        return closed.Closed
             ? TypedResults.NoContent()
             : ProblemResponses.Result(ErrorCodes.SessionNotFound, StatusCodes.Status404NotFound, $"No open session '{sessionId}'.");
     }

@@ -33,6 +33,10 @@ public interface IBudgetLedgerGrain : IGrainWithStringKey
     [ReadOnly]
     Task<LedgerTotals> GetTotalsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The period's global totals and only <paramref name="clientId"/>'s (cheap: for receipts and status).</summary>
+    [ReadOnly]
+    Task<LedgerTotals> GetClientTotalsAsync(string clientId, CancellationToken cancellationToken = default);
+
     /// <summary>Totals, open reservations and recently settled sessions, for backup (O(period): export only).</summary>
     [ReadOnly]
     Task<LedgerBackup> GetSnapshotAsync(CancellationToken cancellationToken = default);

@@ -111,14 +111,31 @@ public sealed record RunTaskAction([property: Id(0)] string Url, [property: Id(1
     public override string Name => "run_task";
 }
 
-/// <summary>What an action produced: text for the agent, a PNG for screenshots, JSON for structured tools.</summary>
+/// <summary>
+/// What an action produced: text for the agent, a PNG for screenshots, JSON for structured tools; and what it cost:
+/// <see cref="ChargedUsd"/> for this call, <see cref="SessionCostUsd"/> the session's cost so far (minutes and actions).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("anchor.ActionResult")]
 public sealed record ActionResult(
     [property: Id(0)] string Text,
     [property: Id(1)] byte[]? Png = null,
     [property: Id(2)] ExtractResult? Extract = null,
     [property: Id(3)] IReadOnlyList<TaskStepResult>? Steps = null,
-    [property: Id(4)] byte[]? Pdf = null);
+    [property: Id(4)] byte[]? Pdf = null)
+{
+    [Id(5)]
+    public decimal ChargedUsd { get; init; }
+
+    [Id(6)]
+    public decimal SessionCostUsd { get; init; }
+}
+
+/// <summary>
+/// What a close did: whether it ended an open session and, for the close that ended it, what the settlement charged
+/// beyond the actions already charged (<see cref="ChargedUsd"/>: the open minutes) and the session's final cost.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionClose")]
+public sealed record SessionClose([property: Id(0)] bool Closed, [property: Id(1)] decimal ChargedUsd = 0, [property: Id(2)] decimal CostUsd = 0);
 
 [GenerateSerializer, Immutable, Alias("anchor.ExtractResult")]
 public sealed record ExtractResult(

@@ -25,11 +25,12 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     Task<SessionInfo?> GetInfoAsync(string? clientId);
 
     /// <summary>
-    /// Closes the context, settles the cost and releases the lease. Idempotent. Null client = operator/system.
+    /// Closes the context, settles the cost and releases the lease. Idempotent. Null client = operator/system. The close
+    /// that ended the session reports what the settlement charged beyond the actions already charged (its minutes).
     /// Interleaves: it interrupts a running action instead of queueing behind it.
     /// </summary>
     [AlwaysInterleave]
-    Task<bool> CloseAsync(string? clientId, SessionEndReason reason);
+    Task<SessionClose> CloseAsync(string? clientId, SessionEndReason reason);
 }
 
 /// <summary>

@@ -5,6 +5,7 @@ using Anchor.Orleans.Grains.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.RateLimiting;
+using Anchor.Orleans.Grains.Tools;
 
 namespace Anchor.Orleans.Grains.Admission;
 
@@ -15,16 +16,7 @@ namespace Anchor.Orleans.Grains.Admission;
 /// </summary>
 public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFactory grains, TimeProvider time) : IToolAdmission
 {
-    /// <summary>
-    /// Tools that spend nothing skip the budget check: a client out of budget must still be able to see its
-    /// status and to close sessions, which releases what they hold.
-    /// </summary>
-    public static readonly IReadOnlySet<string> FreeTools = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "budget_status", "browser_session_close", "browser_session_list", "browser_close",
-    };
-
-    public async Task AdmitAsync(ClientPolicy client, string tool, CancellationToken cancellationToken = default)
+    public async Task AdmitAsync(ClientPolicy client, ToolFacts tool, CancellationToken cancellationToken = default)
     {
         emergency.ThrowIfRefusing();
 
@@ -38,8 +30,9 @@ public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFac
                 TimeSpan.FromSeconds(seconds));
         }
 
-        if (FreeTools.Contains(tool))
+        if (tool.Free)
         {
+            // A client out of budget must still be able to see its status and to close sessions, which releases what they hold.
             return;
         }
 

@@ -202,6 +202,14 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
             GlobalLimit,
             S.Clients.ToDictionary(c => c.Key, c => new ClientTotals(c.Value.SpentUsd, c.Value.ReservedUsd, c.Value.SessionsSettled), StringComparer.Ordinal)));
 
+    public Task<LedgerTotals> GetClientTotalsAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyDictionary<string, ClientTotals> mine = S.Clients.TryGetValue(clientId, out var c)
+            ? new Dictionary<string, ClientTotals>(StringComparer.Ordinal) { [clientId] = new(c.SpentUsd, c.ReservedUsd, c.SessionsSettled) }
+            : new Dictionary<string, ClientTotals>(StringComparer.Ordinal);
+        return Task.FromResult(new LedgerTotals(Period, S.SpentUsd, S.ReservedUsd, S.SessionsSettled, GlobalLimit, mine));
+    }
+
     public Task<LedgerBackup> GetSnapshotAsync(CancellationToken cancellationToken = default)
     {
         // Sorted, so an export of the same ledger is the same document whatever order storage returned it in.

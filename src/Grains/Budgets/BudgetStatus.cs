@@ -45,15 +45,23 @@ public sealed class BudgetStatus(IGrainFactory grains, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var rate = grains.GetGrain<IClientRateLimiterGrain>(client.ClientId).PeekAsync(client.MaxRequests, client.WindowSeconds, cancellationToken);
-        var day = Ledger(BudgetPeriods.Day(now)).GetTotalsAsync(cancellationToken);
-        var month = Ledger(BudgetPeriods.Month(now)).GetTotalsAsync(cancellationToken);
+        var budgets = GetBudgetsAsync(client, now, cancellationToken);
         var r = await rate;
+        var (daily, monthly) = await budgets;
         return new BudgetStatusReport(
             client.ClientId,
             now,
             new RateLimitStatus(r.Limit, r.Remaining, r.WindowSeconds, r.ResetAt, r.Allowed ? null : Admission.GovernedToolAdmission.RetryAfterSeconds(r.RetryAfter)),
-            ForClient(await day, client.ClientId, client.DailyLimitUsd),
-            ForClient(await month, client.ClientId, client.MonthlyLimitUsd));
+            daily,
+            monthly);
+    }
+
+    /// <summary>The client's day and month as the ledgers hold them now (what a receipt reports).</summary>
+    public async Task<(PeriodBudgetStatus Daily, PeriodBudgetStatus Monthly)> GetBudgetsAsync(ClientPolicy client, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var day = Ledger(BudgetPeriods.Day(now)).GetClientTotalsAsync(client.ClientId, cancellationToken);
+        var month = Ledger(BudgetPeriods.Month(now)).GetClientTotalsAsync(client.ClientId, cancellationToken);
+        return (ForClient(await day, client.ClientId, client.DailyLimitUsd), ForClient(await month, client.ClientId, client.MonthlyLimitUsd));
     }
 
     public async Task<BudgetOverview> GetOverviewAsync(CancellationToken cancellationToken = default)

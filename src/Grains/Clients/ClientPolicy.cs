@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Clients;
 
-/// <summary>The effective limits of one client: its overrides over the global settings.</summary>
+/// <summary>
+/// The effective limits of one client: its overrides over the global settings. Which tools it may call is decided by
+/// <see cref="Tools.ToolCatalogue.Allows"/> from <see cref="ToolAllow"/> and <see cref="ToolDeny"/>.
+/// </summary>
 public sealed record ClientPolicy(
     string ClientId,
     int MaxRequests,
@@ -16,39 +19,7 @@ public sealed record ClientPolicy(
     int MaxSessions,
     IReadOnlyList<string> ToolAllow,
     IReadOnlyList<string> ToolDeny,
-    IReadOnlyList<string> AllowedHosts)
-{
-    /// <summary>
-    /// Tools that are off unless a client's <c>Tools:Allow</c> names them (by name or by this very pattern): running
-    /// the agent's own script in a page, and pointing the mouse at coordinates. A wildcard such as <c>*</c> or
-    /// <c>browser_*</c> does not turn them on, and naming them does not restrict the client's other tools.
-    /// </summary>
-    public static readonly IReadOnlyList<string> OptInTools = ["browser_evaluate", "browser_mouse_*"];
-
-    /// <summary>Whether the client may see and call <paramref name="tool"/>: deny wins, an allow list restricts, opt-in tools need naming.</summary>
-    public bool AllowsTool(string tool)
-    {
-        if (ToolDeny.Any(p => Matches(p, tool)))
-        {
-            return false;
-        }
-
-        if (IsOptIn(tool))
-        {
-            return ToolAllow.Any(p => IsOptIn(p) && Matches(p, tool));
-        }
-
-        var restricting = ToolAllow.Where(p => !IsOptIn(p)).ToList();
-        return restricting.Count == 0 || restricting.Any(p => Matches(p, tool));
-    }
-
-    private static bool IsOptIn(string toolOrPattern) => OptInTools.Any(o => Matches(o, toolOrPattern));
-
-    private static bool Matches(string pattern, string tool) =>
-        pattern.EndsWith('*')
-            ? tool.StartsWith(pattern[..^1], StringComparison.Ordinal)
-            : string.Equals(pattern, tool, StringComparison.Ordinal);
-}
+    IReadOnlyList<string> AllowedHosts);
 
 /// <summary>Resolves <see cref="ClientPolicy"/> from configuration; follows reloads.</summary>
 public sealed class ClientPolicies(

@@ -1,6 +1,8 @@
 using Anchor.Orleans.Grains.Hosting;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Clients;
@@ -14,6 +16,8 @@ public static class ClientPolicyRegistration
         services.AddSingleton<IOptionsChangeTokenSource<ClientPolicyOptions>>(sp =>
             new ConfigurationChangeTokenSource<ClientPolicyOptions>(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<ClientPolicies>();
+        // Filled from the ToolFacts the MCP front registers (none in a silo without it).
+        services.TryAddSingleton<ToolCatalogue>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Interfaces.Operations;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,17 +11,14 @@ namespace Anchor.Orleans.Grains.Operations;
 /// </summary>
 public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvider time, ILogger<OperationsCollector> logger) : BackgroundService, IHostedLifecycleService
 {
-    /// <summary>The tools that count as a search (a page visited to find results).</summary>
-    public static readonly HashSet<string> SearchTools = ["browser_navigate", "browser_extract", "browser_run_task"];
-
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _flush = new(1, 1);
     private OperationsCounts _pending = OperationsCounts.Zero;
 
-    public void ToolCall(string tool, string outcome, TimeSpan duration)
+    public void ToolCall(ToolFacts tool, string outcome, TimeSpan duration)
     {
-        var search = SearchTools.Contains(tool) && outcome != "refused";
+        var search = tool.Search && outcome != "refused";
         Add(OperationsCounts.Zero with
         {
             ToolCalls = 1,

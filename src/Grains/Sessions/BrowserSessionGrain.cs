@@ -46,6 +46,8 @@ public sealed partial class BrowserSessionGrain(
     private DateTimeOffset _expiresAt;
     private DateTimeOffset _lastActivity;
     private int _actions;
+    private decimal _actionsUsd;
+    private decimal _closeChargeUsd;
     private decimal _reservedUsd;
     private IGrainTimer? _lifetimeTimer;
     private CancellationTokenSource? _interrupt;
@@ -123,14 +125,16 @@ public sealed partial class BrowserSessionGrain(
             throw NotFound();
         }
 
+        // The price of this call: one action, a task its steps and its first navigation. Held before it runs, charged
+        // only when it answers (a failed or interrupted action costs its minutes, not an action).
         var steps = action is RunTaskAction task ? task.Steps.Count + 1 : 1;
-        await EnsureReservedAsync(Accrued(time.GetUtcNow(), _actions + steps), cancellationToken);
+        var price = steps * pricingOptions.CurrentValue.ActionUsd;
+        await EnsureReservedAsync(Accrued(time.GetUtcNow()) + price, cancellationToken);
         if (_ending is not null || _page is not { } page)
         {
             throw Closed(_ending ?? SessionEndReason.Completed);
         }
 
-        _actions += steps;
         _lastActivity = time.GetUtcNow();
         using var interrupt = new CancellationTokenSource();
         var running = new TaskCompletionSource();
@@ -151,7 +155,9 @@ public sealed partial class BrowserSessionGrain(
                 metrics.Extracted(extract.Records.Count, extract.Completeness);
             }
 
-            return result;
+            _actions += steps;
+            _actionsUsd += price;
+            return result with { ChargedUsd = price, SessionCostUsd = CostSoFar() };
         }
         catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {
@@ -188,18 +194,18 @@ public sealed partial class BrowserSessionGrain(
         return Task.FromResult(IsOpen && (clientId is null || clientId == _clientId) ? Info() : null);
     }
 
-    public async Task<bool> CloseAsync(string? clientId, SessionEndReason reason)
+    public async Task<SessionClose> CloseAsync(string? clientId, SessionEndReason reason)
     {
         if (!IsOpen)
         {
             if (_end is { } ending)
             {
-                await ending; // Another close is under way: answer when it is done.
-                return true;
+                await ending; // Another close is under way: answer when it is done (that close reports the charge).
+                return new SessionClose(true);
             }
 
             DeactivateIfUnused();
-            return false;
+            return new SessionClose(false);
         }
 
         if (clientId is not null && clientId != _clientId)
@@ -207,8 +213,9 @@ public sealed partial class BrowserSessionGrain(
             throw NotFound();
         }
 
+        var ends = _end is null;
         await EndOnceAsync(reason);
-        return true;
+        return ends ? new SessionClose(true, _closeChargeUsd, _closeChargeUsd + _actionsUsd) : new SessionClose(true);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -276,6 +283,8 @@ public sealed partial class BrowserSessionGrain(
         _expiresAt = lease.Lease.ExpiresAt;
         _lastActivity = time.GetUtcNow();
         _actions = 0;
+        _actionsUsd = 0;
+        _closeChargeUsd = 0;
         _reservedUsd = reserve;
         _ending = null;
         _endedAt = null;
@@ -335,7 +344,7 @@ public sealed partial class BrowserSessionGrain(
             try
             {
                 // Open minutes cost money too: hold enough for them, or end the session when the budget is spent.
-                await EnsureReservedAsync(Accrued(now, _actions), cancellationToken);
+                await EnsureReservedAsync(Accrued(now), cancellationToken);
             }
             catch (AnchorException ex) when (ex.Code == ErrorCodes.BudgetExceeded)
             {
@@ -358,12 +367,15 @@ public sealed partial class BrowserSessionGrain(
         _reservedUsd += topUp;
     }
 
-    private decimal Accrued(DateTimeOffset at, int actions)
+    /// <summary>What the session has run up by <paramref name="at"/>: its open minutes and the actions charged so far.</summary>
+    private decimal Accrued(DateTimeOffset at)
     {
-        var pricing = pricingOptions.CurrentValue;
         var minutes = (decimal)Math.Max(0, (at - _openedAt).TotalMinutes);
-        return Math.Round((minutes * pricing.SessionMinuteUsd) + (actions * pricing.ActionUsd), 6);
+        return Math.Round((minutes * pricingOptions.CurrentValue.SessionMinuteUsd) + _actionsUsd, 6);
     }
+
+    /// <summary>What the session would settle at now (never more than it holds reserved).</summary>
+    private decimal CostSoFar() => Math.Min(Accrued(time.GetUtcNow()), _reservedUsd);
 
     /// <summary>Ends the session once, however many closes race (each awaits the same end).</summary>
     private Task EndOnceAsync(SessionEndReason reason) => _end ??= EndAsync(reason);
@@ -407,7 +419,9 @@ public sealed partial class BrowserSessionGrain(
 
         _page = null;
         local.Remove(SessionId);
-        var cost = Math.Min(Accrued(now, _actions), _reservedUsd);
+        var cost = Math.Min(Accrued(now), _reservedUsd);
+        // The actions were on the receipts of their calls; the close's receipt carries the rest (the minutes).
+        _closeChargeUsd = Math.Max(0, cost - _actionsUsd);
         metrics.SessionClosed(reason, now - _openedAt);
         try
         {
@@ -427,7 +441,7 @@ public sealed partial class BrowserSessionGrain(
 
     private SessionInfo Info() =>
         new(SessionId, _clientId, silo.SiloAddress.ToParsableString(), _openedAt, _expiresAt, _lastActivity, _actions,
-            Math.Min(Accrued(time.GetUtcNow(), _actions), _reservedUsd), _page?.Url, _page?.PageCount ?? 0);
+            CostSoFar(), _page?.Url, _page?.PageCount ?? 0);
 
     private AnchorException NotFound() =>
         new(ErrorCodes.SessionNotFound, $"session_not_found: no session '{SessionId}' for this client; create one with browser_session_create or omit session_id to use your default session.");

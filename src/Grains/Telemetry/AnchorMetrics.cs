@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Anchor.Orleans.Grains.Alerts.Rules;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Operations;
+using Anchor.Orleans.Grains.Tools;
 
 namespace Anchor.Orleans.Grains.Telemetry;
 
@@ -73,18 +74,21 @@ public sealed class AnchorMetrics : IDisposable
         _sessionDuration.Record(Math.Max(0, duration.TotalSeconds));
     }
 
-    /// <summary>One tool call: counters, the operations snapshot and the alert rules all hear of it here.</summary>
-    public void ToolCall(string tool, string outcome, string? errorCode, TimeSpan duration)
+    /// <summary>
+    /// One tool call: counters, the operations snapshot and the alert rules all hear of it here. Only catalogued tools
+    /// get here (an unknown name is a protocol error), so the <c>tool</c> label is bounded by the catalogue.
+    /// </summary>
+    public void ToolCall(ToolFacts tool, string outcome, string? errorCode, TimeSpan duration)
     {
         _operations.ToolCall(tool, outcome, duration);
         _rules.RecordToolCall(tool, outcome, errorCode, duration);
-        if (tool == "browser_extract" && outcome == "error")
+        if (tool.Extraction && outcome == "error")
         {
             _rules.RecordExtraction(ok: false);
         }
 
-        _toolCalls.Add(1, new("tool", tool), new("outcome", outcome));
-        _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool));
+        _toolCalls.Add(1, new("tool", tool.Name), new("outcome", outcome));
+        _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool.Name));
     }
 
     public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));

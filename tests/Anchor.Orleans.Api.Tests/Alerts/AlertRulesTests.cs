@@ -1,6 +1,7 @@
 using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Alerts.Rules;
 using Anchor.Orleans.Grains.Interfaces.Alerts;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -9,6 +10,16 @@ namespace Anchor.Orleans.Api.Tests.Alerts;
 /// <summary>Each rule fires once past its threshold with enough samples, stays quiet below MinSamples, and resolves.</summary>
 public sealed class AlertRulesTests
 {
+    /// <summary>The facts these tests lean on, as the tools declare them (navigate, extract and run_task are searches).</summary>
+    private static readonly ToolCatalogue Catalogue = new(
+    [
+        new ToolFacts("browser_navigate", Search: true),
+        new ToolFacts("browser_extract", Search: true, Extraction: true),
+        new ToolFacts("browser_run_task", Search: true),
+        new ToolFacts("browser_click"),
+        new ToolFacts("browser_snapshot"),
+    ]);
+
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Fast = TimeSpan.FromSeconds(1);
 
@@ -209,7 +220,7 @@ public sealed class AlertRulesTests
     {
         for (var i = 0; i < count; i++)
         {
-            _rules.RecordToolCall(tool, outcome, errorCode, duration ?? Fast);
+            _rules.RecordToolCall(Catalogue.Find(tool)!, outcome, errorCode, duration ?? Fast);
         }
     }
 

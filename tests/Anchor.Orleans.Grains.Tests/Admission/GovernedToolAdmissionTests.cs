@@ -4,6 +4,7 @@ using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Tools;
 using Anchor.Orleans.Testing;
 
 namespace Anchor.Orleans.Grains.Tests.Admission;
@@ -23,18 +24,18 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
     {
         var t0 = await fixture.FreshMonthAsync();
         var client = Policy($"rate-{Guid.NewGuid():N}", maxRequests: 2, windowSeconds: 30);
-        await Admission.AdmitAsync(client, "browser_navigate", Ct);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_navigate"), Ct);
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(10.5));
-        await Admission.AdmitAsync(client, "browser_click", Ct);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_click"), Ct);
 
-        var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, "browser_click", Ct));
+        var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_click"), Ct));
 
         Assert.Equal(ErrorCodes.RateLimited, error.Code);
         Assert.Equal(TimeSpan.FromSeconds(20), error.RetryAfter);
         Assert.Equal($"rate_limited: client '{client.ClientId}' has made 2 calls in the last 30 s (limit 2); retry after 20 s.", error.Message);
         ClusterFixture.Time.SetUtcNow(t0.AddSeconds(30));
         await fixture.Service<EmergencyStopView>().RefreshAsync(Ct);
-        await Admission.AdmitAsync(client, "browser_click", Ct);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_click"), Ct);
     }
 
     [Fact]
@@ -44,12 +45,12 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
         var budget = fixture.Service<ISessionBudget>();
         await budget.ReserveAsync("full-1", "day-capped", now, 1m, Ct);
 
-        var client = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(Policy("day-capped", daily: 1m), "browser_snapshot", Ct));
+        var client = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(Policy("day-capped", daily: 1m), new ToolFacts("browser_snapshot"), Ct));
         Assert.Equal(ErrorCodes.BudgetExceeded, client.Code);
         Assert.Equal("budget_exceeded: the daily budget of client 'day-capped' ($1.00) has no room left ($1.00 spent or reserved).", client.Message);
 
         await budget.ReserveAsync("full-2", "other", now, 9m, Ct);
-        var global = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(Policy("fresh"), "browser_snapshot", Ct));
+        var global = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(Policy("fresh"), new ToolFacts("browser_snapshot"), Ct));
         Assert.Equal("budget_exceeded: the daily global budget ($10.00) has no room left ($10.00 spent or reserved).", global.Message);
     }
 
@@ -60,13 +61,13 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
         var emergency = fixture.Grains.GetGrain<IEmergencyStopGrain>(0);
         var view = fixture.Service<EmergencyStopView>();
         var client = Policy($"order-{Guid.NewGuid():N}", maxRequests: 1);
-        await Admission.AdmitAsync(client, "browser_navigate", Ct);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_navigate"), Ct);
         try
         {
             var state = await emergency.TripAsync("drill", "ops", Ct);
             await Poll.UntilAsync(() => view.State?.Version == state.Version, TimeSpan.FromSeconds(1), "the trip to reach the view");
 
-            var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, "browser_navigate", Ct));
+            var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_navigate"), Ct));
 
             Assert.Equal(ErrorCodes.EmergencyShutdown, error.Code);
             Assert.StartsWith("emergency_shutdown: drill (tripped by ops at ", error.Message, StringComparison.Ordinal);
@@ -78,6 +79,6 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
         }
 
         // The refused call did not consume the client's only call... but the first did: now the rate limit answers.
-        Assert.Equal(ErrorCodes.RateLimited, (await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, "browser_navigate", Ct))).Code);
+        Assert.Equal(ErrorCodes.RateLimited, (await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_navigate"), Ct))).Code);
     }
 }

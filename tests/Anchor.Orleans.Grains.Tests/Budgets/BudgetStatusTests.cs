@@ -3,6 +3,7 @@ using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
+using Anchor.Orleans.Grains.Tools;
 
 namespace Anchor.Orleans.Grains.Tests.Budgets;
 
@@ -17,7 +18,7 @@ public sealed class BudgetStatusTests(ClusterFixture fixture)
         var now = await fixture.FreshMonthAsync();
         var budget = fixture.Service<ISessionBudget>();
         var policy = new ClientPolicy($"status-{Guid.NewGuid():N}", 5, 60, 2m, 20m, 3, [], [], []);
-        await fixture.Service<IToolAdmission>().AdmitAsync(policy, "browser_navigate", Ct);
+        await fixture.Service<IToolAdmission>().AdmitAsync(policy, new ToolFacts("browser_navigate"), Ct);
         await budget.ReserveAsync("st-1", policy.ClientId, now, 0.25m, Ct);
         await budget.SettleAsync("st-1", policy.ClientId, now, 0.1m, Ct);
         await budget.ReserveAsync("st-2", policy.ClientId, now, 0.25m, Ct);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Anchor.Orleans.Grains.Interfaces.Alerts;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Alerts.Rules;
@@ -21,12 +22,6 @@ public sealed class AlertRules
     public const string CleanupFailureRateKey = "rule:cleanup_failure_rate";
     public const string ErrorRateKey = "rule:error_rate";
     public const string CircuitOpenKeyPrefix = "rule:circuit_open:";
-
-    /// <summary>The tools whose timeouts count toward the search timeout rate.</summary>
-    public static readonly IReadOnlySet<string> SearchTools = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "browser_navigate", "browser_extract", "browser_run_task",
-    };
 
     private readonly IOptionsMonitor<AlertsOptions> _options;
     private readonly TimeProvider _time;
@@ -65,7 +60,7 @@ public sealed class AlertRules
     /// <c>refused</c>); refusals are policy, not faults, and count toward no rule. A timeout is
     /// <paramref name="errorCode"/> <c>timeout</c> (or outcome <c>timeout</c>).
     /// </summary>
-    public void RecordToolCall(string tool, string outcome, string? errorCode, TimeSpan duration)
+    public void RecordToolCall(ToolFacts tool, string outcome, string? errorCode, TimeSpan duration)
     {
         ArgumentNullException.ThrowIfNull(tool);
         ArgumentNullException.ThrowIfNull(outcome);
@@ -76,7 +71,7 @@ public sealed class AlertRules
 
         var timedOut = errorCode == ErrorCodes.Timeout || string.Equals(outcome, "timeout", StringComparison.OrdinalIgnoreCase);
         var failed = timedOut || !string.Equals(outcome, "success", StringComparison.OrdinalIgnoreCase);
-        var search = SearchTools.Contains(tool);
+        var search = tool.Search; // Search tools' timeouts count toward the search timeout rate.
         Record(bucket =>
         {
             bucket.Add(Counter.Calls);

@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using Anchor.Orleans.Grains.Budgets;
+using Anchor.Orleans.Grains.Clients;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Anchor.Orleans.Api.Mcp;
+
+/// <summary>
+/// The receipt on every tool result (<c>_meta["anchor/receipt"]</c>): what this call cost, the session's cost so far,
+/// and what the ledgers hold for the caller's UTC day and month. The cost is what the session grain charged (an action
+/// when it answered; the open minutes on the close that ended the session), the same number the log line and the trace
+/// carry and the ledger settles, so the receipts of a client's calls add up to what it was billed.
+/// </summary>
+public static class ToolReceipts
+{
+    public const string MetaKey = "anchor/receipt";
+
+    private const string ItemKey = "anchor.tool_charge";
+
+    /// <summary>How long a receipt waits for the ledgers; past it the receipt carries the cost without the budgets.</summary>
+    private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>Starts collecting the charges of one call.</summary>
+    public static ToolCharge Begin(MessageContext context)
+    {
+        var charge = new ToolCharge();
+        context.Items[ItemKey] = charge;
+        return charge;
+    }
+
+    /// <summary>Adds what the session charged for this call (a tool may run several actions).</summary>
+    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd)
+    {
+        if (context.Items.TryGetValue(ItemKey, out var item) && item is ToolCharge charge)
+        {
+            charge.Add(sessionId, chargedUsd, sessionCostUsd);
+        }
+    }
+
+    /// <summary>Writes the receipt into <paramref name="result"/>. Budgets are read best-effort (a ledger failing over leaves them out).</summary>
+    public static async Task WriteAsync(CallToolResult result, ToolCharge charge, ClientPolicy? client, BudgetStatus budgets, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var receipt = new JsonObject { ["cost_usd"] = charge.CostUsd };
+        if (charge.SessionId is { } sessionId)
+        {
+            receipt["session_id"] = sessionId;
+            receipt["session_cost_usd"] = charge.SessionCostUsd;
+        }
+
+        if (client is not null)
+        {
+            try
+            {
+                var (daily, monthly) = await budgets.GetBudgetsAsync(client, time.GetUtcNow(), cancellationToken).WaitAsync(LedgerWait, time, cancellationToken);
+                receipt["day"] = Period(daily);
+                receipt["month"] = Period(monthly);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                receipt["budgets"] = "unavailable";
+            }
+        }
+
+        result.Meta ??= [];
+        result.Meta[MetaKey] = receipt;
+    }
+
+    /// <summary>
+    /// One period as the ledger holds it for the caller; <c>remaining_usd</c> is what the caller can still commit: the
+    /// smaller of its own remainder and the global one.
+    /// </summary>
+    private static JsonObject Period(PeriodBudgetStatus p) => new()
+    {
+        ["period"] = p.Period,
+        ["spent_usd"] = p.Client.SpentUsd,
+        ["reserved_usd"] = p.Client.ReservedUsd,
+        ["limit_usd"] = p.Client.LimitUsd,
+        ["remaining_usd"] = Math.Min(p.Client.RemainingUsd, p.Global.RemainingUsd),
+    };
+}
+
+/// <summary>What one tool call has been charged so far, and the session it ran in.</summary>
+public sealed class ToolCharge
+{
+    private readonly Lock _gate = new();
+
+    public decimal CostUsd { get; private set; }
+
+    public string? SessionId { get; private set; }
+
+    public decimal SessionCostUsd { get; private set; }
+
+    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd)
+    {
+        lock (_gate)
+        {
+            CostUsd += chargedUsd;
+            SessionId = sessionId;
+            SessionCostUsd = sessionCostUsd;
+        }
+    }
+}

@@ -84,6 +84,12 @@ public sealed class FixtureSite : IAsyncLifetime
 
     public const string Drag = "<!doctype html><title>Drag</title><div id=\"src\" draggable=\"true\">Drag me</div><div id=\"dst\" style=\"height:50px\" ondragover=\"event.preventDefault()\" ondrop=\"event.preventDefault(); this.textContent = 'Dropped here'\">Drop zone</div>";
 
+    /// <summary>Reports what was dropped on its zone from outside the page: the text/plain data and each file's name and size.</summary>
+    public const string Drop = "<!doctype html><title>Drop</title><div id=\"zone\" style=\"height:80px\" ondragover=\"event.preventDefault()\" ondrop=\"event.preventDefault(); const d = event.dataTransfer; document.getElementById('out').textContent = 'text=' + d.getData('text/plain') + ' files=' + [...d.files].map(f => f.name + ':' + f.size).join(',')\">Drop zone</div><p id=\"out\">nothing dropped</p>";
+
+    /// <summary>Posts JSON with a bearer token to <c>/echo</c>, which answers JSON.</summary>
+    public const string ApiCall = "<!doctype html><title>Api call</title><script>fetch('/echo', { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': 'Bearer tok-123456' }, body: JSON.stringify({ q: 'kettle' }) }).then(r => r.json()).then(j => document.body.append('Echoed ' + j.got));</script>";
+
     /// <summary>Shows the colour scheme the page believes in.</summary>
     public const string Scheme = "<!doctype html><title>Scheme</title><p id=\"m\"></p><script>const q = matchMedia('(prefers-color-scheme: dark)'); const f = () => document.getElementById('m').textContent = 'scheme ' + (q.matches ? 'dark' : 'light'); f(); q.addEventListener('change', f);</script>";
 
@@ -117,6 +123,13 @@ public sealed class FixtureSite : IAsyncLifetime
         _app.MapGet("/upload", () => Html(Upload));
         _app.MapGet("/xy", () => Html(Xy));
         _app.MapGet("/drag", () => Html(Drag));
+        _app.MapGet("/drop", () => Html(Drop));
+        _app.MapGet("/api-call", () => Html(ApiCall));
+        _app.MapPost("/echo", async (HttpContext http) =>
+        {
+            using var body = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body);
+            return Results.Json(new { got = body.RootElement.GetProperty("q").GetString() });
+        });
         _app.MapGet("/scheme", () => Html(Scheme));
         _app.MapGet("/popups", () => Html(Popups));
         _app.MapGet("/alert", () => Html(Alert));

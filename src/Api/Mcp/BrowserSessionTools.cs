@@ -66,6 +66,7 @@ public static class SessionView
         cost_usd = s.CostUsd,
         url = s.Url,
         pages = s.Pages,
+        running = s.Running,
     };
 }
 

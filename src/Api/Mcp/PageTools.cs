@@ -144,23 +144,40 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default)
     {
-        if (paths is { Length: > 0 })
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.");
-        }
-
-        if (files is not { Length: > 0 })
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: files is required: [{ name, content (base64), mimeType? }].");
-        }
-
-        var limit = browserOptions.CurrentValue.MaxUploadBytes;
-        var decoded = files.Select(f => new UploadFile(f.Name, f.MimeType ?? "application/octet-stream", Decode(f))).ToList();
-        var total = decoded.Sum(f => (long)f.Content.Length);
-        return total > limit
-            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
+        var decoded = Files(files, paths);
+        return decoded.Count == 0
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: files is required: [{ name, content (base64), mimeType? }].")
             : browser.RunAsync(context, session_id, new FileUploadAction(decoded, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
     }
+
+    [McpServerTool(Name = "browser_drop", Title = "Drop files or data onto an element", OpenWorld = true)]
+    [Description("Drops files (content you send, base64) and/or MIME-typed data onto an element, as if dragged from outside the page, and returns the page state. At least one of files or data is required; server paths are refused.")]
+    public Task<CallToolResult> DropAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("The element to drop onto: a ref from browser_snapshot or a selector.")] string target,
+        [Description("Human-readable description of the element.")] string? element = null,
+        [Description("Data to drop, as a map of MIME type to string value (e.g. {\"text/plain\": \"hello\", \"text/uri-list\": \"https://example.com\"}).")] Dictionary<string, string>? data = null,
+        [Description("Files to drop: { name, content (base64), mimeType? }; together at most Browser:MaxUploadBytes once decoded.")] UploadFileArgument[]? files = null,
+        [Description("Not available here: server paths are refused; send files with content.")] string[]? paths = null,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default)
+    {
+        var decoded = Files(files, paths);
+        return decoded.Count == 0 && data is not { Count: > 0 }
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: give files ([{ name, content (base64) }]) or data ({ \"text/plain\": \"…\" }) to drop.")
+            : browser.RunAsync(context, session_id, new DropAction(new ElementTarget(target, element), decoded, data ?? []), cancellationToken);
+    }
+
+    [McpServerTool(Name = "browser_network_request", Title = "Show network request details", ReadOnly = true, OpenWorld = true)]
+    [Description("Returns one request of the current tab in full: status, type and both header sets (credentials masked), or only one part. Use the number browser_network_requests printed.")]
+    public Task<CallToolResult> NetworkRequestAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("1-based index of the request, as printed by browser_network_requests.")] int index,
+        [Description("Return only this part: request-headers, request-body, response-headers or response-body (bodies up to 64 KB of text). Omit for the summary.")] string? part = null,
+        [Description(FileNameHelp)] string? filename = null,
+        [Description(SessionIdHelp)] string? session_id = null,
+        CancellationToken cancellationToken = default) =>
+        browser.RunAsync(context, session_id, new NetworkRequestAction(index, part), cancellationToken);
 
     [McpServerTool(Name = "browser_pdf_save", Title = "Save as PDF", ReadOnly = true, OpenWorld = true)]
     [Description("Renders the current page as PDF and returns it as an embedded resource (application/pdf); nothing is written to the server's disk.")]
@@ -180,6 +197,22 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
                 new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
             ],
         };
+    }
+
+    /// <summary>The files an agent sent (never server paths), decoded and within <c>Browser:MaxUploadBytes</c> together.</summary>
+    private List<UploadFile> Files(UploadFileArgument[]? files, string[]? paths)
+    {
+        if (paths is { Length: > 0 })
+        {
+            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.");
+        }
+
+        var limit = browserOptions.CurrentValue.MaxUploadBytes;
+        var decoded = (files ?? []).Select(f => new UploadFile(f.Name, f.MimeType ?? "application/octet-stream", Decode(f))).ToList();
+        var total = decoded.Sum(f => (long)f.Content.Length);
+        return total > limit
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
+            : decoded;
     }
 
     private static byte[] Decode(UploadFileArgument file)

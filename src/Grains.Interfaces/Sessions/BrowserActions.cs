@@ -185,6 +185,27 @@ public sealed record NetworkRequestsAction([property: Id(0)] bool Static = false
     public override string Name => "network_requests";
 }
 
+/// <summary>
+/// One request of the current page in full (<c>browser_network_request</c>): <see cref="Number"/> as
+/// <c>browser_network_requests</c> printed it; <see cref="Part"/> request-headers, request-body, response-headers or
+/// response-body, or null for the summary with both header sets.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.NetworkRequestAction")]
+public sealed record NetworkRequestAction([property: Id(0)] int Number, [property: Id(1)] string? Part = null) : BrowserAction
+{
+    public override string Name => "network_request";
+}
+
+/// <summary>Drops files and/or MIME-typed data onto an element as if dragged from outside the page (<c>browser_drop</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.DropAction")]
+public sealed record DropAction(
+    [property: Id(0)] ElementTarget Element,
+    [property: Id(1)] IReadOnlyList<UploadFile> Files,
+    [property: Id(2)] IReadOnlyDictionary<string, string> Data) : BrowserAction
+{
+    public override string Name => "drop";
+}
+
 /// <summary>Drags one element onto another (<c>browser_drag</c>).</summary>
 [GenerateSerializer, Immutable, Alias("anchor.DragAction")]
 public sealed record DragAction([property: Id(0)] ElementTarget Start, [property: Id(1)] ElementTarget End) : BrowserAction

@@ -31,7 +31,10 @@ public enum SessionEndReason
     Budget,
 }
 
-/// <summary>A session as its owner and operators see it.</summary>
+/// <summary>
+/// A session as its owner and operators see it. <see cref="Actions"/> counts the actions that answered (and were
+/// charged); <see cref="Running"/> names the action running now, if any.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("anchor.SessionInfo")]
 public sealed record SessionInfo(
     [property: Id(0)] string SessionId,
@@ -43,7 +46,8 @@ public sealed record SessionInfo(
     [property: Id(6)] int Actions,
     [property: Id(7)] decimal CostUsd,
     [property: Id(8)] string? Url,
-    [property: Id(9)] int Pages = 0);
+    [property: Id(9)] int Pages = 0,
+    [property: Id(10)] string? Running = null);
 
 /// <summary>A slot held in the cluster-wide session registry.</summary>
 [GenerateSerializer, Immutable, Alias("anchor.SessionLease")]

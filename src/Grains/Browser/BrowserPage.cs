@@ -169,6 +169,12 @@ public sealed partial class BrowserPage : IAsyncDisposable
             : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")),
         NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a)),
         FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a)),
+        NetworkRequestAction a => Inspect(await RequestDetails.DescribeAsync(
+            _pages.ActivityOf(page).Request(a.Number)
+                ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
+            a.Part,
+            deadline)),
+        DropAction a => await DropAsync(page, a, deadline),
         DragAction a => await DragAsync(page, a, deadline),
         EmulateMediaAction a => await EmulateMediaAsync(page, a, deadline),
         EvaluateAction a => await EvaluateAsync(page, a, deadline),
@@ -496,6 +502,18 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         await Resolve(page, a.Start).DragToAsync(Resolve(page, a.End), new LocatorDragToOptions { Timeout = ElementTimeout(deadline) });
         return await StateAsync(page, deadline, $"Dragged {PageText.Describe(a.Start)} to {PageText.Describe(a.End)}");
+    }
+
+    private async Task<ActionResult> DropAsync(IPage page, DropAction a, ActionDeadline deadline)
+    {
+        var payload = new DropPayload
+        {
+            Files = a.Files.Count == 0 ? null : [.. a.Files.Select(f => new FilePayload { Name = f.Name, MimeType = f.MimeType, Buffer = f.Content })],
+            Data = a.Data.Count == 0 ? null : a.Data,
+        };
+        await Resolve(page, a.Element).DropAsync(payload, new LocatorDropOptions { Timeout = ElementTimeout(deadline) });
+        var what = string.Join(", ", [.. a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"), .. a.Data.Keys]);
+        return await StateAsync(page, deadline, $"Dropped {what} onto {PageText.Describe(a.Element)}");
     }
 
     private async Task<ActionResult> EmulateMediaAsync(IPage page, EmulateMediaAction a, ActionDeadline deadline)

@@ -7,8 +7,11 @@ namespace Anchor.Orleans.Grains.Browser;
 /// <summary>One console message, with the navigation it happened under.</summary>
 public sealed record ConsoleEntry(string Level, string Text, string Url, int Navigation);
 
-/// <summary>One request a page made: method, URL without query, resource type and how it ended.</summary>
-public sealed record RequestEntry(string Method, string Url, string ResourceType, string Outcome, int Navigation);
+/// <summary>
+/// One request a page made: method, URL without query, resource type and how it ended; <see cref="Number"/> counts the
+/// navigation's requests from 1 (what <c>browser_network_requests</c> prints), <see cref="Source"/> reads its details.
+/// </summary>
+public sealed record RequestEntry(string Method, string Url, string ResourceType, string Outcome, int Navigation, int Number = 0, IRequest? Source = null);
 
 /// <summary>
 /// What one page logged and requested, for <c>browser_console_messages</c> and <c>browser_network_requests</c>.
@@ -25,6 +28,7 @@ public sealed class PageActivity
     private readonly LinkedList<ConsoleEntry> _console = [];
     private readonly LinkedList<RequestEntry> _requests = [];
     private int _navigation;
+    private int _requestNumber;
 
     public void Watch(IPage page)
     {
@@ -37,6 +41,7 @@ public sealed class PageActivity
                 lock (_gate)
                 {
                     _navigation++;
+                    _requestNumber = 0;
                 }
             }
         };
@@ -60,6 +65,15 @@ public sealed class PageActivity
         lock (_gate)
         {
             return [.. _requests.Where(r => r.Navigation == _navigation && (includeStatic || !IsStatic(r)))];
+        }
+    }
+
+    /// <summary>The request numbered <paramref name="number"/> since the last navigation, if it is still held.</summary>
+    public RequestEntry? Request(int number)
+    {
+        lock (_gate)
+        {
+            return _requests.LastOrDefault(r => r.Navigation == _navigation && r.Number == number);
         }
     }
 
@@ -89,7 +103,7 @@ public sealed class PageActivity
     {
         lock (_gate)
         {
-            Add(_requests, new RequestEntry(request.Method, AnchorTracing.SafeUrl(request.Url), request.ResourceType, outcome, _navigation));
+            Add(_requests, new RequestEntry(request.Method, AnchorTracing.SafeUrl(request.Url), request.ResourceType, outcome, _navigation, ++_requestNumber, request));
         }
     }
 

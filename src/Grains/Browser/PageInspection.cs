@@ -28,7 +28,8 @@ public static class PageInspection
         var shown = entries.Where(r => filter?.IsMatch(r.Url) != false).ToList();
         return shown.Count == 0
             ? "No network requests since the page loaded."
-            : $"### Network requests ({shown.Count})\n" + string.Join('\n', shown.Select((r, i) => $"{i + 1}. [{r.Method}] {r.Url} ({r.ResourceType}) => [{r.Outcome}]"));
+            : $"### Network requests ({shown.Count})\n" + string.Join('\n', shown.Select(r => $"{r.Number}. [{r.Method}] {r.Url} ({r.ResourceType}) => [{r.Outcome}]"))
+              + "\n\nCall browser_network_request with a number for its headers and body.";
     }
 
     /// <summary>Snapshot lines matching, each with <see cref="ContextLines"/> lines around it.</summary>

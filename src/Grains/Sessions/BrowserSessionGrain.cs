@@ -52,6 +52,7 @@ public sealed partial class BrowserSessionGrain(
     private IGrainTimer? _lifetimeTimer;
     private CancellationTokenSource? _interrupt;
     private Task? _running;
+    private string? _runningAction;
     private SessionEndReason? _ending;
     private DateTimeOffset? _endedAt;
     private Task? _end;
@@ -140,6 +141,7 @@ public sealed partial class BrowserSessionGrain(
         var running = new TaskCompletionSource();
         _interrupt = interrupt;
         _running = running.Task;
+        _runningAction = action.Name;
         SessionEndReason? endAfter = null;
         try
         {
@@ -175,6 +177,7 @@ public sealed partial class BrowserSessionGrain(
         {
             _interrupt = null;
             _running = null;
+            _runningAction = null;
             running.SetResult();
             _lastActivity = time.GetUtcNow();
             if (endAfter is { } failed)
@@ -441,7 +444,7 @@ public sealed partial class BrowserSessionGrain(
 
     private SessionInfo Info() =>
         new(SessionId, _clientId, silo.SiloAddress.ToParsableString(), _openedAt, _expiresAt, _lastActivity, _actions,
-            CostSoFar(), _page?.Url, _page?.PageCount ?? 0);
+            CostSoFar(), _page?.Url, _page?.PageCount ?? 0, _runningAction);
 
     private AnchorException NotFound() =>
         new(ErrorCodes.SessionNotFound, $"session_not_found: no session '{SessionId}' for this client; create one with browser_session_create or omit session_id to use your default session.");

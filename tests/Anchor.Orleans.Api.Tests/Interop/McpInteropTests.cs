@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Anchor.Orleans.Api.Tests.Sessions;
 using Anchor.Orleans.Testing;
 using ModelContextProtocol.Client;
 
@@ -10,18 +11,13 @@ namespace Anchor.Orleans.Api.Tests.Interop;
 /// Real third-party MCP peers from npm (tests/interop, pinned by its lock file): an agent on the TypeScript SDK
 /// drives the service over both transports, and every argument @playwright/mcp's tools take is accepted here.
 /// </summary>
-public sealed class McpInteropTests(BrowserAppFixture fixture) : IClassFixture<BrowserAppFixture>
+public sealed class McpInteropTests(OptInToolsFixture fixture) : IClassFixture<OptInToolsFixture>
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
     private static readonly string Interop = Repository.PathOf("tests", "interop");
 
-    private static readonly string[] SharedTools =
-    [
-        "browser_click", "browser_close", "browser_console_messages", "browser_drag", "browser_emulate_media", "browser_file_upload", "browser_fill_form",
-        "browser_find", "browser_handle_dialog",
-        "browser_hover", "browser_navigate", "browser_navigate_back", "browser_network_requests", "browser_press_key", "browser_resize",
-        "browser_select_option", "browser_snapshot", "browser_tabs", "browser_take_screenshot", "browser_type", "browser_wait_for",
-    ];
+    /// <summary>The peer's tools we do not serve: running arbitrary code in the server process has no place in a shared service.</summary>
+    private static readonly string[] NotServed = ["browser_run_code_unsafe"];
 
     [Theory]
     [InlineData("http", TestKeys.Agent)]
@@ -45,7 +41,7 @@ public sealed class McpInteropTests(BrowserAppFixture fixture) : IClassFixture<B
         var port = FreePorts.Next();
         using var peer = StartNode(
             "node_modules/@playwright/mcp/cli.js", "--port", port.ToString(CultureInfo.InvariantCulture), "--headless", "--isolated",
-            "--no-sandbox", "--executable-path", "/usr/bin/chromium");
+            "--no-sandbox", "--executable-path", "/usr/bin/chromium", "--caps", "vision,pdf");
         try
         {
             // The peer only answers Host localhost:<port>.
@@ -58,10 +54,12 @@ public sealed class McpInteropTests(BrowserAppFixture fixture) : IClassFixture<B
                 tools => tools.Count > 0,
                 TimeSpan.FromSeconds(30),
                 "@playwright/mcp to answer");
-            var ours = await (await fixture.ConnectAsync()).ListToolsAsync(cancellationToken: Ct);
+            var ours = await (await fixture.ConnectAsync(TestKeys.Operator)).ListToolsAsync(cancellationToken: Ct);
 
+            // Every tool of the peer (core, vision and pdf) but the one a shared service must not run is served here.
             var shared = theirs.Select(t => t.Name).Intersect(ours.Select(t => t.Name)).Order(StringComparer.Ordinal).ToArray();
-            Assert.Equal(SharedTools, shared);
+            Assert.Equal(theirs.Select(t => t.Name).Except(NotServed).Order(StringComparer.Ordinal), shared);
+            Assert.Equal(31, shared.Length);
             foreach (var name in shared)
             {
                 var accepted = Properties(ours.Single(t => t.Name == name).JsonSchema);

@@ -38,9 +38,11 @@ public sealed class EmergencyInterruptTests(LongActionsFixture fixture) : IClass
             ("50-step task", other.CallAsync("browser_run_task", new { url = fixture.Site.Url("/a"), steps, session_id = sessions[2] })),
         };
         using var ops = fixture.Host.CreateClient(TestKeys.Operator);
-        // Mid-action: every session has counted the call it is running, and none has answered.
+        // Mid-action: every session is running the call it was given, and none has answered.
+        string[] expected = ["wait_for", "navigate", "run_task"];
         await Poll.UntilAsync(
-            async () => (await ops.GetFromJsonAsync<JsonElement>("/api/sessions", Ct)).GetProperty("sessions").EnumerateArray().Count(s => s.GetProperty("actions").GetInt32() >= (s.GetProperty("session_id").GetString() == sessions[0] ? 2 : 1)),
+            async () => (await ops.GetFromJsonAsync<JsonElement>("/api/sessions", Ct)).GetProperty("sessions").EnumerateArray()
+                .Count(s => s.GetProperty("running").GetString() == expected[sessions.IndexOf(s.GetProperty("session_id").GetString()!)]),
             n => n == 3,
             TimeSpan.FromSeconds(20),
             "all three sessions to be mid-action");

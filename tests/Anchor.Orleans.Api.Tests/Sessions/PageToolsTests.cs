@@ -3,8 +3,8 @@ using ModelContextProtocol.Client;
 
 namespace Anchor.Orleans.Api.Tests.Sessions;
 
-/// <summary>browser_tabs, browser_handle_dialog and browser_resize on real Chromium, shaped as @playwright/mcp's.</summary>
-public sealed class PageToolsFixture : BrowserAppFixture
+/// <summary>A silo whose operator client has the opt-in tools on (browser_evaluate, browser_mouse_*).</summary>
+public sealed class OptInToolsFixture : BrowserAppFixture
 {
     /// <summary>The operator's client may run scripts in pages and use the coordinate tools; the agents may not (the default).</summary>
     protected override Dictionary<string, string?> Settings() => BaseSettings(
@@ -12,7 +12,8 @@ public sealed class PageToolsFixture : BrowserAppFixture
         ($"Anchor:Clients:{TestKeys.OperatorClient}:Tools:Allow:1", "browser_mouse_*"));
 }
 
-public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<PageToolsFixture>
+/// <summary>The peer's page tools (tabs, dialogs, resize, console, network, drag and drop, upload, PDF, evaluate, mouse) on real Chromium.</summary>
+public sealed class PageToolsTests(OptInToolsFixture fixture) : IClassFixture<OptInToolsFixture>
 {
     private Task<(McpClient Client, string SessionId)> NewSessionAsync(string key = TestKeys.Agent) => fixture.OpenSessionAsync(key);
 
@@ -86,8 +87,9 @@ public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<Pag
 
         var page = fixture.Site.Url("/activity");
         Assert.Equal($"### Console messages (2)\n- [warning] careful @ {page}\n- [error] broken @ {page}", warnings.Text());
-        Assert.Equal($"### Network requests (2)\n1. [GET] {page} (document) => [200 OK]\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]", requests.Text());
-        Assert.Equal($"### Network requests (1)\n1. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]", filtered.Text());
+        const string More = "\n\nCall browser_network_request with a number for its headers and body.";
+        Assert.Equal($"### Network requests (2)\n1. [GET] {page} (document) => [200 OK]\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]{More}", requests.Text());
+        Assert.Equal($"### Network requests (1)\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]{More}", filtered.Text());
         Assert.DoesNotContain("s3cret", requests.Text(), StringComparison.Ordinal);
         Assert.Equal("invalid_argument: level must be error, warning, info or debug (got 'loud').", badLevel.Text());
         await client.CallAsync("browser_session_close", new { session_id = session });
@@ -158,6 +160,60 @@ public sealed class PageToolsTests(PageToolsFixture fixture) : IClassFixture<Pag
 
         Assert.Contains("Filled 2 fields: \"Name\" (#name), \"Color\" (#color)", filled.Text(), StringComparison.Ordinal);
         Assert.Contains("Hello, Ada in green", greeted.Text(), StringComparison.Ordinal);
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task NetworkRequest_ShowsOneRequestsHeadersAndBodies_WithCredentialsMasked()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/api-call"), session_id = session });
+        await client.CallAsync("browser_wait_for", new { text = "Echoed kettle", session_id = session });
+
+        var listed = await client.CallAsync("browser_network_requests", new { session_id = session });
+        var summary = await client.CallAsync("browser_network_request", new { index = 2, session_id = session });
+        var requestBody = await client.CallAsync("browser_network_request", new { index = 2, part = "request-body", session_id = session });
+        var responseBody = await client.CallAsync("browser_network_request", new { index = 2, part = "response-body", session_id = session });
+        var requestHeaders = await client.CallAsync("browser_network_request", new { index = 2, part = "request-headers", session_id = session });
+        var missing = await client.CallAsync("browser_network_request", new { index = 9, session_id = session });
+        var badPart = await client.CallAsync("browser_network_request", new { index = 2, part = "cookies", session_id = session });
+
+        var echo = fixture.Site.Url("/echo");
+        Assert.Contains($"2. [POST] {echo} (fetch) => [200 OK]", listed.Text(), StringComparison.Ordinal);
+        Assert.StartsWith($"#2 [POST] {echo}\n\n  General\n    status:    [200] OK\n    type:      fetch\n    mimeType:  application/json\n", summary.Text(), StringComparison.Ordinal);
+        Assert.Contains("    authorization: (hidden, 17 characters)\n", summary.Text(), StringComparison.Ordinal);
+        Assert.Contains("\n  Response headers\n", summary.Text(), StringComparison.Ordinal);
+        Assert.Contains("Call browser_network_request with part=\"request-body\" to read the request body.", summary.Text(), StringComparison.Ordinal);
+        Assert.DoesNotContain("tok-123456", summary.Text() + requestHeaders.Text(), StringComparison.Ordinal);
+        Assert.Equal("{\"q\":\"kettle\"}", requestBody.Text());
+        Assert.Equal("{\"got\":\"kettle\"}", responseBody.Text());
+        Assert.Contains("content-type: application/json", requestHeaders.Text(), StringComparison.Ordinal);
+        Assert.Equal("invalid_argument: there is no request #9 since the page loaded; list them with browser_network_requests.", missing.Text());
+        Assert.Equal("invalid_argument: part must be one of request-headers, request-body, response-headers, response-body (got 'cookies').", badPart.Text());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
+    public async Task Drop_DeliversDataAndFilesFromOutsideThePage_AndNeedsOneOfThem()
+    {
+        var (client, session) = await NewSessionAsync();
+        await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/drop"), session_id = session });
+
+        var dropped = await client.CallAsync("browser_drop", new
+        {
+            target = "#zone",
+            data = new Dictionary<string, string> { ["text/plain"] = "hello" },
+            files = new[] { new { name = "a.txt", content = Convert.ToBase64String("twelve bytes"u8.ToArray()), mimeType = "text/plain" } },
+            session_id = session,
+        });
+        var empty = await client.CallAsync("browser_drop", new { target = "#zone", session_id = session });
+        var paths = await client.CallAsync("browser_drop", new { target = "#zone", paths = new[] { "/etc/passwd" }, session_id = session });
+
+        Assert.True(dropped.IsError != true, dropped.Text());
+        Assert.Contains("Dropped a.txt (12 bytes), text/plain onto #zone", dropped.Text(), StringComparison.Ordinal);
+        Assert.Contains("text=hello files=a.txt:12", dropped.Text(), StringComparison.Ordinal);
+        Assert.Equal("invalid_argument: give files ([{ name, content (base64) }]) or data ({ \"text/plain\": \"…\" }) to drop.", empty.Text());
+        Assert.StartsWith("invalid_argument: paths on the server's disk are not available", paths.Text(), StringComparison.Ordinal);
         await client.CallAsync("browser_session_close", new { session_id = session });
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
@@ -49,6 +50,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
 
     private readonly IBrowserContext _context;
+    private readonly EgressSession? _egress;
     private readonly NetworkGuard _guard;
     private readonly PageSet _pages;
     private readonly UrlPolicy _urls;
@@ -57,9 +59,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private readonly TimeProvider _time;
     private volatile bool _closed;
 
-    private BrowserPage(IBrowserContext context, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
+    private BrowserPage(IBrowserContext context, EgressSession? egress, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
     {
         _context = context;
+        _egress = egress;
         _guard = guard;
         _pages = pages;
         _urls = urls;
@@ -79,21 +82,22 @@ public sealed partial class BrowserPage : IAsyncDisposable
     public static async Task<BrowserPage> OpenAsync(
         BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var context = await engine.NewContextAsync(cancellationToken);
+        var (context, egress) = await engine.NewContextAsync(allowedHosts, cancellationToken);
         try
         {
             // Fallbacks only: every call below passes the time left of its own deadline.
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
-            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit);
+            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, proxied: egress is not null);
             await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
-            return new BrowserPage(context, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
+            return new BrowserPage(context, egress, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
         {
             await CloseQuietlyAsync(context);
+            egress?.Dispose();
             throw;
         }
     }
@@ -665,6 +669,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         _guard.Close();
         await CloseQuietlyAsync(_context);
+        _egress?.Dispose(); // After the context: its last requests end with it, not cut mid-way by a refused proxy.
         _closed = true;
     }
 

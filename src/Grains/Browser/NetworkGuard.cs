@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Playwright;
@@ -10,15 +10,17 @@ namespace Anchor.Orleans.Grains.Browser;
 public sealed record NetworkFailure(string Code, string Message);
 
 /// <summary>
-/// The route handler of one session's context. Every request the page makes passes the URL policy, not only the
-/// URLs agents name: a link or an embedded resource pointing at a private or metadata address is aborted like a
-/// direct navigation. Navigations are fetched by the <see cref="NavigationFetcher"/> (bounded in size and time,
-/// connected only to checked addresses), so a redirect is checked before the browser may follow it and a failure is
-/// named at once instead of waiting out the navigation timeout. Verdicts are cached per origin for the session.
+/// The route handler of one session's context. Navigations (top-level, frames, popups, redirects the page follows)
+/// are fetched by the <see cref="NavigationFetcher"/> (bounded in size and time, connected only to checked addresses),
+/// so a refused or failed navigation is named at once instead of waiting out the navigation timeout, and a redirect
+/// is checked before the browser may follow it. Every other request continues to the browser's network, which for a
+/// launched Chromium is the egress proxy: the policy is enforced there, at connect time, for each connection
+/// (WebSockets and WebRTC included, which never pass a route). A remote browser has no proxy; its other requests are
+/// checked here before they continue — a check the browser's own DNS lookup may then contradict (documented as
+/// outside the guarantee). Nothing is cached: each check resolves afresh.
 /// </summary>
-public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit)
+public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit, bool proxied)
 {
-    private readonly ConcurrentDictionary<string, string?> _verdicts = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _closed = new();
     private volatile NetworkFailure? _lastFailure;
 
@@ -45,19 +47,19 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
                 return;
             }
 
-            if (await RefusalAsync(url) is { } refusal)
+            if (request.IsNavigationRequest)
             {
-                await StopAsync(route, request, new NetworkFailure(ErrorCodes.UrlBlocked, refusal), "blockedbyclient");
+                await FetchNavigationAsync(route, request, url);
                 return;
             }
 
-            if (!request.IsNavigationRequest)
+            if (!proxied && await RefusalAsync(url) is not null)
             {
-                await route.ContinueAsync();
+                await route.AbortAsync("blockedbyclient");
                 return;
             }
 
-            await FetchNavigationAsync(route, request, url);
+            await route.ContinueAsync();
         }
         catch (PlaywrightException)
         {
@@ -76,7 +78,7 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
             var cookieHeader = string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}"));
             response = await fetcher.FetchAsync(request.Method, new Uri(url), request.Headers, cookieHeader, request.PostDataBuffer, allowedHosts, limit.Token);
         }
-        catch (NavigationFailure failure)
+        catch (EgressFailure failure)
         {
             var message = failure.Code == ErrorCodes.UrlBlocked
                 ? $"url_blocked: {AnchorTracing.SafeUrl(url)} refused: {failure.Message}."
@@ -116,25 +118,18 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
     private static bool IsHttp(string url) =>
         url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Why the policy refuses <paramref name="url"/>'s origin, or null; cached per origin for the session.</summary>
+    /// <summary>Why the policy refuses <paramref name="url"/>'s host now, or null.</summary>
     private async Task<string?> RefusalAsync(string url)
     {
-        var origin = new Uri(url).GetLeftPart(UriPartial.Authority);
-        if (!_verdicts.TryGetValue(origin, out var refusal))
+        var uri = new Uri(url);
+        try
         {
-            try
-            {
-                await urls.CheckAsync(origin, allowedHosts, _closed.Token);
-                refusal = null;
-            }
-            catch (AnchorException ex) when (ex.Code == ErrorCodes.UrlBlocked)
-            {
-                refusal = ex.Message;
-            }
-
-            _verdicts[origin] = refusal;
+            await urls.VetAsync(uri.IdnHost, allowedHosts, _closed.Token);
+            return null;
         }
-
-        return refusal?.Replace(origin, AnchorTracing.SafeUrl(url), StringComparison.Ordinal);
+        catch (EgressFailure refused)
+        {
+            return $"url_blocked: {AnchorTracing.SafeUrl(url)} refused: {refused.Message}.";
+        }
     }
 }

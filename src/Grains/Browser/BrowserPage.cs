@@ -34,6 +34,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
         })
         """;
 
+    /// <summary>Fetches the egress proxy's probe, so the context holds its credentials before any page runs.</summary>
+    private const string AuthProbeScript = "u => fetch(u, { mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)";
+
     /// <summary>How long a page gets to answer a trivial script after a timeout before it counts as hung.</summary>
     private static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
 
@@ -88,9 +91,14 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // Fallbacks only: every call below passes the time left of its own deadline.
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
-            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, proxied: egress is not null);
+            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, egress);
             await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
+            if (egress is not null && !await page.EvaluateAsync<bool>(AuthProbeScript, EgressProxy.AuthProbe.AbsoluteUri).WaitAsync(actionLimit, cancellationToken))
+            {
+                throw new AnchorException(ErrorCodes.BrowserError, "browser_error: the browser could not authenticate with this silo's egress proxy.");
+            }
+
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
             return new BrowserPage(context, egress, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
@@ -136,7 +144,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
         catch (PlaywrightException ex)
         {
-            throw BrowserErrors.From(action.Name, ex.Message, _guard.LastFailure);
+            throw BrowserErrors.From(action.Name, ex.Message, _guard.FailureFor(ex.Message));
         }
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
@@ -407,7 +415,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
                 {
                     AnchorException a => a,
                     TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
-                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.LastFailure),
+                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.FailureFor(ex.Message)),
                 };
                 if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)
                 {

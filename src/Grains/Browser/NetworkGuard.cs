@@ -19,7 +19,7 @@ public sealed record NetworkFailure(string Code, string Message);
 /// checked here before they continue — a check the browser's own DNS lookup may then contradict (documented as
 /// outside the guarantee). Nothing is cached: each check resolves afresh.
 /// </summary>
-public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit, bool proxied)
+public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit, EgressSession? egress)
 {
     private readonly CancellationTokenSource _closed = new();
     private volatile NetworkFailure? _lastFailure;
@@ -27,10 +27,28 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
     /// <summary>The most recent navigation the guard stopped since <see cref="Reset"/>.</summary>
     public NetworkFailure? LastFailure => _lastFailure;
 
+    /// <summary>
+    /// Why a navigation that failed with <paramref name="playwrightMessage"/> failed, when the guard or the egress proxy
+    /// stopped it. A navigation Chromium continued by itself (a redirect it followed) meets the proxy, whose refusals
+    /// show as an empty response or a failed tunnel.
+    /// </summary>
+    public NetworkFailure? FailureFor(string playwrightMessage) =>
+        _lastFailure
+        ?? (egress?.LastRefusal is { } refusal && (playwrightMessage.Contains("net::ERR_EMPTY_RESPONSE", StringComparison.Ordinal) || playwrightMessage.Contains("net::ERR_TUNNEL_CONNECTION_FAILED", StringComparison.Ordinal))
+            ? new NetworkFailure(ErrorCodes.UrlBlocked, refusal)
+            : null);
+
     /// <summary>The running action's token: a navigation fetch ends with the action that caused it.</summary>
     public CancellationToken ActionToken { get; set; }
 
-    public void Reset() => _lastFailure = null;
+    public void Reset()
+    {
+        _lastFailure = null;
+        if (egress is not null)
+        {
+            egress.LastRefusal = null;
+        }
+    }
 
     /// <summary>Stops fetches in flight (the session is closing).</summary>
     public void Close() => _closed.Cancel();
@@ -53,7 +71,7 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
                 return;
             }
 
-            if (!proxied && await RefusalAsync(url) is not null)
+            if (egress is null && await RefusalAsync(url) is not null)
             {
                 await route.AbortAsync("blockedbyclient");
                 return;

@@ -16,6 +16,9 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// or connects by itself. Listens on 127.0.0.1 on an ephemeral port, started with the browser.
 /// </summary>
 /// <remarks>
+/// A refused CONNECT is answered 403 (Chromium reports <c>net::ERR_TUNNEL_CONNECTION_FAILED</c>); a refused plain-HTTP
+/// request is closed unanswered (<c>net::ERR_EMPTY_RESPONSE</c>), because Chromium would show any answer to it as the
+/// origin's page. Either way the session keeps the refusal in words (<see cref="EgressSession.LastRefusal"/>).
 /// A small implementation rather than YARP: YARP forwards requests Kestrel has parsed, and Kestrel serves neither
 /// absolute-form requests to other hosts nor HTTP/1.1 CONNECT tunnels, which is all a browser's forward proxy does.
 /// Plain-HTTP requests go upstream with <c>Connection: close</c>, one request per connection, so a response is cut at
@@ -28,6 +31,13 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
 
     /// <summary>How long a client may take to send its request's line and headers.</summary>
     public static readonly TimeSpan HeadLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A URL the proxy answers itself (204) once a request to it authenticated. A new context fetches it first, so
+    /// Chromium holds the proxy credentials before the page runs: it then sends them unasked, which WebSockets need —
+    /// Playwright answers the proxy's 407 challenge for HTTP requests only. <c>.invalid</c> never resolves anywhere.
+    /// </summary>
+    public static readonly Uri AuthProbe = new("http://egress-auth.anchor.invalid/");
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -148,7 +158,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
             return;
         }
 
-        if (await DialAsync(client, host, port, session, cancellationToken) is not { } upstream)
+        if (await DialAsync(client, host, port, tunnel: true, request.Target, session, cancellationToken) is not { } upstream)
         {
             return;
         }
@@ -169,7 +179,13 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
             return;
         }
 
-        if (await DialAsync(client, url.IdnHost, url.Port, session, cancellationToken) is not { } upstream)
+        if (url.IdnHost == AuthProbe.IdnHost)
+        {
+            await RespondAsync(client, 204, "No Content", "");
+            return;
+        }
+
+        if (await DialAsync(client, url.IdnHost, url.Port, tunnel: false, Telemetry.AnchorTracing.SafeUrl(request.Target), session, cancellationToken) is not { } upstream)
         {
             return;
         }
@@ -194,8 +210,12 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
     }
 
-    /// <summary>The upstream connection, or null after answering the browser why there is none.</summary>
-    private async Task<NetworkStream?> DialAsync(NetworkStream client, string host, int port, EgressSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// The upstream connection, or null after telling the browser there is none: a refused tunnel is answered 403, a
+    /// refused plain-HTTP request is closed unanswered; a network failure is answered 502. <paramref name="shown"/> is
+    /// what the refusal names (the URL without its query, or the tunnel's host:port).
+    /// </summary>
+    private async Task<NetworkStream?> DialAsync(NetworkStream client, string host, int port, bool tunnel, string shown, EgressSession session, CancellationToken cancellationToken)
     {
         try
         {
@@ -203,9 +223,14 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
         catch (EgressFailure failure) when (failure.Code == Interfaces.Errors.ErrorCodes.UrlBlocked)
         {
-            session.CountRefused();
+            var message = $"url_blocked: {shown} refused: {failure.Message}.";
+            session.Refuse(message);
             LogRefused(logger, host, port, failure.Message);
-            await RespondAsync(client, 403, "Forbidden", $"url_blocked: {host}:{port} refused: {failure.Message}.");
+            if (tunnel)
+            {
+                await RespondAsync(client, 403, "Forbidden", message);
+            }
+
             return null;
         }
         catch (EgressFailure failure)

@@ -39,13 +39,20 @@ public sealed class EgressSession : IDisposable
     /// <summary>Connections the policy refused.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>The most recent connection the policy refused, in the agent's words (<c>url_blocked: … refused: ….</c>).</summary>
+    public string? LastRefusal { get; set; }
+
     internal CancellationToken Closing => _closing.Token;
 
     internal void CountReceived(int bytes) => Interlocked.Add(ref _received, bytes);
 
     internal void CountSent(int bytes) => Interlocked.Add(ref _sent, bytes);
 
-    internal void CountRefused() => Interlocked.Increment(ref _refused);
+    internal void Refuse(string message)
+    {
+        Interlocked.Increment(ref _refused);
+        LastRefusal = message;
+    }
 
     public void Dispose()
     {

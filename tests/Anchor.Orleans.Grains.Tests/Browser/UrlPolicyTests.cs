@@ -21,6 +21,16 @@ public sealed class UrlPolicyTests : IAsyncLifetime
     private UrlPolicy Policy(Action<BrowserOptions>? configure = null) => EgressTestParts.Policy(EgressTestParts.Options(_dns, configure));
 
     [Theory]
+    [InlineData("10.0.0.2", "10.0.0.2:53")]
+    [InlineData("127.0.0.1:5353", "127.0.0.1:5353")]
+    [InlineData("[::1]:5353", "[::1]:5353")]
+    [InlineData("::1", "[::1]:53")]
+    [InlineData("dns.example.com", null)]
+    [InlineData("10.0.0.2:99999", null)]
+    public void DnsServers_AreAddressesWithAnOptionalPort(string server, string? expected) =>
+        Assert.Equal(expected, EgressResolver.ParseServer(server)?.ToString());
+
+    [Theory]
     [InlineData("127.0.0.1", "loopback")]
     [InlineData("127.255.255.254", "loopback")]
     [InlineData("10.0.0.1", "private")]

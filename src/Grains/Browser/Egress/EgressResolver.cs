@@ -25,7 +25,7 @@ public sealed class EgressResolver
         var servers = options.Value.DnsServers;
         if (servers.Count > 0)
         {
-            _dns = new LookupClient(new LookupClientOptions([.. servers.Select(s => ParseServer(s)!)])
+            _dns = new LookupClient(new LookupClientOptions([.. servers.Select(ParseServer).OfType<IPEndPoint>()])
             {
                 UseCache = false,
                 Timeout = Timeout,
@@ -39,9 +39,7 @@ public sealed class EgressResolver
 
     /// <summary>A <c>Browser:DnsServers</c> entry (<c>10.0.0.2</c>, <c>127.0.0.1:5353</c>, <c>[::1]:53</c>), or null when it is not one.</summary>
     public static IPEndPoint? ParseServer(string server) =>
-        IPAddress.TryParse(server, out var address) ? new IPEndPoint(address, 53)
-        : IPEndPoint.TryParse(server, out var endPoint) && endPoint.Port > 0 ? endPoint
-        : null;
+        IPEndPoint.TryParse(server.Trim(), out var endPoint) ? endPoint.Port == 0 ? new IPEndPoint(endPoint.Address, 53) : endPoint : null;
 
     /// <summary>The addresses <paramref name="host"/> has now; throws a <c>url_blocked</c> <see cref="EgressFailure"/> when it has none.</summary>
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)

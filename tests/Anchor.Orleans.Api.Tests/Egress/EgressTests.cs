@@ -4,13 +4,8 @@ using System.Text.Json;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 
 namespace Anchor.Orleans.Api.Tests.Egress;
@@ -54,21 +49,17 @@ public sealed class SecretServer : IAsyncDisposable
     public const string Value = "s3cr3t-7f2b";
 
     private readonly ConcurrentDictionary<string, int> _hits = new(StringComparer.Ordinal);
-    private WebApplication? _app;
+    private LoopbackApp? _app;
 
-    public int Port { get; private set; }
+    public int Port => _app!.Port;
 
     /// <summary>Requests (WebSocket handshakes included) whose path starts with <paramref name="prefix"/>.</summary>
     public int Hits(string prefix) => _hits.Where(h => h.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(h => h.Value);
 
-    public async Task StartAsync()
+    public async Task StartAsync() => _app = await LoopbackApp.StartAsync(app =>
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _app = builder.Build();
-        _app.UseWebSockets();
-        _app.Run(async http =>
+        app.UseWebSockets();
+        app.Run(async http =>
         {
             _hits.AddOrUpdate(http.Request.Path.Value ?? "", 1, (_, n) => n + 1);
             if (http.WebSockets.IsWebSocketRequest)
@@ -83,12 +74,7 @@ public sealed class SecretServer : IAsyncDisposable
             http.Response.ContentType = "text/javascript";
             await http.Response.WriteAsync($"window.leaked = '{Value}';");
         });
-        await _app.StartAsync();
-        Port = PortOf(_app);
-    }
-
-    internal static int PortOf(WebApplication app) =>
-        new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
+    });
 
     public async ValueTask DisposeAsync()
     {
@@ -102,22 +88,14 @@ public sealed class SecretServer : IAsyncDisposable
 /// <summary>Pages that reach for a URL in one way each: a script subresource, fetch, a WebSocket, a popup, a page-initiated navigation.</summary>
 public sealed class AttackSite : IAsyncDisposable
 {
-    private WebApplication? _app;
+    private LoopbackApp? _app;
 
-    public int Port { get; private set; }
+    public int Port => _app!.Port;
 
     public string Url(string vector, string target) => $"http://localhost:{Port}/attack?vector={vector}&url={Uri.EscapeDataString(target)}";
 
-    public async Task StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _app = builder.Build();
-        _app.MapGet("/attack", (string vector, string url) => Results.Content(Page(vector, url), "text/html; charset=utf-8"));
-        await _app.StartAsync();
-        Port = SecretServer.PortOf(_app);
-    }
+    public async Task StartAsync() =>
+        _app = await LoopbackApp.StartAsync(app => app.MapGet("/attack", (string vector, string url) => Results.Content(Page(vector, url), "text/html; charset=utf-8")));
 
     private static string Page(string vector, string url) => $$"""
         <!doctype html><title>Attack</title><p id="out">pending</p><script>

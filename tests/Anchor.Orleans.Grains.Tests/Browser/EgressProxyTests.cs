@@ -3,14 +3,9 @@ using System.Net.Sockets;
 using System.Text;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Browser.Egress;
+using Anchor.Orleans.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Anchor.Orleans.Grains.Tests.Browser;
@@ -25,26 +20,23 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
     private readonly BrowserOptions _options = new() { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes };
     private EgressProxy _proxy = null!;
-    private WebApplication _origin = null!;
+    private LoopbackApp _origin = null!;
     private int _originPort;
     private int _hits;
 
     public async ValueTask InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _origin = builder.Build();
-        _origin.Use((context, next) =>
+        _origin = await LoopbackApp.StartAsync(app =>
         {
-            Interlocked.Increment(ref _hits);
-            return next(context);
+            app.Use((context, next) =>
+            {
+                Interlocked.Increment(ref _hits);
+                return next(context);
+            });
+            app.MapGet("/hello", (HttpContext http) => Results.Text($"hello {http.Request.Headers.Host} {http.Request.Headers["Proxy-Authorization"].Count}"));
+            app.MapGet("/big", () => Results.Bytes(new byte[MaxResponseBytes * 4], "application/octet-stream"));
         });
-        _origin.MapGet("/hello", (HttpContext http) => Results.Text($"hello {http.Request.Headers.Host} {http.Request.Headers["Proxy-Authorization"].Count}"));
-        _origin.MapGet("/big", () => Results.Bytes(new byte[MaxResponseBytes * 4], "application/octet-stream"));
-        await _origin.StartAsync();
-        var address = _origin.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        _originPort = new Uri(address).Port;
+        _originPort = _origin.Port;
         _proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(_options)), new EgressTestParts.FixedOptions(_options), NullLogger<EgressProxy>.Instance);
         _proxy.Start();
     }

@@ -10,10 +10,10 @@ namespace Anchor.Orleans.Grains.Browser;
 public sealed record NetworkFailure(string Code, string Message);
 
 /// <summary>
-/// The route handler of one session's context. Navigations (top-level, frames, popups, redirects the page follows)
-/// are fetched by the <see cref="NavigationFetcher"/> (bounded in size and time, connected only to checked addresses),
-/// so a refused or failed navigation is named at once instead of waiting out the navigation timeout, and a redirect
-/// is checked before the browser may follow it. Every other request continues to the browser's network, which for a
+/// The route handler of one session's context. Navigations (top-level, frames, popups) are fetched by the
+/// <see cref="NavigationFetcher"/> (bounded in size and time, connected only to checked addresses), so a refused or
+/// failed navigation is named at once instead of waiting out the navigation timeout, and a redirect is checked before
+/// the browser may follow it (Chromium follows it by itself, without this route, through the proxy). Every other request continues to the browser's network, which for a
 /// launched Chromium is the egress proxy: the policy is enforced there, at connect time, for each connection
 /// (WebSockets and WebRTC included, which never pass a route). A remote browser has no proxy; its other requests are
 /// checked here before they continue — a check the browser's own DNS lookup may then contradict (documented as

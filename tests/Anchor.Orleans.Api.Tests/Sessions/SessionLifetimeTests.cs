@@ -82,7 +82,7 @@ public sealed class SessionLifetimeTests(ShortLivedAppFixture fixture) : IClassF
         var slow = await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/slow?ms=10000") });
 
         Assert.True(slow.IsError == true);
-        Assert.True(slow.Text().StartsWith("timeout: navigate did not finish within 3 s (", StringComparison.Ordinal), slow.Text());
+        Assert.StartsWith("timeout: navigate did not finish within 3 s (", slow.Text(), StringComparison.Ordinal);
         await client.CallAsync("browser_close");
     }
 }

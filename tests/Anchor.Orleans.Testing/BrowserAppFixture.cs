@@ -31,7 +31,7 @@ public class BrowserAppFixture : IAsyncLifetime
 
     protected virtual Dictionary<string, string?> Settings() => BaseSettings();
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         await Site.InitializeAsync();
         Host = await AnchorAppHost.StartAsync(Settings());

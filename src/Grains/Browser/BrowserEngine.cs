@@ -1,3 +1,4 @@
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,9 +9,12 @@ namespace Anchor.Orleans.Grains.Browser;
 /// <summary>
 /// This silo's browser: one Chromium launched lazily (or one remote browser over CDP), relaunched when it dies,
 /// handing out one isolated <see cref="IBrowserContext"/> per session. Disposing it closes the browser, so no
-/// Chromium process or profile directory outlives the silo.
+/// Chromium process or profile directory outlives the silo. A launched Chromium reaches the network only through
+/// this silo's <see cref="EgressProxy"/>, each context with its own credentials; it resolves no name itself.
+/// A remote browser (<c>Browser:CdpEndpoint</c>) cannot reach a proxy on this silo's loopback, so it connects by
+/// itself: only its navigations are pinned (the navigation fetcher), its other requests are checked but not pinned.
 /// </summary>
-public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, BrowserCircuit circuit, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
+public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, BrowserCircuit circuit, EgressProxy egress, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
 {
     /// <summary>How long a failed launch is remembered before the next attempt, so probes do not hammer a broken install.</summary>
     public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(15);
@@ -25,6 +29,17 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
         "--disable-default-apps",
         "--no-first-run",
         "--mute-audio",
+    ];
+
+    /// <summary>
+    /// Chromium resolves no name itself (every name reaches the proxy unresolved; the proxy's own address is a literal),
+    /// and WebRTC may not send UDP around the proxy.
+    /// </summary>
+    private static readonly string[] EgressFlags =
+    [
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+        "--dns-prefetch-disable",
     ];
 
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -42,24 +57,38 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
 
     public bool IsRemote => !string.IsNullOrEmpty(options.Value.CdpEndpoint);
 
-    /// <summary>A fresh, isolated context (its own cookies and storage) for one session.</summary>
-    public Task<IBrowserContext> NewContextAsync(CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// A fresh, isolated context (its own cookies and storage) for one session whose client may also reach
+    /// <paramref name="allowedHosts"/>, with its account at the egress proxy (null for a remote browser). The caller
+    /// disposes the account after closing the context.
+    /// </summary>
+    public Task<(IBrowserContext Context, EgressSession? Egress)> NewContextAsync(IReadOnlyList<string> allowedHosts, CancellationToken cancellationToken = default) =>
         circuit.ExecuteAsync(
             async ct =>
             {
                 var browser = await GetBrowserAsync(ct);
+                var session = IsRemote ? null : egress.Open(allowedHosts);
                 try
                 {
-                    return await browser.NewContextAsync(new BrowserNewContextOptions
+                    var context = await browser.NewContextAsync(new BrowserNewContextOptions
                     {
                         ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
                         AcceptDownloads = false,
                         ServiceWorkers = ServiceWorkerPolicy.Block,
+                        // "<-loopback>": loopback goes through the proxy too (Chromium bypasses proxies for it by default).
+                        Proxy = session is null ? null : new Proxy { Server = egress.Address.AbsoluteUri.TrimEnd('/'), Username = session.UserName, Password = session.Password, Bypass = "<-loopback>" },
                     });
+                    return (context, session);
                 }
                 catch (PlaywrightException ex)
                 {
+                    session?.Dispose();
                     throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not open a browser context ({FirstLine(ex.Message)}).");
+                }
+                catch
+                {
+                    session?.Dispose();
+                    throw;
                 }
             },
             cancellationToken);
@@ -129,7 +158,9 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
                 return remote;
             }
 
+            egress.Start();
             var args = new List<string>(ContainerFlags) { InstanceMarker };
+            args.AddRange(EgressFlags);
             if (o.DisableSandbox)
             {
                 args.Add("--no-sandbox");

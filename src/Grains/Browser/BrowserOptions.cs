@@ -57,4 +57,10 @@ public sealed class BrowserOptions
 
     /// <summary>Host patterns always refused.</summary>
     public List<string> BlockedHosts { get; set; } = [];
+
+    /// <summary>
+    /// DNS servers the browser's egress resolves names with (<c>10.0.0.2</c>, <c>127.0.0.1:5353</c>, <c>[::1]:53</c>);
+    /// empty = the system resolver. Either way answers are never cached past their TTL and a failed lookup is a refusal.
+    /// </summary>
+    public List<string> DnsServers { get; set; } = [];
 }

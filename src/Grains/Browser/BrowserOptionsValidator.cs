@@ -22,6 +22,11 @@ public sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
             }
         }
 
+        foreach (var server in options.DnsServers.Where(s => Egress.EgressResolver.ParseServer(s) is null))
+        {
+            failures.Add($"Anchor:Browser:DnsServers holds '{server}': a server is an IP address with an optional port, such as 10.0.0.2 or 127.0.0.1:5353.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
@@ -33,6 +34,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
         })
         """;
 
+    /// <summary>Fetches the egress proxy's probe, so the context holds its credentials before any page runs.</summary>
+    private const string AuthProbeScript = "u => fetch(u, { mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)";
+
     /// <summary>How long a page gets to answer a trivial script after a timeout before it counts as hung.</summary>
     private static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
 
@@ -49,6 +53,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
 
     private readonly IBrowserContext _context;
+    private readonly EgressSession? _egress;
     private readonly NetworkGuard _guard;
     private readonly PageSet _pages;
     private readonly UrlPolicy _urls;
@@ -57,9 +62,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private readonly TimeProvider _time;
     private volatile bool _closed;
 
-    private BrowserPage(IBrowserContext context, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
+    private BrowserPage(IBrowserContext context, EgressSession? egress, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
     {
         _context = context;
+        _egress = egress;
         _guard = guard;
         _pages = pages;
         _urls = urls;
@@ -79,21 +85,27 @@ public sealed partial class BrowserPage : IAsyncDisposable
     public static async Task<BrowserPage> OpenAsync(
         BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var context = await engine.NewContextAsync(cancellationToken);
+        var (context, egress) = await engine.NewContextAsync(allowedHosts, cancellationToken);
         try
         {
             // Fallbacks only: every call below passes the time left of its own deadline.
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
-            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit);
+            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, egress);
             await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
+            if (egress is not null && !await page.EvaluateAsync<bool>(AuthProbeScript, EgressProxy.AuthProbe.AbsoluteUri).WaitAsync(actionLimit, cancellationToken))
+            {
+                throw new AnchorException(ErrorCodes.BrowserError, "browser_error: the browser could not authenticate with this silo's egress proxy.");
+            }
+
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
-            return new BrowserPage(context, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
+            return new BrowserPage(context, egress, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
         {
             await CloseQuietlyAsync(context);
+            egress?.Dispose();
             throw;
         }
     }
@@ -132,7 +144,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
         catch (PlaywrightException ex)
         {
-            throw BrowserErrors.From(action.Name, ex.Message, _guard.LastFailure);
+            throw BrowserErrors.From(action.Name, ex.Message, _guard.FailureFor(ex.Message));
         }
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
@@ -409,7 +421,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
                 {
                     AnchorException a => a,
                     TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
-                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.LastFailure),
+                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.FailureFor(ex.Message)),
                 };
                 if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)
                 {
@@ -683,6 +695,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         _guard.Close();
         await CloseQuietlyAsync(_context);
+        _egress?.Dispose(); // After the context: its last requests end with it, not cut mid-way by a refused proxy.
         _closed = true;
     }
 

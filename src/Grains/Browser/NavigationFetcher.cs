@@ -1,20 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Anchor.Orleans.Grains.Browser.Egress;
 using System.Security.Authentication;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Browser;
-
-/// <summary>A navigation the fetcher could not complete, with why (for the agent) and the Chromium error to abort with.</summary>
-public sealed class NavigationFailure(string code, string reason, string abortCode) : Exception(reason)
-{
-    /// <summary>The agent-facing code: <c>browser_error</c>, or <c>url_blocked</c> when the address failed the policy.</summary>
-    public string Code { get; } = code;
-
-    /// <summary>One of Playwright's <c>route.abort</c> error codes.</summary>
-    public string AbortCode { get; } = abortCode;
-}
 
 /// <summary>What a navigation fetched: status, headers (duplicates kept, e.g. several Set-Cookie) and the decoded body.</summary>
 public sealed record FetchedResponse(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body);
@@ -22,10 +13,18 @@ public sealed record FetchedResponse(int Status, IReadOnlyList<KeyValuePair<stri
 /// <summary>
 /// Fetches the navigations of every session on this silo, so a redirect can be checked before the browser follows
 /// it. Streams the body and stops at <c>Browser:MaxResponseBytes</c> (nothing is buffered past it, unlike
-/// Playwright's <c>route.fetch</c>, which holds whole bodies in its driver), connects only to an address that passed
-/// the URL policy at connect time, and names network failures (name not resolved, connection refused, TLS) at once.
+/// Playwright's <c>route.fetch</c>, which holds whole bodies in its driver), connects through the
+/// <see cref="EgressDialer"/> like the egress proxy does (one resolution, one policy check, the checked address used),
+/// and names network failures (name not resolved, connection refused, TLS) at once.
 /// One connection pool per silo, without cookies of its own: each request carries its session's cookies.
 /// </summary>
+/// <remarks>
+/// Kept beside the egress proxy because a navigation needs what a proxy cannot give: the proxy sees https only as an
+/// opaque tunnel, so it can neither cut an oversized response nor tell a download or a redirect from a page, and a
+/// refusal it answers reaches the agent as Chromium's bare <c>net::ERR_TUNNEL_CONNECTION_FAILED</c>. The fetcher reads
+/// the response, so a navigation fails at once with the reason in words. It adds no second policy: its connections
+/// come from the same dialer, resolver and <see cref="UrlPolicy.VetAsync"/> as the proxy's.
+/// </remarks>
 public sealed class NavigationFetcher : IDisposable
 {
     private static readonly HttpRequestOptionsKey<IReadOnlyList<string>> AllowedHostsKey = new("anchor.allowed-hosts");
@@ -43,13 +42,13 @@ public sealed class NavigationFetcher : IDisposable
     };
 
     private readonly IOptionsMonitor<BrowserOptions> _options;
-    private readonly UrlPolicy _policy;
+    private readonly EgressDialer _dialer;
     private readonly HttpClient _http;
 
-    public NavigationFetcher(IOptionsMonitor<BrowserOptions> options, UrlPolicy policy)
+    public NavigationFetcher(IOptionsMonitor<BrowserOptions> options, EgressDialer dialer)
     {
         _options = options;
-        _policy = policy;
+        _dialer = dialer;
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -99,7 +98,7 @@ public sealed class NavigationFetcher : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.Content.Headers.ContentDisposition is { DispositionType: var disposition } && disposition.Equals("attachment", StringComparison.OrdinalIgnoreCase))
             {
-                throw new NavigationFailure(ErrorCodes.BrowserError, $"{Safe(url)} is a download (Content-Disposition: attachment); sessions do not download files", "aborted");
+                throw new EgressFailure(ErrorCodes.BrowserError, $"{Safe(url)} is a download (Content-Disposition: attachment); sessions do not download files", "aborted");
             }
 
             if (response.Content.Headers.ContentLength > limit)
@@ -111,63 +110,15 @@ public sealed class NavigationFetcher : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw ex.InnerException as NavigationFailure ?? Describe(url, ex);
+            throw ex.InnerException as EgressFailure ?? Describe(url, ex);
         }
     }
 
-    /// <summary>Resolves the host and connects only to an address the policy allows — the address checked is the one used.</summary>
+    /// <summary>Connects only to an address the policy allows — the address checked is the one used.</summary>
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var host = context.DnsEndPoint.Host;
         var allowed = context.InitialRequestMessage.Options.TryGetValue(AllowedHostsKey, out var hosts) ? hosts : [];
-        IPAddress[] addresses;
-        try
-        {
-            addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        }
-        catch (SocketException ex)
-        {
-            throw new NavigationFailure(ErrorCodes.BrowserError, $"the name '{host}' could not be resolved ({ex.SocketErrorCode})", "namenotresolved");
-        }
-
-        if (!_policy.Trusts(host, allowed))
-        {
-            var refused = addresses.Select(a => (Address: a, Category: UrlPolicy.Classify(a))).Where(a => a.Category is not null).ToList();
-            addresses = [.. addresses.Where(a => UrlPolicy.Classify(a) is null)];
-            if (addresses.Length == 0 && refused.Count > 0)
-            {
-                throw new NavigationFailure(ErrorCodes.UrlBlocked, $"host '{host}' resolves to a {refused[0].Category} address ({refused[0].Address})", "blockedbyclient");
-            }
-        }
-
-        if (addresses.Length == 0)
-        {
-            throw new NavigationFailure(ErrorCodes.BrowserError, $"the name '{host}' could not be resolved (no address)", "namenotresolved");
-        }
-
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            var (what, abort) = ex.SocketErrorCode switch
-            {
-                SocketError.ConnectionRefused => ("the connection was refused", "connectionrefused"),
-                SocketError.TimedOut => ("the connection timed out", "timedout"),
-                SocketError.HostUnreachable or SocketError.NetworkUnreachable => ("the address is unreachable", "addressunreachable"),
-                _ => ($"the connection failed ({ex.SocketErrorCode})", "connectionfailed"),
-            };
-            throw new NavigationFailure(ErrorCodes.BrowserError, $"{what} by {host}:{context.DnsEndPoint.Port}", abort);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return new NetworkStream(await _dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, allowed, cancellationToken), ownsSocket: true);
     }
 
     private static async Task<byte[]> ReadCappedAsync(HttpContent content, Uri url, long limit, CancellationToken cancellationToken)
@@ -203,10 +154,10 @@ public sealed class NavigationFetcher : IDisposable
         return headers;
     }
 
-    private static NavigationFailure TooLarge(Uri url, long limit) =>
+    private static EgressFailure TooLarge(Uri url, long limit) =>
         new(ErrorCodes.BrowserError, $"the response of {Safe(url)} is larger than Browser:MaxResponseBytes ({limit} bytes) and was cut off", "aborted");
 
-    private static NavigationFailure Describe(Uri url, HttpRequestException ex) => ex.HttpRequestError switch
+    private static EgressFailure Describe(Uri url, HttpRequestException ex) => ex.HttpRequestError switch
     {
         HttpRequestError.SecureConnectionError => new(ErrorCodes.BrowserError, $"the TLS connection to {url.Host} failed{(ex.InnerException is AuthenticationException a ? $" (certificate: {BrowserEngine.FirstLine(a.Message)})" : "")}", "failed"),
         HttpRequestError.NameResolutionError => new(ErrorCodes.BrowserError, $"the name '{url.Host}' could not be resolved", "namenotresolved"),

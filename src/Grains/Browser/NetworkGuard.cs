@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Playwright;
@@ -10,25 +10,45 @@ namespace Anchor.Orleans.Grains.Browser;
 public sealed record NetworkFailure(string Code, string Message);
 
 /// <summary>
-/// The route handler of one session's context. Every request the page makes passes the URL policy, not only the
-/// URLs agents name: a link or an embedded resource pointing at a private or metadata address is aborted like a
-/// direct navigation. Navigations are fetched by the <see cref="NavigationFetcher"/> (bounded in size and time,
-/// connected only to checked addresses), so a redirect is checked before the browser may follow it and a failure is
-/// named at once instead of waiting out the navigation timeout. Verdicts are cached per origin for the session.
+/// The route handler of one session's context. Navigations (top-level, frames, popups) are fetched by the
+/// <see cref="NavigationFetcher"/> (bounded in size and time, connected only to checked addresses), so a refused or
+/// failed navigation is named at once instead of waiting out the navigation timeout, and a redirect is checked before
+/// the browser may follow it (Chromium follows it by itself, without this route, through the proxy). Every other request continues to the browser's network, which for a
+/// launched Chromium is the egress proxy: the policy is enforced there, at connect time, for each connection
+/// (WebSockets and WebRTC included, which never pass a route). A remote browser has no proxy; its other requests are
+/// checked here before they continue — a check the browser's own DNS lookup may then contradict (documented as
+/// outside the guarantee). Nothing is cached: each check resolves afresh.
 /// </summary>
-public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit)
+public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit, EgressSession? egress)
 {
-    private readonly ConcurrentDictionary<string, string?> _verdicts = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _closed = new();
     private volatile NetworkFailure? _lastFailure;
 
     /// <summary>The most recent navigation the guard stopped since <see cref="Reset"/>.</summary>
     public NetworkFailure? LastFailure => _lastFailure;
 
+    /// <summary>
+    /// Why a navigation that failed with <paramref name="playwrightMessage"/> failed, when the guard or the egress proxy
+    /// stopped it. A navigation Chromium continued by itself (a redirect it followed) meets the proxy, whose refusals
+    /// show as an empty response or a failed tunnel.
+    /// </summary>
+    public NetworkFailure? FailureFor(string playwrightMessage) =>
+        _lastFailure
+        ?? (egress?.LastRefusal is { } refusal && (playwrightMessage.Contains("net::ERR_EMPTY_RESPONSE", StringComparison.Ordinal) || playwrightMessage.Contains("net::ERR_TUNNEL_CONNECTION_FAILED", StringComparison.Ordinal))
+            ? new NetworkFailure(ErrorCodes.UrlBlocked, refusal)
+            : null);
+
     /// <summary>The running action's token: a navigation fetch ends with the action that caused it.</summary>
     public CancellationToken ActionToken { get; set; }
 
-    public void Reset() => _lastFailure = null;
+    public void Reset()
+    {
+        _lastFailure = null;
+        if (egress is not null)
+        {
+            egress.LastRefusal = null;
+        }
+    }
 
     /// <summary>Stops fetches in flight (the session is closing).</summary>
     public void Close() => _closed.Cancel();
@@ -45,19 +65,19 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
                 return;
             }
 
-            if (await RefusalAsync(url) is { } refusal)
+            if (request.IsNavigationRequest)
             {
-                await StopAsync(route, request, new NetworkFailure(ErrorCodes.UrlBlocked, refusal), "blockedbyclient");
+                await FetchNavigationAsync(route, request, url);
                 return;
             }
 
-            if (!request.IsNavigationRequest)
+            if (egress is null && await RefusalAsync(url) is not null)
             {
-                await route.ContinueAsync();
+                await route.AbortAsync("blockedbyclient");
                 return;
             }
 
-            await FetchNavigationAsync(route, request, url);
+            await route.ContinueAsync();
         }
         catch (PlaywrightException)
         {
@@ -76,7 +96,7 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
             var cookieHeader = string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}"));
             response = await fetcher.FetchAsync(request.Method, new Uri(url), request.Headers, cookieHeader, request.PostDataBuffer, allowedHosts, limit.Token);
         }
-        catch (NavigationFailure failure)
+        catch (EgressFailure failure)
         {
             var message = failure.Code == ErrorCodes.UrlBlocked
                 ? $"url_blocked: {AnchorTracing.SafeUrl(url)} refused: {failure.Message}."
@@ -116,25 +136,18 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
     private static bool IsHttp(string url) =>
         url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Why the policy refuses <paramref name="url"/>'s origin, or null; cached per origin for the session.</summary>
+    /// <summary>Why the policy refuses <paramref name="url"/>'s host now, or null.</summary>
     private async Task<string?> RefusalAsync(string url)
     {
-        var origin = new Uri(url).GetLeftPart(UriPartial.Authority);
-        if (!_verdicts.TryGetValue(origin, out var refusal))
+        var uri = new Uri(url);
+        try
         {
-            try
-            {
-                await urls.CheckAsync(origin, allowedHosts, _closed.Token);
-                refusal = null;
-            }
-            catch (AnchorException ex) when (ex.Code == ErrorCodes.UrlBlocked)
-            {
-                refusal = ex.Message;
-            }
-
-            _verdicts[origin] = refusal;
+            await urls.VetAsync(uri.IdnHost, allowedHosts, _closed.Token);
+            return null;
         }
-
-        return refusal?.Replace(origin, AnchorTracing.SafeUrl(url), StringComparison.Ordinal);
+        catch (EgressFailure refused)
+        {
+            return $"url_blocked: {AnchorTracing.SafeUrl(url)} refused: {refused.Message}.";
+        }
     }
 }

@@ -1,16 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Browser;
 
 /// <summary>
-/// Where a session may navigate. Only http(s) (and about:blank); never a host that resolves to loopback,
-/// private, link-local or cloud-metadata addresses unless <c>Browser:AllowPrivateNetworks</c> or an allowed
-/// host pattern says so. <c>Browser:BlockedHosts</c> always refuse. Refusals are <c>url_blocked</c> with the reason.
+/// Where the browser may connect. Only http(s) (and about:blank); never a host that resolves to loopback, private,
+/// link-local, cloud-metadata or other reserved addresses, nor a special-use name (<see cref="SpecialUseName"/>), unless
+/// <c>Browser:AllowPrivateNetworks</c> or an allowed host pattern says so. <c>Browser:BlockedHosts</c> always refuse.
+/// <see cref="VetAsync"/> is the one check every connection of the browser passes at connect time (the egress proxy
+/// and the navigation fetcher connect only to the addresses it returns); <see cref="CheckAsync"/> runs it early on a
+/// URL an agent names, so a refusal is named before any page loads. Refusals are <c>url_blocked</c> with the reason.
 /// </summary>
-public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
+public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options, EgressResolver resolver)
 {
     private static readonly IPAddress[] MetadataAddresses =
     [
@@ -22,6 +26,15 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
 
     private static readonly string[] MetadataHostNames = ["metadata.google.internal", "metadata", "instance-data"];
 
+    /// <summary>
+    /// Name suffixes that never name a public site: they resolve to this machine, the local link or a private network
+    /// (RFC 6761 <c>localhost</c> and <c>invalid</c>, RFC 6762 <c>local</c> and its suggested private names, RFC 8375
+    /// <c>home.arpa</c>, ICANN's <c>internal</c>, RFC 7686 <c>onion</c>, RFC 9476 <c>alt</c>, reverse-lookup
+    /// <c>arpa</c>, Kubernetes' <c>svc</c>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> SpecialUseSuffixes =
+        ["localhost", "local", "internal", "home.arpa", "arpa", "invalid", "onion", "alt", "lan", "intranet", "corp", "private", "home", "svc"];
+
     /// <summary>Checks <paramref name="url"/> for a client whose extra allowed hosts are <paramref name="clientAllowedHosts"/>; returns the absolute URL.</summary>
     public async Task<Uri> CheckAsync(string url, IReadOnlyList<string>? clientAllowedHosts = null, CancellationToken cancellationToken = default)
     {
@@ -31,33 +44,70 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
             return uri.AbsoluteUri == "about:blank" ? uri : throw Blocked(url, "only about:blank is allowed among about: pages");
         }
 
-        var o = options.CurrentValue;
-        var host = uri.IdnHost.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
-        if (o.BlockedHosts.Any(p => HostPattern.Matches(p, host)))
+        try
         {
-            throw Blocked(url, $"host '{host}' is listed in Browser:BlockedHosts");
+            await VetAsync(uri.IdnHost, clientAllowedHosts, cancellationToken);
         }
-
-        if (Trusts(host, clientAllowedHosts))
+        catch (EgressFailure refused)
         {
-            return uri;
-        }
-
-        if (MetadataHostNames.Contains(host))
-        {
-            throw Blocked(url, $"host '{host}' is a cloud metadata service");
-        }
-
-        foreach (var address in await ResolveAsync(host, cancellationToken))
-        {
-            if (Classify(address) is { } category)
-            {
-                throw Blocked(url, $"host '{host}' resolves to a {category} address ({address})");
-            }
+            throw Blocked(url, refused.Message);
         }
 
         return uri;
     }
+
+    /// <summary>
+    /// The addresses the browser may connect to for <paramref name="host"/> now: resolved once, each checked. Throws a
+    /// <c>url_blocked</c> <see cref="EgressFailure"/> when the host is refused or its name does not resolve. A name
+    /// with one refused address among public ones is refused whole: a mixed answer is how rebinding attacks begin.
+    /// </summary>
+    public async Task<IPAddress[]> VetAsync(string host, IReadOnlyList<string>? clientAllowedHosts, CancellationToken cancellationToken)
+    {
+        host = Normalize(host);
+        var o = options.CurrentValue;
+        if (o.BlockedHosts.Any(p => HostPattern.Matches(p, host)))
+        {
+            throw EgressFailure.Refused($"host '{host}' is listed in Browser:BlockedHosts");
+        }
+
+        var trusted = Trusts(host, clientAllowedHosts);
+        if (!trusted && MetadataHostNames.Contains(host))
+        {
+            throw EgressFailure.Refused($"host '{host}' is a cloud metadata service");
+        }
+
+        if (!trusted && SpecialUseName(host) is { } special)
+        {
+            throw EgressFailure.Refused($"host '{host}' is a special-use name ({special}) that never names a public site");
+        }
+
+        var addresses = await resolver.ResolveAsync(host, cancellationToken);
+        if (!trusted && addresses.Select(a => (Address: a, Category: Classify(a))).FirstOrDefault(a => a.Category is not null) is { Category: { } category } refused)
+        {
+            throw EgressFailure.Refused($"host '{host}' resolves to a {category} address ({refused.Address})");
+        }
+
+        return addresses;
+    }
+
+    /// <summary>Why <paramref name="host"/> (a name, not an address) is special-use, or null when it may be public.</summary>
+    public static string? SpecialUseName(string host)
+    {
+        host = Normalize(host);
+        if (IPAddress.TryParse(host, out _))
+        {
+            return null;
+        }
+
+        if (!host.Contains('.', StringComparison.Ordinal))
+        {
+            return "a single-label name, resolved through the local search domains";
+        }
+
+        return SpecialUseSuffixes.FirstOrDefault(s => host.EndsWith("." + s, StringComparison.Ordinal)) is { } suffix ? $".{suffix}" : null;
+    }
+
+    private static string Normalize(string host) => host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
 
     /// <summary>
     /// True when <paramref name="host"/> may resolve to any address: it matches <c>Browser:AllowedHosts</c> or the
@@ -66,7 +116,7 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
     public bool Trusts(string host, IReadOnlyList<string>? clientAllowedHosts)
     {
         var o = options.CurrentValue;
-        host = host.Trim('[', ']').TrimEnd('.').ToLowerInvariant();
+        host = Normalize(host);
         return o.AllowPrivateNetworks
             || o.AllowedHosts.Any(p => HostPattern.Matches(p, host))
             || clientAllowedHosts?.Any(p => HostPattern.Matches(p, host)) == true;
@@ -96,32 +146,15 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
             : throw Blocked(url, $"the '{uri.Scheme}:' scheme is not allowed; only http and https");
     }
 
-    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
-    {
-        if (IPAddress.TryParse(host, out var literal))
-        {
-            return [literal];
-        }
-
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            return await Dns.GetHostAddressesAsync(host, timeout.Token);
-        }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            // The browser cannot reach what does not resolve; let it report the failure in its own words.
-            return [];
-        }
-    }
-
-    /// <summary>Why <paramref name="address"/> is off limits, or null when it is a public address.</summary>
+    /// <summary>
+    /// Why <paramref name="address"/> is off limits, or null when it is a public address. IPv6 forms that carry an
+    /// IPv4 address (mapped, compatible, NAT64, 6to4) are judged by the IPv4 address they reach.
+    /// </summary>
     public static string? Classify(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
+        if (EmbeddedIPv4(address) is { } embedded)
         {
-            address = address.MapToIPv4();
+            address = embedded;
         }
 
         if (MetadataAddresses.Contains(address))
@@ -147,9 +180,11 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
                 10 => "private",
                 172 when b[1] is >= 16 and <= 31 => "private",
                 192 when b[1] == 168 => "private",
-                100 when b[1] is >= 64 and <= 127 => "private",
+                100 when b[1] is >= 64 and <= 127 => "private", // Carrier-grade NAT (RFC 6598)
                 169 when b[1] == 254 => "link-local",
                 0 => "unspecified",
+                192 when b[1] == 0 && b[2] == 0 => "multicast or reserved", // IETF protocol assignments (RFC 6890)
+                198 when b[1] is 18 or 19 => "multicast or reserved", // Benchmarking (RFC 2544)
                 >= 224 => "multicast or reserved",
                 _ => null,
             };
@@ -166,6 +201,30 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options)
         }
 
         return address.IsIPv6Multicast ? "multicast or reserved" : null;
+    }
+
+    /// <summary>The IPv4 address an IPv6 address reaches: ::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::a.b.c.d (NAT64), 2002:AABB:CCDD:: (6to4).</summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return null;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        var b = address.GetAddressBytes();
+        if (b[0] == 0x20 && b[1] == 0x02)
+        {
+            return new IPAddress(b.AsSpan(2, 4));
+        }
+
+        var nat64 = b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0;
+        var compatible = b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && b.AsSpan(12, 4).IndexOfAnyExcept((byte)0) >= 0 && !(b[12] == 0 && b[13] == 0 && b[14] == 0);
+        return nat64 || compatible ? new IPAddress(b.AsSpan(12, 4)) : null;
     }
 
     private static AnchorException Blocked(string url, string reason) =>

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Hosting;
 using Anchor.Orleans.Grains.Operations;
 using Anchor.Orleans.Grains.Telemetry;
@@ -8,7 +9,7 @@ namespace Anchor.Orleans.Grains.Sessions;
 
 public static class SessionsRegistration
 {
-    /// <summary>The per-silo parts of browser sessions: the engine, URL policy, local session set and the sweeper.</summary>
+    /// <summary>The per-silo parts of browser sessions: the engine, URL policy and egress proxy, local session set and the sweeper.</summary>
     public static IServiceCollection AddAnchorSessions(this IServiceCollection services)
     {
         services.AddMetrics();
@@ -17,7 +18,10 @@ public static class SessionsRegistration
         services.AddSingleton<AnchorMetrics>();
         services.AddSingleton<BrowserCircuit>();
         services.AddSingleton<BrowserEngine>();
+        services.AddSingleton<EgressResolver>();
         services.AddSingleton<UrlPolicy>();
+        services.AddSingleton<EgressDialer>();
+        services.AddSingleton<EgressProxy>();
         services.AddSingleton<NavigationFetcher>();
         services.AddSingleton<LocalSessions>();
         services.AddSingleton<SessionCloser>();

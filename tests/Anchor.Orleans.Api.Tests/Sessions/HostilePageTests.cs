@@ -231,7 +231,6 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
 
     [Theory]
     [InlineData("refused", "the connection was refused by localhost:")]
-    [InlineData("unresolved", "the name 'no-such-host.invalid' could not be resolved")]
     [InlineData("redirect-loop", "too many redirects (net::ERR_TOO_MANY_REDIRECTS)")]
     [InlineData("download", "is a download (Content-Disposition: attachment); sessions do not download files")]
     public async Task FailedNavigation_FailsFast_WithBrowserErrorNamingWhy(string kind, string why)
@@ -240,7 +239,6 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
         var url = kind switch
         {
             "refused" => $"http://localhost:{FreePorts.Next()}/",
-            "unresolved" => "http://no-such-host.invalid/",
             "redirect-loop" => fixture.Site.Url("/redirect-loop"),
             _ => fixture.Site.Url("/download"),
         };
@@ -251,6 +249,19 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
         Assert.StartsWith("browser_error: ", text, StringComparison.Ordinal);
         Assert.Contains(why, text, StringComparison.Ordinal);
         AnsweredInTime(took, $"navigate ({kind})");
+        await AssertUsableAsync(client, session);
+    }
+
+    [Fact]
+    public async Task UnresolvableName_IsRefusedAtOnce_WithUrlBlocked()
+    {
+        var (client, session) = await NewSessionAsync();
+
+        var (text, isError, took) = await TimedAsync(client, "browser_navigate", new { url = "http://no-such-host.invalid/", session_id = session });
+
+        Assert.True(isError);
+        Assert.Equal("url_blocked: http://no-such-host.invalid/ refused: host 'no-such-host.invalid' is a special-use name (.invalid) that never names a public site.", text);
+        AnsweredInTime(took, "navigate (unresolvable name)");
         await AssertUsableAsync(client, session);
     }
 

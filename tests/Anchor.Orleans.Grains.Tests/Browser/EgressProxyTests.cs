@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Browser.Egress;
+using Anchor.Orleans.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Anchor.Orleans.Grains.Tests.Browser;
+
+/// <summary>
+/// The egress proxy spoken to as a browser does (absolute-form HTTP and CONNECT), in front of a loopback origin that
+/// counts what reaches it. The origin is allowed as <c>localhost</c> only, so its literal address is refused.
+/// </summary>
+public sealed class EgressProxyTests : IAsyncLifetime
+{
+    private const long MaxResponseBytes = 64 * 1024;
+
+    private readonly BrowserOptions _options = new() { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes };
+    private EgressProxy _proxy = null!;
+    private LoopbackApp _origin = null!;
+    private int _originPort;
+    private int _hits;
+
+    public async ValueTask InitializeAsync()
+    {
+        _origin = await LoopbackApp.StartAsync(app =>
+        {
+            app.Use((context, next) =>
+            {
+                Interlocked.Increment(ref _hits);
+                return next(context);
+            });
+            app.MapGet("/hello", (HttpContext http) => Results.Text($"hello {http.Request.Headers.Host} {http.Request.Headers["Proxy-Authorization"].Count}"));
+            app.MapGet("/big", () => Results.Bytes(new byte[MaxResponseBytes * 4], "application/octet-stream"));
+        });
+        _originPort = _origin.Port;
+        _proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(_options)), new EgressTestParts.FixedOptions(_options), NullLogger<EgressProxy>.Instance);
+        _proxy.Start();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _proxy.Dispose();
+        await _origin.DisposeAsync();
+    }
+
+    private HttpClient Through(EgressSession? session) => new(new SocketsHttpHandler
+    {
+        Proxy = new WebProxy(_proxy.Address) { Credentials = session is null ? null : new NetworkCredential(session.UserName, session.Password) },
+        UseProxy = true,
+        PreAuthenticate = true,
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(20),
+    };
+
+    [Fact]
+    public async Task AbsoluteFormRequest_ToAnAllowedHost_IsForwarded_WithoutProxyHeaders_AndCounted()
+    {
+        using var session = _proxy.Open([]);
+        using var http = Through(session);
+
+        var body = await http.GetStringAsync($"http://localhost:{_originPort}/hello", TestContext.Current.CancellationToken);
+
+        Assert.Equal($"hello localhost:{_originPort} 0", body);
+        Assert.Equal(1, _hits);
+        Assert.True(session.BytesReceived > body.Length, $"{session.BytesReceived} bytes received");
+        Assert.True(session.BytesSent > 0);
+    }
+
+    [Fact]
+    public async Task Request_WithoutOrWithWrongCredentials_Gets407_AndReachesNothing()
+    {
+        using var session = _proxy.Open([]);
+        using var anonymous = Through(null);
+        using var stranger = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(_proxy.Address) { Credentials = new NetworkCredential(session.UserName, "wrong") } });
+
+        using var none = await anonymous.GetAsync($"http://localhost:{_originPort}/hello", TestContext.Current.CancellationToken);
+        using var wrong = await stranger.GetAsync($"http://localhost:{_originPort}/hello", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ProxyAuthenticationRequired, none.StatusCode);
+        Assert.Equal(HttpStatusCode.ProxyAuthenticationRequired, wrong.StatusCode);
+        Assert.Equal(0, _hits);
+    }
+
+    [Fact]
+    public async Task ClosedSession_CredentialsNoLongerWork()
+    {
+        var session = _proxy.Open([]);
+        using var http = Through(session);
+        session.Dispose();
+
+        using var response = await http.GetAsync($"http://localhost:{_originPort}/hello", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ProxyAuthenticationRequired, response.StatusCode);
+        Assert.Equal(0, _hits);
+    }
+
+    [Fact]
+    public async Task AbsoluteFormRequest_ToALoopbackAddress_IsClosedUnanswered_AndReachesNothing()
+    {
+        using var session = _proxy.Open([]);
+
+        var answer = await SendAsync(session, $"GET http://127.0.0.1:{_originPort}/hello?token=x HTTP/1.1", $"127.0.0.1:{_originPort}");
+
+        Assert.Equal("", answer);
+        Assert.Equal(0, _hits);
+        Assert.Equal(1, session.Refused);
+        Assert.Equal($"url_blocked: http://127.0.0.1:{_originPort}/hello refused: host '127.0.0.1' resolves to a loopback address (127.0.0.1).", session.LastRefusal);
+    }
+
+    [Fact]
+    public async Task ClientAllowedHosts_ComeFromTheSession()
+    {
+        using var session = _proxy.Open(["127.0.0.1"]);
+        using var http = Through(session);
+
+        var body = await http.GetStringAsync($"http://127.0.0.1:{_originPort}/hello", TestContext.Current.CancellationToken);
+
+        Assert.Equal($"hello 127.0.0.1:{_originPort} 0", body);
+    }
+
+    [Fact]
+    public async Task Connect_ToALoopbackAddress_Is403_AndToAnAllowedHost_Tunnels()
+    {
+        using var session = _proxy.Open([]);
+
+        var refused = await SendAsync(session, $"CONNECT 127.0.0.1:{_originPort} HTTP/1.1", $"127.0.0.1:{_originPort}");
+        var tunnelled = await SendAsync(session, $"CONNECT localhost:{_originPort} HTTP/1.1", $"localhost:{_originPort}", $"GET /hello HTTP/1.1\r\nHost: localhost:{_originPort}\r\nConnection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 403 Forbidden\r\n", refused, StringComparison.Ordinal);
+        Assert.EndsWith($"url_blocked: 127.0.0.1:{_originPort} refused: host '127.0.0.1' resolves to a loopback address (127.0.0.1).", refused, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 200 Connection Established\r\n\r\nHTTP/1.1 200 OK\r\n", tunnelled, StringComparison.Ordinal);
+        Assert.EndsWith($"hello localhost:{_originPort} 0", tunnelled, StringComparison.Ordinal);
+        Assert.Equal(1, _hits);
+    }
+
+    [Fact]
+    public async Task Response_LargerThanMaxResponseBytes_IsCutOff()
+    {
+        using var session = _proxy.Open([]);
+        using var http = Through(session);
+
+        var cut = await Assert.ThrowsAnyAsync<Exception>(() => http.GetByteArrayAsync($"http://localhost:{_originPort}/big", TestContext.Current.CancellationToken));
+
+        Assert.True(cut is HttpRequestException or IOException, cut.ToString());
+        Assert.InRange(session.BytesReceived, MaxResponseBytes, MaxResponseBytes + (64 * 1024));
+    }
+
+    /// <summary>Sends <paramref name="requestLine"/> with the session's credentials (and then <paramref name="then"/>); returns everything the proxy answered until it closed.</summary>
+    private async Task<string> SendAsync(EgressSession session, string requestLine, string authority, string? then = null)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _proxy.Address.Port, TestContext.Current.CancellationToken);
+        var stream = tcp.GetStream();
+        var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{session.UserName}:{session.Password}"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{requestLine}\r\nHost: {authority}\r\nProxy-Authorization: Basic {credentials}\r\n\r\n{then}"), TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(20));
+        return await reader.ReadToEndAsync(limit.Token);
+    }
+}

@@ -68,6 +68,7 @@ public static class ActionLatency
         }
 
         var spans = await BreakdownAsync(() => ViaMcpAsync(ours, url, new { session_id = session }, answer => answer), Math.Max(5, rounds / 2));
+        var floor = await FloorVariantsAsync(raw, page, url, Math.Max(5, rounds / 2));
         await ours.CallAsync("browser_session_close", new { session_id = session });
         await ours.DisposeAsync();
         await context.CloseAsync();
@@ -90,7 +91,9 @@ public static class ActionLatency
         text.AppendLine()
             .AppendLine($"Targets (issue 12): navigate+snapshot ≤ 0.9 × peer at p50 — **{(Median(navigate[Ours]) <= 0.9 * Median(navigate[Peer]) ? "met" : "missed")}**; ≤ 1.2 × raw at p50 — **{(Median(navigate[Ours]) <= 1.2 * Median(navigate[Raw]) ? "met" : "missed")}**.")
             .AppendLine()
-            .Append(spans);
+            .Append(spans)
+            .AppendLine()
+            .Append(floor);
         return text.ToString();
     }
 
@@ -101,6 +104,82 @@ public static class ActionLatency
         var (typed, _) = await Calls.TimedAsync(client, "browser_type", With(session, new() { ["element"] = "Name", ["target"] = Calls.RefOf(snapshot, "textbox", "Name"), ["text"] = "bench" }));
         var (clicked, _) = await Calls.TimedAsync(client, "browser_click", With(session, new() { ["element"] = "Greet", ["target"] = Calls.RefOf(snapshot, "button", "Greet") }));
         return (nav, typed + clicked);
+    }
+
+    /// <summary>
+    /// What our browser action does beyond the floor's goto + snapshot, priced one piece at a time in raw Playwright
+    /// (interleaved): every request of the context through a route handler (our network guard checks each request
+    /// in .NET), the navigation fetched in .NET and fulfilled through the driver, and the page title.
+    /// </summary>
+    private static async Task<string> FloorVariantsAsync(RawBrowser raw, IPage plain, string url, int rounds)
+    {
+        var routedContext = await raw.Browser.NewContextAsync();
+        await routedContext.RouteAsync("**/*", route => route.ContinueAsync());
+        var routed = await routedContext.NewPageAsync();
+        using var http = new HttpClient();
+        var fetchedContext = await raw.Browser.NewContextAsync();
+        await fetchedContext.RouteAsync("**/*", async route =>
+        {
+            if (!route.Request.IsNavigationRequest)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+
+            // As our network guard does: read the context's cookies, fetch in .NET, hand the body to the browser.
+            await fetchedContext.CookiesAsync([route.Request.Url]);
+            using var response = await http.GetAsync(route.Request.Url);
+            await route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = (int)response.StatusCode,
+                Headers = response.Content.Headers.Select(h => KeyValuePair.Create(h.Key, string.Join(", ", h.Value))),
+                BodyBytes = await response.Content.ReadAsByteArrayAsync(),
+            });
+        });
+        var fetched = await fetchedContext.NewPageAsync();
+        async Task GotoAndSnapshotAsync(IPage page)
+        {
+            await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded });
+            await RawBrowser.SnapshotAsync(page);
+        }
+
+        var variants = new (string Name, Func<Task> Run)[]
+        {
+            ("goto + snapshot (the floor)", () => GotoAndSnapshotAsync(plain)),
+            ("+ every request through a route handler that continues it", () => GotoAndSnapshotAsync(routed)),
+            ("+ the navigation fetched in .NET (cookies read, HttpClient, FulfillAsync), as our network guard does", () => GotoAndSnapshotAsync(fetched)),
+            ("+ that, then the page title (one more driver round trip)", async () => { await GotoAndSnapshotAsync(fetched); await fetched.TitleAsync(); }),
+        };
+        var times = variants.ToDictionary(v => v.Name, _ => new List<double>());
+        for (var round = -1; round < rounds; round++)
+        {
+            foreach (var (name, run) in variants)
+            {
+                var watch = Stopwatch.StartNew();
+                await run();
+                if (round >= 0)
+                {
+                    times[name].Add(watch.Elapsed.TotalMilliseconds);
+                }
+            }
+        }
+
+        await routedContext.CloseAsync();
+        await fetchedContext.CloseAsync();
+        var floor = Median(times[variants[0].Name]);
+        var text = new StringBuilder()
+            .AppendLine("### What our browser action adds to the floor, priced in raw Playwright")
+            .AppendLine()
+            .AppendLine($"{rounds} more rounds, interleaved, in this process's warm browser: the pieces our navigate runs beyond goto + snapshot.")
+            .AppendLine()
+            .AppendLine("| raw Playwright variant | p50 | p95 | ÷ floor (p50) |")
+            .AppendLine("|---|---|---|---|");
+        foreach (var (name, _) in variants)
+        {
+            text.AppendLine($"| {name} | {F(Median(times[name]))} ms | {F(P95(times[name]))} ms | {Ratio(Median(times[name]), floor)} |");
+        }
+
+        return text.ToString();
     }
 
     private static Dictionary<string, object?> With(object session, Dictionary<string, object?> arguments)

@@ -5,6 +5,7 @@
 // what sizes a pod's memory limit (deploy/k8s/base/deployment.yaml).
 using System.Diagnostics;
 using System.Globalization;
+using Anchor.Orleans.Bench.Shared;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,13 +38,13 @@ async Task OpenAsync()
 }
 
 await OpenAsync();
-var oneSession = ChromiumResidentMb(marker);
+var oneSession = ProcessMemory.ChromiumPssMb(marker);
 for (var i = 1; i < sessions; i++)
 {
     await OpenAsync();
 }
 
-var allSessions = ChromiumResidentMb(marker);
+var allSessions = ProcessMemory.ChromiumPssMb(marker);
 
 // Every session busy at once: navigate, snapshot, type, click, in rounds.
 var latencies = new System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentBag<double>>();
@@ -67,10 +68,10 @@ foreach (var id in ids)
 
 var actions = latencies.Values.Sum(b => b.Count);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sessions={sessions} rounds={rounds} cores={Environment.ProcessorCount}"));
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"session_create first={creates[0]:F0}ms then p50={Percentile(creates.Skip(1), 50):F0}ms max={creates.Skip(1).DefaultIfEmpty().Max():F0}ms"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"session_create first={creates[0]:F0}ms then p50={Stats.Percentile(creates.Skip(1), 50):F0}ms max={creates.Skip(1).DefaultIfEmpty().Max():F0}ms"));
 foreach (var (tool, bag) in latencies.OrderBy(kv => kv.Key))
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{tool} n={bag.Count} p50={Percentile(bag, 50):F1}ms p99={Percentile(bag, 99):F1}ms"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{tool} n={bag.Count} p50={Stats.Percentile(bag, 50):F1}ms p99={Stats.Percentile(bag, 99):F1}ms"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"actions/s={actions / elapsed.TotalSeconds:F1} with {sessions} sessions busy at once"));
@@ -87,31 +88,4 @@ async Task TimedAsync(string tool, object arguments)
     }
 
     latencies.GetOrAdd(tool, _ => []).Add(watch.Elapsed.TotalMilliseconds);
-}
-
-static double Percentile(IEnumerable<double> values, double percentile)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(percentile / 100 * sorted.Length) - 1)];
-}
-
-// Memory of the silo's Chromium processes (browser, renderers, GPU, utility): the sum of their proportional set
-// sizes (PSS, /proc/<pid>/smaps_rollup), which shares pages common to several processes among them instead of
-// counting them once per process as resident-set sums would.
-static double ChromiumResidentMb(string marker)
-{
-    var kb = 0L;
-    foreach (var pid in ChromiumProcesses.TreeOf(marker))
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/smaps_rollup").FirstOrDefault(l => l.StartsWith("Pss:", StringComparison.Ordinal));
-            kb += line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    return kb / 1024.0;
 }

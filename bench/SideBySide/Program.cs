@@ -1,0 +1,23 @@
+// Side-by-side benchmarks (issue 12), one figure per run, each printing a Markdown section for the results file.
+// scripts/bench.sh runs them all; by hand:
+//   dotnet bench/SideBySide/bin/Release/net10.0/Anchor.Orleans.Bench.SideBySide.dll <figure> [arguments]
+//   p1 [rounds=30]                       navigate+snapshot and type/click: us, @playwright/mcp, raw Playwright
+//   open [rounds=30]                     session open to a usable page: us, raw NewContext+NewPage
+//   concurrency [levels=1,10,25,50] [rounds=5]   p95 action latency and memory per session at N sessions
+//   soak [seconds=600] [sessions=4]      steady load, memory slope
+//   estop [rounds=5] [sessions=2]        emergency stop on a 2-silo cluster (silo processes, Redis)
+using System.Globalization;
+using Anchor.Orleans.Bench.SideBySide;
+
+var figure = args.ElementAtOrDefault(0) ?? "";
+int Arg(int index, int fallback) => int.Parse(args.ElementAtOrDefault(index) ?? fallback.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+var section = figure switch
+{
+    "p1" => await ActionLatency.RunAsync(Arg(1, 30)),
+    "open" => await SessionOpen.RunAsync(Arg(1, 30)),
+    "concurrency" => await Concurrency.RunAsync([.. (args.ElementAtOrDefault(1) ?? "1,10,25,50").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Arg(2, 5)),
+    "soak" => await Soak.RunAsync(Arg(1, 600), Arg(2, 4)),
+    "estop" => await EmergencyStopDrill.RunAsync(Arg(1, 5), Arg(2, 2)),
+    _ => throw new ArgumentException($"unknown figure '{figure}' (p1, open, concurrency, soak, estop)"),
+};
+Console.WriteLine(section);

@@ -178,7 +178,9 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         {
             try
             {
-                return await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+                // A default session's first call opens it, and waits in the fair queue when the cluster is full.
+                return await Sessions.SessionQueueWait.OpenAsync(
+                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken), context, grains, time, cancellationToken);
             }
             catch (SessionElsewhereException) when (time.GetUtcNow() < giveUp)
             {

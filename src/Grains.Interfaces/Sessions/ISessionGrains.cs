@@ -38,7 +38,24 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
 /// </summary>
 public interface ISessionRegistryGrain : IGrainWithIntegerKey
 {
+    /// <summary>
+    /// Takes a slot for the session: granted at once when one is free (or was offered to this session), refused at
+    /// the client's cap, otherwise queued fairly (round-robin across clients, FIFO within one) for up to
+    /// <c>Sessions:QueueTimeoutSeconds</c> — or refused at once when that is 0.
+    /// </summary>
     Task<LeaseResult> AcquireAsync(string sessionId, string clientId, string silo, int maxPerClient, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits up to <paramref name="maxWait"/> (keep it well under the grain response timeout) for a queued request's
+    /// turn, answering at once when its position is not <paramref name="knownPosition"/> and early when it changes.
+    /// Interleaves: waiters never hold the registry. A waiter that stops asking is dropped, and a slot offered to it
+    /// lapses, so a vanished waiter never holds a slot.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<SlotWait> WaitForSlotAsync(string sessionId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>Withdraws a queued request (its caller gave up); a slot offered to it goes to the next waiter.</summary>
+    Task LeaveQueueAsync(string sessionId);
 
     /// <summary>Frees the lease and remembers the session as ended.</summary>
     Task ReleaseAsync(string sessionId, SessionEndReason reason);
@@ -73,6 +90,41 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
 
     /// <summary>Sessions opened, open now and ended by reason since the registry began.</summary>
     Task<SessionStats> GetStatsAsync();
+}
+
+/// <summary>
+/// No slot was free: the session's open is queued in the registry. The caller (the front that holds the agent's
+/// request) waits with <see cref="ISessionRegistryGrain.WaitForSlotAsync"/> and calls again once offered.
+/// </summary>
+[GenerateSerializer, Alias("anchor.SessionQueuedException")]
+public sealed class SessionQueuedException : Exception
+{
+    public SessionQueuedException(string sessionId, SlotWait wait)
+        : base($"Session '{sessionId}' is queued for a slot at position {wait.Position}.")
+    {
+        SessionId = sessionId;
+        Wait = wait;
+    }
+
+    public SessionQueuedException()
+    {
+    }
+
+    public SessionQueuedException(string message)
+        : base(message)
+    {
+    }
+
+    public SessionQueuedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    [Id(0)]
+    public string SessionId { get; init; } = "";
+
+    [Id(1)]
+    public SlotWait? Wait { get; init; }
 }
 
 /// <summary>

@@ -249,10 +249,16 @@ public sealed partial class BrowserSessionGrain(
 
         var policy = policies.For(clientId);
         var lease = await Registry.AcquireAsync(SessionId, clientId, silo.SiloAddress.ToParsableString(), policy.MaxSessions, cancellationToken);
+        if (lease.Queued is { } queued)
+        {
+            // No slot free: the front that holds the agent's request waits in the registry's queue and calls again.
+            throw new SessionQueuedException(SessionId, queued);
+        }
+
         if (!lease.Granted)
         {
             metrics.Refused(lease.RefusalCode!);
-            throw new AnchorException(lease.RefusalCode!, lease.RefusalMessage!);
+            throw new AnchorException(lease.RefusalCode!, lease.RefusalMessage!, lease.RetryAfter);
         }
 
         var openedAt = lease.Lease!.AcquiredAt;

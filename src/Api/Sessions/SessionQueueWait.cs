@@ -21,6 +21,8 @@ public static class SessionQueueWait
     /// <summary>Longest single poll; the registry answers sooner when a slot is offered or the position moves.</summary>
     public static readonly TimeSpan PollLimit = TimeSpan.FromSeconds(5);
 
+    private static readonly TimeSpan FinalPoll = TimeSpan.FromSeconds(1);
+
     /// <summary>Runs <paramref name="open"/> (a session grain call that may open a session), waiting for a slot while it is queued.</summary>
     public static async Task<T> OpenAsync<T>(
         Func<Task<T>> open, RequestContext<CallToolRequestParams> context, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
@@ -66,8 +68,9 @@ public static class SessionQueueWait
         {
             await progress.ReportAsync(wait, cancellationToken);
             var left = giveUp - time.GetUtcNow();
-            if (left <= TimeSpan.Zero)
+            if (left <= TimeSpan.Zero && wait.State == SlotWaitState.Queued && wait.Deadline > giveUp)
             {
+                // Queued again after a registry move, past the first deadline: the agent has waited long enough.
                 throw new AnchorException(
                     ErrorCodes.ConcurrencyLimit,
                     string.Create(CultureInfo.InvariantCulture, $"concurrency_limit: no browser session slot came free in time ({wait.Waiting} waiting); retry after {PollLimit.TotalSeconds:0} s."),
@@ -76,7 +79,9 @@ public static class SessionQueueWait
 
             try
             {
-                wait = await registry.WaitForSlotAsync(sessionId, wait.Position, left < PollLimit ? left : PollLimit, cancellationToken);
+                // Past the deadline the registry's answer is Expired (or Offered, if just in time); a short poll lets its
+                // clock, if a little behind this silo's, catch up without spinning.
+                wait = await registry.WaitForSlotAsync(sessionId, wait.Position, left <= TimeSpan.Zero ? FinalPoll : left < PollLimit ? left : PollLimit, cancellationToken);
             }
             catch (Exception ex) when (TransientClusterErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {

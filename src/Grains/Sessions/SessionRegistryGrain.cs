@@ -417,7 +417,7 @@ public sealed partial class SessionRegistryGrain(
         Signal();
         var o = options.CurrentValue;
         var retry = RetryAfter(null);
-        var waited = Seconds(now - waiter.EnqueuedAt);
+        var waited = Seconds(waiter.Deadline - waiter.EnqueuedAt);
         return new SlotWait(SlotWaitState.Expired, 0, _queue.Count, waiter.Deadline, retry,
             $"concurrency_limit: no browser session slot came free in {waited} s ({Held()} of {o.MaxConcurrent} open cluster-wide, {_queue.Count} waiting); retry after {Seconds(retry)} s.");
     }

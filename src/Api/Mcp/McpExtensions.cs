@@ -32,6 +32,7 @@ public static class McpExtensions
 #pragma warning restore MCP9006
         return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
             .WithTools<BrowserSessionTools>()
+            .WithTools<ProfileTools>()
             .WithTools<BrowserTools>()
             .WithTools<PageTools>()
             .WithTools<MouseTools>()

@@ -8,8 +8,14 @@ namespace Anchor.Orleans.Grains.Interfaces.Sessions;
 /// </summary>
 public interface IBrowserSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Opens the session for <paramref name="clientId"/>: takes a registry lease, reserves budget, opens a context.</summary>
-    Task<SessionInfo> OpenAsync(string clientId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Opens the session for <paramref name="clientId"/>: takes a registry lease, reserves budget, opens a context —
+    /// with the cookies and storage of the client's saved <paramref name="profile"/>, when named.
+    /// </summary>
+    Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves the session's cookies and localStorage as the owner's profile <paramref name="name"/>.</summary>
+    Task<Profiles.ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs <paramref name="action"/>. With <paramref name="openIfNeeded"/> (the client's default session) a

@@ -42,8 +42,11 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
 
     public bool IsRemote => !string.IsNullOrEmpty(options.Value.CdpEndpoint);
 
-    /// <summary>A fresh, isolated context (its own cookies and storage) for one session.</summary>
-    public Task<IBrowserContext> NewContextAsync(CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// A fresh, isolated context (its own cookies and storage) for one session, starting from a Playwright storage
+    /// state (JSON: cookies, localStorage) when given — a saved profile, or a checkpoint to restore.
+    /// </summary>
+    public Task<IBrowserContext> NewContextAsync(string? storageState = null, CancellationToken cancellationToken = default) =>
         circuit.ExecuteAsync(
             async ct =>
             {
@@ -55,6 +58,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
                         ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
                         AcceptDownloads = false,
                         ServiceWorkers = ServiceWorkerPolicy.Block,
+                        StorageState = storageState,
                     });
                 }
                 catch (PlaywrightException ex)

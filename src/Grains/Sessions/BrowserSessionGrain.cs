@@ -1,7 +1,9 @@
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -62,7 +64,7 @@ public sealed partial class BrowserSessionGrain(
 
     private bool IsOpen => _page is not null;
 
-    public async Task<SessionInfo> OpenAsync(string clientId, CancellationToken cancellationToken = default)
+    public async Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -77,13 +79,50 @@ public sealed partial class BrowserSessionGrain(
                 throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
             }
 
-            await OpenCoreAsync(clientId, cancellationToken);
+            await OpenCoreAsync(clientId, cancellationToken, await LoadProfileAsync(clientId, profile));
             return Info();
         }
         finally
         {
             DeactivateIfUnused();
         }
+    }
+
+    public async Task<ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default)
+    {
+        ClientProfilesGrain.CheckName(name);
+        await EndInProgressAsync();
+        if (_page is not { } page || _clientId != clientId)
+        {
+            DeactivateIfUnused();
+            throw await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId ? Expired(ended) : NotFound();
+        }
+
+        string state;
+        try
+        {
+            state = await page.StorageStateAsync(TimeSpan.FromSeconds(sessionOptions.CurrentValue.ActionTimeoutSeconds), cancellationToken);
+        }
+        catch (Microsoft.Playwright.PlaywrightException)
+        {
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not read the cookies and storage of session '{SessionId}'.");
+        }
+
+        _lastActivity = time.GetUtcNow();
+        return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).SaveAsync(name, state, cancellationToken);
+    }
+
+    /// <summary>The storage state of the client's saved <paramref name="profile"/> (null for none); unknown names are refused before any slot is taken.</summary>
+    private async Task<string?> LoadProfileAsync(string clientId, string? profile)
+    {
+        if (profile is null)
+        {
+            return null;
+        }
+
+        ClientProfilesGrain.CheckName(profile);
+        return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).LoadAsync(profile)
+            ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: you have no saved profile '{profile}' (browser_profile_list shows yours).");
     }
 
     public async Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default)
@@ -240,7 +279,7 @@ public sealed partial class BrowserSessionGrain(
         }
     }
 
-    private async Task OpenCoreAsync(string clientId, CancellationToken cancellationToken)
+    private async Task OpenCoreAsync(string clientId, CancellationToken cancellationToken, string? storageState = null)
     {
         if (!local.AcceptingNewSessions)
         {
@@ -268,7 +307,7 @@ public sealed partial class BrowserSessionGrain(
             await budget.ReserveAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, reserve, cancellationToken);
             var o = sessionOptions.CurrentValue;
             _page = await BrowserPage.OpenAsync(
-                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken);
+                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken, storageState);
         }
         catch (Exception ex)
         {

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -40,17 +37,17 @@ public sealed class SessionQueueTests(QueueAppFixture fixture) : IClassFixture<Q
 
         // B and C want two each; each asks once the one before is queued. C's second is its default session's first call.
         var b1 = Queue(b, "browser_session_create");
-        await b1.QueuedAsync("position 1 of 1");
+        await b1.QueuedAsync("position 1 of 1", Step);
         var b2 = Queue(b, "browser_session_create");
-        await b2.QueuedAsync("position 2 of 2");
+        await b2.QueuedAsync("position 2 of 2", Step);
         var c1 = Queue(c, "browser_session_create");
-        await c1.QueuedAsync("position 2 of 3");
-        await b2.QueuedAsync("position 3 of 3"); // c1 went ahead of b2: one grant per client per round
+        await c1.QueuedAsync("position 2 of 3", Step);
+        await b2.QueuedAsync("position 3 of 3", Step); // c1 went ahead of b2: one grant per client per round
         var c2 = Queue(c, "browser_navigate", new { url = fixture.Site.Url("/a") });
-        await c2.QueuedAsync("position 4 of 4");
+        await c2.QueuedAsync("position 4 of 4", Step);
 
         // As sessions close, slots go round-robin: b1, c1, b2, c2 — each only when a slot frees.
-        var waiting = new List<Waiter> { b1, c1, b2, c2 };
+        var waiting = new List<QueuedCall> { b1, c1, b2, c2 };
         var closers = new (McpClient Client, Func<string> Session)[] { (a, () => a1), (a, () => a2), (b, () => SessionId(b1.Result!)), (c, () => SessionId(c1.Result!)) };
         foreach (var (client, session) in closers)
         {
@@ -67,7 +64,7 @@ public sealed class SessionQueueTests(QueueAppFixture fixture) : IClassFixture<Q
 
         // Full again (b2 and C's default session): a wait that outlasts the queue timeout is refused with retry-after.
         var late = Queue(a, "browser_session_create");
-        await late.QueuedAsync("position 1 of 1");
+        await late.QueuedAsync("position 1 of 1", Step);
         var refused = await late.Call.WaitAsync(TimeSpan.FromSeconds(QueueAppFixture.QueueSeconds) + Step, TestContext.Current.CancellationToken);
         Assert.True(refused.IsError == true);
         var match = System.Text.RegularExpressions.Regex.Match(
@@ -83,31 +80,8 @@ public sealed class SessionQueueTests(QueueAppFixture fixture) : IClassFixture<Q
     private static string SessionId(CallToolResult created) =>
         created.IsError == true ? throw new InvalidOperationException(created.Text()) : created.Json().GetProperty("session_id").GetString()!;
 
-    private static Waiter Queue(McpClient client, string tool, object? arguments = null)
-    {
-        var progress = new Recorder();
-        var args = arguments is null ? new Dictionary<string, object?>() : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
-        var call = client.CallToolAsync(tool, args, progress, cancellationToken: TestContext.Current.CancellationToken).AsTask();
-        return new Waiter(tool, call, progress);
-    }
-
-    private sealed record Waiter(string Tool, Task<CallToolResult> Call, Recorder Progress)
-    {
-        public CallToolResult? Result => Call.IsCompletedSuccessfully ? Call.Result : null;
-
-        public Task QueuedAsync(string position) =>
-            Poll.UntilAsync(() => Progress.Messages.Any(m => m.StartsWith($"queued for a browser session slot: {position},", StringComparison.Ordinal)), Step, $"{Tool} to report '{position}' (got: {string.Join(" | ", Progress.Messages)})");
-    }
-
-    /// <summary>Progress notifications as they arrive (a synchronous <see cref="IProgress{T}"/>, unlike <see cref="Progress{T}"/>).</summary>
-    private sealed class Recorder : IProgress<ProgressNotificationValue>
-    {
-        private readonly ConcurrentQueue<string> _messages = new();
-
-        public IReadOnlyList<string> Messages => [.. _messages];
-
-        public void Report(ProgressNotificationValue value) => _messages.Enqueue(value.Message ?? "");
-    }
+    private static QueuedCall Queue(McpClient client, string tool, object? arguments = null) =>
+        QueuedCall.Start(client, tool, arguments, TestContext.Current.CancellationToken);
 
     /// <summary>Samples the registry's open-session count throughout the test and keeps the highest.</summary>
     private sealed class CapWatch : IDisposable

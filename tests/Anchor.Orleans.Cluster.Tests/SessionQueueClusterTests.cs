@@ -34,6 +34,7 @@ public sealed class SessionQueueClusterTests(RedisServer redis, ITestOutputHelpe
         ops.DefaultRequestHeaders.Authorization = new("Bearer", TestKeys.Operator);
         using var stop = new CancellationTokenSource();
         var samples = new ConcurrentQueue<int>();
+        var sampleFailures = new ConcurrentQueue<string>();
         var sampler = SampleAsync();
         async Task SampleAsync()
         {
@@ -46,6 +47,7 @@ public sealed class SessionQueueClusterTests(RedisServer redis, ITestOutputHelpe
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
+                    sampleFailures.Enqueue(ex.GetType().Name);
                 }
             }
         }
@@ -56,8 +58,22 @@ public sealed class SessionQueueClusterTests(RedisServer redis, ITestOutputHelpe
         await using var c = await McpTestClient.ConnectAsync(cluster.BaseAddress, TestKeys.Operator);
         var a1 = SessionId(await a.CallAsync("browser_session_create"));
         var a2 = SessionId(await a.CallAsync("browser_session_create"));
+        Assert.Equal(2, (await ops.GetFromJsonAsync<JsonElement>("api/sessions", Ct)).GetProperty("count").GetInt32());
         var b1 = QueuedCall.Start(b, "browser_session_create", cancellationToken: Ct);
-        await b1.QueuedAsync("position 1 of 1", Step);
+        try
+        {
+            await b1.QueuedAsync("position 1 of 1", Step);
+        }
+        catch (InvalidOperationException)
+        {
+            foreach (var line in cluster.Silos.SelectMany(s => s.Output.Split('\n')).Where(l => l.Contains("Session", StringComparison.Ordinal) || l.Contains("slot", StringComparison.Ordinal)))
+            {
+                output.WriteLine(line);
+            }
+
+            throw;
+        }
+
         var b2 = QueuedCall.Start(b, "browser_session_create", cancellationToken: Ct);
         await b2.QueuedAsync("position 2 of 2", Step);
         var c1 = QueuedCall.Start(c, "browser_session_create", cancellationToken: Ct);
@@ -113,8 +129,9 @@ public sealed class SessionQueueClusterTests(RedisServer redis, ITestOutputHelpe
         await sampler;
         output.WriteLine($"hand-over from close to the next waiter's answer (ms): {string.Join(", ", handOver.Select(h => h.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
         output.WriteLine($"after killing the first waiter's silo, the second waiter was granted in {grantedAfter.TotalSeconds:F1} s; {samples.Count} samples of the open-session count, highest {samples.Max()}");
-        Assert.True(samples.Count > 10);
-        Assert.Equal(2, samples.Max());
+        var histogram = string.Join(", ", samples.GroupBy(n => n).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
+        Assert.True(samples.Count > 10, $"samples {histogram}; failures {string.Join(", ", sampleFailures)}");
+        Assert.True(samples.Max() == 2, $"samples {histogram}; failures {sampleFailures.Count}: {string.Join(", ", sampleFailures.Distinct())}");
         await aDirect.CallAsync("browser_session_close", new { session_id = a4 });
         await cDirect.CallAsync("browser_session_close", new { session_id = SessionId(granted) });
     }

@@ -22,6 +22,18 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
     private Task<LeaseResult> AcquireAsync(ISessionRegistryGrain registry, string sessionId) =>
         registry.AcquireAsync(sessionId, sessionId[..1], Silo, PerClient, Ct);
 
+    /// <summary>A fresh registry whose two slots client x holds (x1, x2), with <paramref name="waiting"/> queued in that order.</summary>
+    private async Task<ISessionRegistryGrain> FullRegistryAsync(params string[] waiting)
+    {
+        var registry = NewRegistry();
+        foreach (var id in (string[])["x1", "x2", .. waiting])
+        {
+            await AcquireAsync(registry, id);
+        }
+
+        return registry;
+    }
+
     /// <summary>Where each request stands right now (a zero-length poll).</summary>
     private static async Task<Dictionary<string, (SlotWaitState State, int Position)>> StandingAsync(ISessionRegistryGrain registry, params string[] sessionIds)
     {
@@ -83,12 +95,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
     public async Task Queue_ReportsPositionsThatMoveUp_AndWakesAWaitingPollWhenASlotIsOffered()
     {
         await fixture.FreshMonthAsync();
-        var registry = NewRegistry();
-        await AcquireAsync(registry, "x1");
-        await AcquireAsync(registry, "x2");
-        await AcquireAsync(registry, "a1");
-        await AcquireAsync(registry, "b1");
-        await AcquireAsync(registry, "c1");
+        var registry = await FullRegistryAsync("a1", "b1", "c1");
 
         Assert.Equal(
             new Dictionary<string, (SlotWaitState, int)> { ["a1"] = (SlotWaitState.Queued, 1), ["b1"] = (SlotWaitState.Queued, 2), ["c1"] = (SlotWaitState.Queued, 3) },
@@ -140,12 +147,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
     public async Task Queue_DropsAWaiterThatStoppedPolling_AndAnOfferNobodyTakesLapsesToTheNextWaiter()
     {
         await fixture.FreshMonthAsync();
-        var registry = NewRegistry();
-        await AcquireAsync(registry, "x1");
-        await AcquireAsync(registry, "x2");
-        await AcquireAsync(registry, "a1"); // its front dies: it never polls
-        await AcquireAsync(registry, "b1");
-        await AcquireAsync(registry, "c1");
+        var registry = await FullRegistryAsync("a1", "b1", "c1"); // a1's front dies: it never polls
 
         ClusterFixture.Time.Advance(SessionRegistryGrain.WaiterStaleAfter - TimeSpan.FromSeconds(1));
         await StandingAsync(registry, "b1", "c1");
@@ -173,11 +175,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
     public async Task Queue_PassesALeaversOfferOn_AndRefusesAtOnceAtTheClientsOwnCapCountingItsWaiters()
     {
         await fixture.FreshMonthAsync();
-        var registry = NewRegistry();
-        await AcquireAsync(registry, "x1");
-        await AcquireAsync(registry, "x2");
-        await AcquireAsync(registry, "a1");
-        await AcquireAsync(registry, "b1");
+        var registry = await FullRegistryAsync("a1", "b1");
 
         await registry.ReleaseAsync("x1", SessionEndReason.Completed);
         await registry.LeaveQueueAsync("a1");

@@ -9,6 +9,7 @@ using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.Profiles;
 using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
@@ -57,6 +58,7 @@ public static class ApiExtensions
         app.MapStatusApi();
         app.MapAnchorMcp();
         app.MapSessionsApi();
+        app.MapProfilesApi();
         app.MapOperationsApi();
         app.MapAnchorMetrics();
         app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(AuthPolicies.Operator);

@@ -22,6 +22,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const decimal DailyLimit = 10m;
     public const decimal MonthlyLimit = 100m;
     public const decimal EmergencyShutdown = 8m;
+    public const int SessionSlots = 2;
+    public const int QueueTimeoutSeconds = 30;
 
     public static readonly FakeTimeProvider Time = new(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero));
     public static readonly RecordingAlertSink Alerts = new();
@@ -78,6 +80,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Anchor:Budget:EmergencyShutdownUsd"] = EmergencyShutdown.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["Anchor:Clients:month-capped:Budget:MonthlyLimitUsd"] = "0.5",
                 ["Anchor:Clients:day-capped:Budget:DailyLimitUsd"] = "1",
+                ["Anchor:Sessions:MaxConcurrent"] = SessionSlots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Anchor:Sessions:MaxPerClient"] = SessionSlots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Anchor:Sessions:QueueTimeoutSeconds"] = QueueTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }));
 
         public void Configure(ISiloBuilder siloBuilder)
@@ -92,6 +97,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             services.AddAnchorGrainOptions();
             services.AddClientPolicies();
             services.AddAnchorGovernance();
+            // What the session registry needs besides governance: its metrics (no browser, no sweeper).
+            services.AddMetrics();
+            services.AddSingleton<Operations.OperationsCollector>();
+            services.AddSingleton<Alerts.Rules.AlertRules>();
+            services.AddSingleton<Telemetry.AnchorMetrics>();
         }
     }
 }

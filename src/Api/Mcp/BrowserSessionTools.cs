@@ -12,12 +12,16 @@ namespace Anchor.Orleans.Api.Mcp;
 public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
 {
     [McpServerTool(Name = "browser_session_create", Title = "Create browser session", Destructive = false, OpenWorld = false)]
-    [Description("Opens a new, isolated browser session (its own cookies and storage) and returns its session_id and when it expires. Pass the session_id to other browser_* tools to use it; without session_id they use your default session. Refused with concurrency_limit when the cluster or your client already has the maximum number of sessions open.")]
-    public async Task<CallToolResult> CreateAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
+    [Description("Opens a new, isolated browser session (its own cookies and storage) and returns its session_id and when it expires. Pass the session_id to other browser_* tools to use it; without session_id they use your default session. When the cluster is full it waits, fairly queued with other clients, for a slot (reporting its position as progress if you pass a progressToken) up to the configured queue timeout; refused with concurrency_limit (with retry-after) when the wait ends or your client already has its maximum number of sessions.")]
+    public async Task<CallToolResult> CreateAsync(
+        RequestContext<CallToolRequestParams> context,
+        [Description("Open the session with the cookies and localStorage of this saved profile of yours (browser_profile_save), e.g. to start logged in.")] string? profile = null,
+        CancellationToken cancellationToken = default)
     {
         var clientId = ToolContext.ClientIdOf(context.User);
         var sessionId = ToolContext.NewSessionId();
-        var info = await grains.GetGrain<IBrowserSessionGrain>(sessionId).OpenAsync(clientId, cancellationToken);
+        var info = await Sessions.SessionQueueWait.OpenAsync(
+            () => grains.GetGrain<IBrowserSessionGrain>(sessionId).OpenAsync(clientId, profile, cancellationToken), context, grains, time, cancellationToken);
         return ToolResults.Json(new { session_id = info.SessionId, expires_at = info.ExpiresAt });
     }
 

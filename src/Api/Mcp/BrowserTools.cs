@@ -182,7 +182,9 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         {
             try
             {
-                var result = await grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken);
+                // A default session's first call opens it, and waits in the fair queue when the cluster is full.
+                var result = await Sessions.SessionQueueWait.OpenAsync(
+                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken), context, grains, time, cancellationToken);
                 ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd);
                 return result;
             }

@@ -36,6 +36,7 @@ public static class McpExtensions
 #pragma warning restore MCP9006
         return services.AddMcpServer(o => o.ServerInfo = new() { Name = "anchor-orleans", Version = Status.StatusApi.Version })
             .WithCataloguedTools<BrowserSessionTools>()
+            .WithCataloguedTools<ProfileTools>()
             .WithCataloguedTools<BrowserTools>()
             .WithCataloguedTools<PageTools>()
             .WithCataloguedTools<MouseTools>()

@@ -8,8 +8,14 @@ namespace Anchor.Orleans.Grains.Interfaces.Sessions;
 /// </summary>
 public interface IBrowserSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Opens the session for <paramref name="clientId"/>: takes a registry lease, reserves budget, opens a context.</summary>
-    Task<SessionInfo> OpenAsync(string clientId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Opens the session for <paramref name="clientId"/>: takes a registry lease, reserves budget, opens a context —
+    /// with the cookies and storage of the client's saved <paramref name="profile"/>, when named.
+    /// </summary>
+    Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves the session's cookies and localStorage as the owner's profile <paramref name="name"/>.</summary>
+    Task<Profiles.ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs <paramref name="action"/>. With <paramref name="openIfNeeded"/> (the client's default session) a
@@ -39,7 +45,24 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
 /// </summary>
 public interface ISessionRegistryGrain : IGrainWithIntegerKey
 {
+    /// <summary>
+    /// Takes a slot for the session: granted at once when one is free (or was offered to this session), refused at
+    /// the client's cap, otherwise queued fairly (round-robin across clients, FIFO within one) for up to
+    /// <c>Sessions:QueueTimeoutSeconds</c> — or refused at once when that is 0.
+    /// </summary>
     Task<LeaseResult> AcquireAsync(string sessionId, string clientId, string silo, int maxPerClient, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits up to <paramref name="maxWait"/> (keep it well under the grain response timeout) for a queued request's
+    /// turn, answering at once when its position is not <paramref name="knownPosition"/> and early when it changes.
+    /// Interleaves: waiters never hold the registry. A waiter that stops asking is dropped, and a slot offered to it
+    /// lapses, so a vanished waiter never holds a slot.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<SlotWait> WaitForSlotAsync(string sessionId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default);
+
+    /// <summary>Withdraws a queued request (its caller gave up); a slot offered to it goes to the next waiter.</summary>
+    Task LeaveQueueAsync(string sessionId);
 
     /// <summary>Frees the lease and remembers the session as ended.</summary>
     Task ReleaseAsync(string sessionId, SessionEndReason reason);
@@ -74,6 +97,41 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
 
     /// <summary>Sessions opened, open now and ended by reason since the registry began.</summary>
     Task<SessionStats> GetStatsAsync();
+}
+
+/// <summary>
+/// No slot was free: the session's open is queued in the registry. The caller (the front that holds the agent's
+/// request) waits with <see cref="ISessionRegistryGrain.WaitForSlotAsync"/> and calls again once offered.
+/// </summary>
+[GenerateSerializer, Alias("anchor.SessionQueuedException")]
+public sealed class SessionQueuedException : Exception
+{
+    public SessionQueuedException(string sessionId, SlotWait wait)
+        : base($"Session '{sessionId}' is queued for a slot at position {wait.Position}.")
+    {
+        SessionId = sessionId;
+        Wait = wait;
+    }
+
+    public SessionQueuedException()
+    {
+    }
+
+    public SessionQueuedException(string message)
+        : base(message)
+    {
+    }
+
+    public SessionQueuedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    [Id(0)]
+    public string SessionId { get; init; } = "";
+
+    [Id(1)]
+    public SlotWait? Wait { get; init; }
 }
 
 /// <summary>

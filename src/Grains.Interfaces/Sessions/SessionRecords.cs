@@ -71,13 +71,44 @@ public sealed record EndedSession(
     [property: Id(4)] bool JustLost = false,
     [property: Id(5)] bool LiveElsewhere = false);
 
-/// <summary>The answer to a lease request.</summary>
+/// <summary>
+/// The answer to a lease request: granted, refused (with when a retry may succeed), or queued for a slot
+/// (<see cref="Queued"/>: the caller waits with <c>WaitForSlotAsync</c> and asks again once offered).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("anchor.LeaseResult")]
 public sealed record LeaseResult(
     [property: Id(0)] bool Granted,
     [property: Id(1)] string? RefusalCode,
     [property: Id(2)] string? RefusalMessage,
-    [property: Id(3)] SessionLease? Lease);
+    [property: Id(3)] SessionLease? Lease,
+    [property: Id(4)] TimeSpan? RetryAfter = null,
+    [property: Id(5)] SlotWait? Queued = null);
+
+/// <summary>Where a request waiting for a session slot stands.</summary>
+public enum SlotWaitState
+{
+    /// <summary>Waiting; <see cref="SlotWait.Position"/> says how many grants come before it.</summary>
+    Queued,
+
+    /// <summary>A slot is held for it: open the session now (the offer lapses if not taken promptly).</summary>
+    Offered,
+
+    /// <summary>Its wait ended without a slot: refused with <c>concurrency_limit</c>.</summary>
+    Expired,
+
+    /// <summary>The registry does not know the request (it moved to another silo, or the offer lapsed): ask again.</summary>
+    Unknown,
+}
+
+/// <summary>A waiting request's place: 1-based position among <see cref="Waiting"/> requests, until <see cref="Deadline"/>.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.SlotWait")]
+public sealed record SlotWait(
+    [property: Id(0)] SlotWaitState State,
+    [property: Id(1)] int Position,
+    [property: Id(2)] int Waiting,
+    [property: Id(3)] DateTimeOffset Deadline,
+    [property: Id(4)] TimeSpan? RetryAfter = null,
+    [property: Id(5)] string? RefusalMessage = null);
 
 /// <summary>Counts of the registry's sweeps (cleanup rate is a KPI).</summary>
 [GenerateSerializer, Immutable, Alias("anchor.CleanupStats")]

@@ -59,10 +59,11 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
 
     /// <summary>
     /// A fresh, isolated context (its own cookies and storage) for one session whose client may also reach
-    /// <paramref name="allowedHosts"/>, with its account at the egress proxy (null for a remote browser). The caller
-    /// disposes the account after closing the context.
+    /// <paramref name="allowedHosts"/>, with its account at the egress proxy (null for a remote browser), starting from
+    /// a Playwright storage state (JSON: cookies, localStorage) when given — a saved profile, or a checkpoint to restore.
+    /// The caller disposes the account after closing the context.
     /// </summary>
-    public Task<(IBrowserContext Context, EgressSession? Egress)> NewContextAsync(IReadOnlyList<string> allowedHosts, CancellationToken cancellationToken = default) =>
+    public Task<(IBrowserContext Context, EgressSession? Egress)> NewContextAsync(IReadOnlyList<string> allowedHosts, string? storageState = null, CancellationToken cancellationToken = default) =>
         circuit.ExecuteAsync(
             async ct =>
             {
@@ -77,6 +78,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
                         ServiceWorkers = ServiceWorkerPolicy.Block,
                         // "<-loopback>": loopback goes through the proxy too (Chromium bypasses proxies for it by default).
                         Proxy = session is null ? null : new Proxy { Server = egress.Address.AbsoluteUri.TrimEnd('/'), Username = session.UserName, Password = session.Password, Bypass = "<-loopback>" },
+                        StorageState = storageState,
                     });
                     return (context, session);
                 }

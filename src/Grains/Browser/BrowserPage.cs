@@ -83,9 +83,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
     public int PageCount => _pages.Count;
 
     public static async Task<BrowserPage> OpenAsync(
-        BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken)
+        BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
     {
-        var (context, egress) = await engine.NewContextAsync(allowedHosts, cancellationToken);
+        var (context, egress) = await engine.NewContextAsync(allowedHosts, storageState, cancellationToken);
         try
         {
             // Fallbacks only: every call below passes the time left of its own deadline.
@@ -109,6 +109,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The context's cookies and localStorage as Playwright's storage state (JSON), within <paramref name="limit"/>.</summary>
+    public Task<string> StorageStateAsync(TimeSpan limit, CancellationToken cancellationToken) =>
+        _context.StorageStateAsync().WaitAsync(limit, cancellationToken);
 
     /// <summary>Runs one action within <paramref name="deadline"/>; Playwright failures become <see cref="AnchorException"/>s with stable codes.</summary>
     public async Task<ActionResult> RunAsync(BrowserAction action, ActionDeadline deadline)

@@ -2,6 +2,7 @@ using System.Net;
 using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
+using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +48,7 @@ public static class OrleansHostingExtensions
         services.AddAnchorSessions();
         services.AddAnchorGovernance();
         services.AddAnchorAlerts();
+        services.AddAnchorProfiles();
         // Reads the ledgers on a timer: part of a running silo, not of the governance grains themselves.
         services.AddHostedService<Telemetry.GovernanceMetrics>();
 

@@ -1,7 +1,9 @@
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -52,6 +54,7 @@ public sealed partial class BrowserSessionGrain(
     private IGrainTimer? _lifetimeTimer;
     private CancellationTokenSource? _interrupt;
     private Task? _running;
+    private int _calls; // Open, execute and save-profile calls in progress (they do not interleave with each other).
     private string? _runningAction;
     private SessionEndReason? _ending;
     private DateTimeOffset? _endedAt;
@@ -65,8 +68,9 @@ public sealed partial class BrowserSessionGrain(
 
     private bool IsOpen => _page is not null;
 
-    public async Task<SessionInfo> OpenAsync(string clientId, CancellationToken cancellationToken = default)
+    public async Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default)
     {
+        _calls++;
         try
         {
             await EndInProgressAsync();
@@ -80,23 +84,76 @@ public sealed partial class BrowserSessionGrain(
                 throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
             }
 
-            await OpenCoreAsync(clientId, cancellationToken);
+            await OpenCoreAsync(clientId, cancellationToken, await LoadProfileAsync(clientId, profile));
             return Info();
         }
         finally
         {
+            _calls--;
             DeactivateIfUnused();
         }
     }
 
+    public async Task<ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default)
+    {
+        _calls++;
+        try
+        {
+            return await SaveProfileCoreAsync(clientId, name, cancellationToken);
+        }
+        finally
+        {
+            _calls--;
+            DeactivateIfUnused();
+        }
+    }
+
+    private async Task<ProfileInfo> SaveProfileCoreAsync(string clientId, string name, CancellationToken cancellationToken)
+    {
+        ClientProfilesGrain.CheckName(name);
+        await EndInProgressAsync();
+        if (_page is not { } page || _clientId != clientId)
+        {
+            throw await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId ? Expired(ended) : NotFound();
+        }
+
+        string state;
+        try
+        {
+            state = await page.StorageStateAsync(TimeSpan.FromSeconds(sessionOptions.CurrentValue.ActionTimeoutSeconds), cancellationToken);
+        }
+        catch (Microsoft.Playwright.PlaywrightException)
+        {
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not read the cookies and storage of session '{SessionId}'.");
+        }
+
+        _lastActivity = time.GetUtcNow();
+        return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).SaveAsync(name, state, cancellationToken);
+    }
+
+    /// <summary>The storage state of the client's saved <paramref name="profile"/> (null for none); unknown names are refused before any slot is taken.</summary>
+    private async Task<string?> LoadProfileAsync(string clientId, string? profile)
+    {
+        if (profile is null)
+        {
+            return null;
+        }
+
+        ClientProfilesGrain.CheckName(profile);
+        return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).LoadAsync(profile)
+            ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: you have no saved profile '{profile}' (browser_profile_list shows yours).");
+    }
+
     public async Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default)
     {
+        _calls++;
         try
         {
             return await ExecuteCoreAsync(clientId, action, openIfNeeded, cancellationToken);
         }
         finally
         {
+            _calls--;
             DeactivateIfUnused();
         }
     }
@@ -242,15 +299,19 @@ public sealed partial class BrowserSessionGrain(
         }
     }
 
+    /// <summary>
+    /// Lets an activation that holds no session go. Never while a call is under way: a listing or a close interleaves
+    /// with an open in progress (no page yet), and deactivating then would lose the session it is opening.
+    /// </summary>
     private void DeactivateIfUnused()
     {
-        if (!IsOpen && _end is null && _running is null)
+        if (!IsOpen && _end is null && _running is null && _calls == 0)
         {
             this.DeactivateOnIdle();
         }
     }
 
-    private async Task OpenCoreAsync(string clientId, CancellationToken cancellationToken)
+    private async Task OpenCoreAsync(string clientId, CancellationToken cancellationToken, string? storageState = null)
     {
         if (!local.AcceptingNewSessions)
         {
@@ -259,10 +320,16 @@ public sealed partial class BrowserSessionGrain(
 
         var policy = policies.For(clientId);
         var lease = await Registry.AcquireAsync(SessionId, clientId, silo.SiloAddress.ToParsableString(), policy.MaxSessions, cancellationToken);
+        if (lease.Queued is { } queued)
+        {
+            // No slot free: the front that holds the agent's request waits in the registry's queue and calls again.
+            throw new SessionQueuedException(SessionId, queued);
+        }
+
         if (!lease.Granted)
         {
             metrics.Refused(lease.RefusalCode!);
-            throw new AnchorException(lease.RefusalCode!, lease.RefusalMessage!);
+            throw new AnchorException(lease.RefusalCode!, lease.RefusalMessage!, lease.RetryAfter);
         }
 
         var openedAt = lease.Lease!.AcquiredAt;
@@ -272,7 +339,7 @@ public sealed partial class BrowserSessionGrain(
             await budget.ReserveAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, reserve, cancellationToken);
             var o = sessionOptions.CurrentValue;
             _page = await BrowserPage.OpenAsync(
-                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken);
+                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken, storageState);
         }
         catch (Exception ex)
         {

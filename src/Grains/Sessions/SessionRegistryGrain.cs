@@ -59,12 +59,24 @@ public sealed partial class SessionRegistryGrain(
     /// <summary>How long ended sessions are remembered for <c>session_expired</c> answers.</summary>
     public static readonly TimeSpan EndedRetention = TimeSpan.FromHours(1);
 
+    /// <summary>How long a slot offered to a waiter stays held for it; its front claims it at once unless it is gone.</summary>
+    public static readonly TimeSpan OfferClaimWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>A waiter with no poll under way for this long is gone (its front died or gave up) and is dropped.</summary>
+    public static readonly TimeSpan WaiterStaleAfter = TimeSpan.FromSeconds(10);
+
     private const int MaxEndedRemembered = 10_000;
 
     private readonly EntryState<SessionRegistryState, EndedSession> _state = new(store, serializer, "session-registry");
 
     // Ended sessions oldest first, so forgetting them costs O(forgotten), not a sort of all remembered.
     private readonly Queue<(string SessionId, DateTimeOffset EndedAt)> _endedOrder = new();
+
+    // Requests waiting for a slot and slots offered to them: memory only. A registry that moves loses them, and its
+    // waiters, told Unknown at their next poll, queue again; slots are only ever held by leases and live offers.
+    private readonly FairQueue<SlotWaiter> _queue = new(w => w.SessionId, w => w.ClientId);
+    private readonly Dictionary<string, SlotOffer> _offers = new(StringComparer.Ordinal);
+    private TaskCompletionSource _queueChanged = NewSignal();
 
     private SessionRegistryState S => _state.Head;
 
@@ -90,24 +102,49 @@ public sealed partial class SessionRegistryGrain(
         }
 
         var o = options.CurrentValue;
-        if (S.Leases.Count >= o.MaxConcurrent)
-        {
-            // A dead silo's leases may still be counted: reclaim them before refusing.
-            await ReclaimDeadSilosAsync();
-        }
-
-        if (S.Leases.Count >= o.MaxConcurrent)
-        {
-            return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: {S.Leases.Count} of {o.MaxConcurrent} browser sessions are open cluster-wide; close one (browser_session_close) or retry later.", null);
-        }
-
-        var mine = S.Leases.Values.Count(l => l.ClientId == clientId);
-        if (mine >= maxPerClient)
-        {
-            return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: this client has {mine} of {maxPerClient} sessions open; close one (browser_session_close) first.", null);
-        }
-
         var now = time.GetUtcNow();
+        Grant();
+        if (_offers.Remove(sessionId, out var offer) && offer.ClientId != clientId)
+        {
+            _offers[sessionId] = offer;
+            return new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
+        }
+
+        if (offer is null)
+        {
+            if (_queue.Find(sessionId) is { } waiting)
+            {
+                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, null, null, Queued: WaitOf(waiting, SlotWaitState.Queued));
+            }
+
+            if (Held() >= o.MaxConcurrent)
+            {
+                // A dead silo's leases may still be counted: reclaim them before refusing.
+                await ReclaimDeadSilosAsync();
+            }
+
+            var mine = HeldBy(clientId);
+            if (mine + _queue.CountOf(clientId) >= maxPerClient)
+            {
+                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: this client has {mine} of {maxPerClient} sessions open{WaitingNote(clientId)}; close one (browser_session_close) first.", null, RetryAfter(clientId));
+            }
+
+            if (Held() >= o.MaxConcurrent)
+            {
+                if (o.QueueTimeoutSeconds == 0)
+                {
+                    var retry = RetryAfter(null);
+                    return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: {Held()} of {o.MaxConcurrent} browser sessions are open cluster-wide; close one (browser_session_close) or retry after {Seconds(retry)} s.", null, retry);
+                }
+
+                var waiter = new SlotWaiter(sessionId, clientId, maxPerClient, now.AddSeconds(o.QueueTimeoutSeconds), now);
+                _queue.Enqueue(waiter);
+                LogQueued(logger, sessionId, clientId, _queue.PositionOf(sessionId), _queue.Count);
+                Signal();
+                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, null, null, Queued: WaitOf(waiter, SlotWaitState.Queued));
+            }
+        }
+
         var lease = new SessionLease(sessionId, clientId, silo, now, now.AddSeconds(o.MaxDurationSeconds));
         S.Leases[sessionId] = lease;
         var endedBefore = _state.Entries.GetValueOrDefault(sessionId);
@@ -127,10 +164,59 @@ public sealed partial class SessionRegistryGrain(
                 _state.Set(sessionId, endedBefore);
             }
 
+            Grant();
             throw;
         }
 
         return new LeaseResult(true, null, null, lease);
+    }
+
+    public async Task<SlotWait> WaitForSlotAsync(string sessionId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    {
+        // Interleaved: every step between awaits is synchronous and leaves the queue consistent.
+        Grant();
+        if (Answer(sessionId) is { } settled)
+        {
+            return settled;
+        }
+
+        var waiter = _queue.Find(sessionId)!;
+        waiter.LastSeen = time.GetUtcNow();
+        if (_queue.PositionOf(sessionId) != knownPosition)
+        {
+            return WaitOf(waiter, SlotWaitState.Queued);
+        }
+
+        var wait = Min(maxWait, waiter.Deadline - time.GetUtcNow());
+        waiter.Polling++;
+        try
+        {
+            // Wakes on any change of the queue (a grant, a leaver), so positions are reported as they move.
+            await _queueChanged.Task.WaitAsync(wait, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            waiter.Polling--;
+            waiter.LastSeen = time.GetUtcNow();
+        }
+
+        Grant();
+        return Answer(sessionId) ?? WaitOf(waiter, SlotWaitState.Queued);
+    }
+
+    public Task LeaveQueueAsync(string sessionId)
+    {
+        var left = _queue.Remove(sessionId) | _offers.Remove(sessionId);
+        if (left)
+        {
+            Signal();
+            Grant();
+        }
+
+        return Task.CompletedTask;
     }
 
     public async Task ReleaseAsync(string sessionId, SessionEndReason reason)
@@ -139,6 +225,7 @@ public sealed partial class SessionRegistryGrain(
         {
             Remember(lease, reason);
             await _state.WriteAsync();
+            Grant();
         }
     }
 
@@ -191,6 +278,7 @@ public sealed partial class SessionRegistryGrain(
         if (S.LastSweepAt is not { } last || now - last >= TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
         {
             await ReclaimDeadSilosAsync();
+            Grant();
             Forget(e => now - e.EndedAt > EndedRetention);
 
             S.LastSweepAt = now;
@@ -262,7 +350,102 @@ public sealed partial class SessionRegistryGrain(
         }
 
         await _state.WriteAsync();
+        Grant();
     }
+
+    /// <summary>Slots taken: open leases and slots offered to waiters.</summary>
+    private int Held() => S.Leases.Count + _offers.Count;
+
+    private int HeldBy(string clientId) =>
+        S.Leases.Values.Count(l => l.ClientId == clientId) + _offers.Values.Count(o => o.ClientId == clientId);
+
+    /// <summary>
+    /// Lapses offers nobody took and drops waiters that stopped asking or outlived their deadline, then offers free
+    /// slots to waiters in fair order (skipping those at their client's cap). Synchronous: safe to interleave.
+    /// </summary>
+    private void Grant()
+    {
+        var now = time.GetUtcNow();
+        var changed = false;
+        foreach (var (id, offer) in _offers.Where(o => now >= o.Value.ExpiresAt).ToList())
+        {
+            _offers.Remove(id);
+            changed = true;
+            LogOfferLapsed(logger, id, offer.ClientId);
+        }
+
+        foreach (var gone in _queue.InServiceOrder().Where(w => (w.Polling == 0 && now - w.LastSeen >= WaiterStaleAfter) || now >= w.Deadline + WaiterStaleAfter).ToList())
+        {
+            _queue.Remove(gone.SessionId);
+            changed = true;
+        }
+
+        var max = options.CurrentValue.MaxConcurrent;
+        while (Held() < max && _queue.Dequeue(w => HeldBy(w.ClientId) < w.MaxPerClient) is { } next)
+        {
+            _offers[next.SessionId] = new SlotOffer(next.ClientId, now + OfferClaimWindow);
+            changed = true;
+            LogOffered(logger, next.SessionId, next.ClientId);
+        }
+
+        if (changed)
+        {
+            Signal();
+        }
+    }
+
+    /// <summary>The answer for a request that is no longer simply waiting; null while it waits.</summary>
+    private SlotWait? Answer(string sessionId)
+    {
+        var now = time.GetUtcNow();
+        if (_offers.ContainsKey(sessionId) || S.Leases.ContainsKey(sessionId))
+        {
+            return new SlotWait(SlotWaitState.Offered, 0, _queue.Count, now);
+        }
+
+        if (_queue.Find(sessionId) is not { } waiter)
+        {
+            return new SlotWait(SlotWaitState.Unknown, 0, _queue.Count, now);
+        }
+
+        if (now < waiter.Deadline)
+        {
+            return null;
+        }
+
+        _queue.Remove(sessionId);
+        Signal();
+        var o = options.CurrentValue;
+        var retry = RetryAfter(null);
+        var waited = Seconds(waiter.Deadline - waiter.EnqueuedAt);
+        return new SlotWait(SlotWaitState.Expired, 0, _queue.Count, waiter.Deadline, retry,
+            $"concurrency_limit: no browser session slot came free in {waited} s ({Held()} of {o.MaxConcurrent} open cluster-wide, {_queue.Count} waiting); retry after {Seconds(retry)} s.");
+    }
+
+    private SlotWait WaitOf(SlotWaiter waiter, SlotWaitState state) =>
+        new(state, _queue.PositionOf(waiter.SessionId), _queue.Count, waiter.Deadline);
+
+    private string WaitingNote(string clientId) => _queue.CountOf(clientId) is > 0 and var n ? $" and {n} waiting" : "";
+
+    /// <summary>
+    /// When a retry can expect a slot: the soonest an open lease (the client's own, for its cap) reaches its maximum
+    /// duration — a slot frees then at the latest. At least one second.
+    /// </summary>
+    private TimeSpan RetryAfter(string? clientId)
+    {
+        var now = time.GetUtcNow();
+        var soonest = S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).Select(l => l.ExpiresAt - now).DefaultIfEmpty(OfferClaimWindow).Min();
+        return soonest < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : soonest;
+    }
+
+    private static int Seconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Wakes every waiting poll (positions moved or a slot was offered).</summary>
+    private void Signal() => Interlocked.Exchange(ref _queueChanged, NewSignal()).TrySetResult();
 
     private void Remember(SessionLease lease, SessionEndReason reason)
     {
@@ -287,6 +470,36 @@ public sealed partial class SessionRegistryGrain(
             }
         }
     }
+
+    /// <summary>A request waiting for a slot (memory only).</summary>
+    private sealed class SlotWaiter(string sessionId, string clientId, int maxPerClient, DateTimeOffset deadline, DateTimeOffset now)
+    {
+        public string SessionId { get; } = sessionId;
+
+        public string ClientId { get; } = clientId;
+
+        public int MaxPerClient { get; } = maxPerClient;
+
+        public DateTimeOffset EnqueuedAt { get; } = now;
+
+        public DateTimeOffset Deadline { get; } = deadline;
+
+        /// <summary>When its last poll ended; with no poll under way for <see cref="WaiterStaleAfter"/>, it is gone.</summary>
+        public DateTimeOffset LastSeen { get; set; } = now;
+
+        public int Polling { get; set; }
+    }
+
+    private sealed record SlotOffer(string ClientId, DateTimeOffset ExpiresAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} queued for a slot at position {Position} of {Waiting}")]
+    private static partial void LogQueued(ILogger logger, string sessionId, string clientId, int position, int waiting);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Slot offered to queued session {SessionId} of {ClientId}")]
+    private static partial void LogOffered(ILogger logger, string sessionId, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slot offered to session {SessionId} of {ClientId} lapsed untaken; offered to the next waiter")]
+    private static partial void LogOfferLapsed(ILogger logger, string sessionId, string clientId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} was lost with silo {Silo}; slot freed and reservation settled")]
     private static partial void LogLost(ILogger logger, string sessionId, string clientId, string silo);

@@ -27,6 +27,12 @@ public sealed class SessionsOptions
     [Range(1, 3_600)]
     public int CleanupIntervalSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a session request waits, fairly queued, for a free slot before <c>concurrency_limit</c>; 0 refuses at once.
+    /// </summary>
+    [Range(0, 3_600)]
+    public int QueueTimeoutSeconds { get; set; } = 30;
+
     /// <summary>One tool call's limit.</summary>
     [Range(1, 3_600)]
     public int ActionTimeoutSeconds { get; set; } = 180;

@@ -9,6 +9,7 @@ using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
@@ -30,6 +31,7 @@ public static class ApiExtensions
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddAnchorProblemDetails();
+        services.AddAnchorRequestLimits();
         services.AddAnchorAuth();
         services.AddAnchorHealth();
         services.AddAnchorGovernanceApi();
@@ -47,9 +49,11 @@ public static class ApiExtensions
         // Before routing, so /sse and /message are routed as the MCP group's endpoints.
         app.UseLegacySsePaths();
         app.UseRouting();
+        app.UseAnchorRequestLimits();
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
+        app.UseMcpRequestAdmission();
         // After authorization: only authenticated agents reach the transport-session grains.
         app.UseMcpSessionGate();
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Grains.Interfaces.Mcp;
 using Anchor.Orleans.Grains.Resilience;
 using Microsoft.AspNetCore.Builder;
@@ -31,7 +32,7 @@ public static partial class LegacySseEndpoints
     public static IEndpointRouteBuilder MapLegacySse(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet($"{McpExtensions.Path}/sse", StreamAsync).RequireAuthorization(AuthPolicies.Agent).ExcludeFromDescription();
-        endpoints.MapPost($"{McpExtensions.Path}/message", MessageAsync).RequireAuthorization(AuthPolicies.Agent).ExcludeFromDescription();
+        endpoints.MapPost($"{McpExtensions.Path}/message", MessageAsync).RequireAuthorization(AuthPolicies.Agent).WithMetadata(RequestBodyLimit.Mcp).ExcludeFromDescription();
         return endpoints;
     }
 

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.RequestLimits;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -44,7 +45,7 @@ public static class McpExtensions
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>
     public static IEndpointRouteBuilder MapAnchorMcp(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapMcp(Path).RequireAuthorization(AuthPolicies.Agent);
+        endpoints.MapMcp(Path).RequireAuthorization(AuthPolicies.Agent).WithMetadata(RequestBodyLimit.Mcp);
         // Legacy SSE through any silo; the SDK's own SSE handler (EnableLegacySse) is off.
         endpoints.MapLegacySse();
         return endpoints;

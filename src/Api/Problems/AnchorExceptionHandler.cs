@@ -6,19 +6,27 @@ namespace Anchor.Orleans.Api.Problems;
 
 /// <summary>
 /// A refusal that reaches HTTP becomes the problem details an operator or client expects: its stable code as
-/// <c>type</c>, the matching status, and <c>Retry-After</c> where waiting helps.
+/// <c>type</c>, the matching status, and <c>Retry-After</c> where waiting helps. A request the server could not read
+/// (a body that is not the JSON a route binds, too large, cut short) is the client's error, answered 400 (or 413, 408)
+/// in one place for every route, never 500.
 /// </summary>
 public sealed class AnchorExceptionHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (exception is not AnchorException refusal)
+        switch (exception)
         {
-            return false;
+            case AnchorException refusal:
+                await ProblemResponses.Result(refusal.Code, StatusOf(refusal.Code), refusal.Message, refusal.RetryAfter).ExecuteAsync(httpContext);
+                return true;
+            case BadHttpRequestException bad:
+                // Minimal-API binding failures (JSON that does not parse or fit the body's type, a wrong content type)
+                // and Kestrel's body limits. The message describes the request, never server state.
+                await ProblemResponses.Result(ProblemResponses.CodeFor(bad.StatusCode), bad.StatusCode, bad.Message).ExecuteAsync(httpContext);
+                return true;
+            default:
+                return false;
         }
-
-        await ProblemResponses.Result(refusal.Code, StatusOf(refusal.Code), refusal.Message, refusal.RetryAfter).ExecuteAsync(httpContext);
-        return true;
     }
 
     public static int StatusOf(string code) => code switch

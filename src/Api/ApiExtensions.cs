@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anchor.Orleans.Api.Alerts;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Budgets;
+using Anchor.Orleans.Api.Dashboard;
 using Anchor.Orleans.Api.EmergencyStop;
 using Anchor.Orleans.Api.Governance;
 using Anchor.Orleans.Api.Health;
@@ -14,7 +15,6 @@ using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
 using Anchor.Orleans.Grains.Hosting;
-using Orleans.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,7 +53,9 @@ public static class ApiExtensions
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
+        app.UseMcpContentTypeCheck();
         app.UseMcpRequestAdmission();
+        app.UseDashboardSiloAddressCheck();
         // After authorization: only authenticated agents reach the transport-session grains.
         app.UseMcpSessionGate();
 
@@ -63,7 +65,7 @@ public static class ApiExtensions
         app.MapSessionsApi();
         app.MapOperationsApi();
         app.MapAnchorMetrics();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(AuthPolicies.Operator);
+        app.MapAnchorDashboard();
         app.MapEmergencyShutdownApi();
         app.MapBudgetApi();
         app.MapGovernanceApi();

@@ -1,4 +1,6 @@
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Api.RequestLimits;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -50,6 +52,23 @@ public static class McpExtensions
         endpoints.MapLegacySse();
         return endpoints;
     }
+
+    /// <summary>
+    /// A message POSTed to <c>/mcp</c> must say it is JSON: the SDK's transport reads it with ASP.NET Core's JSON reader,
+    /// which throws (500) on any other content type, so those are answered 415 here first.
+    /// </summary>
+    public static IApplicationBuilder UseMcpContentTypeCheck(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (HttpMethods.IsPost(context.Request.Method)
+            && context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase)
+            && !context.Request.HasJsonContentType())
+        {
+            await ProblemResponses.WriteAsync(context, ErrorCodes.InvalidArgument, StatusCodes.Status415UnsupportedMediaType, "An MCP message is sent as Content-Type: application/json.");
+            return;
+        }
+
+        await next(context);
+    });
 
     /// <summary>Older clients (LibreChat's SSE type) are configured with <c>/sse</c>; serve them from the MCP group.</summary>
     public static IApplicationBuilder UseLegacySsePaths(this IApplicationBuilder app) => app.Use((context, next) =>

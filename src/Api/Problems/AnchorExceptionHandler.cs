@@ -1,4 +1,6 @@
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
@@ -24,10 +26,26 @@ public sealed class AnchorExceptionHandler : IExceptionHandler
                 // and Kestrel's body limits. The message describes the request, never server state.
                 await ProblemResponses.Result(ProblemResponses.CodeFor(bad.StatusCode), bad.StatusCode, bad.Message).ExecuteAsync(httpContext);
                 return true;
+            case JsonException json when CarriesBody(httpContext.Request):
+                // A handler that reads its body itself (the MCP transport, legacy SSE messages) met JSON that does not
+                // parse or does not fit the message it expects.
+                await ProblemResponses.Result(ErrorCodes.InvalidArgument, StatusCodes.Status400BadRequest, $"The request body is not the JSON this endpoint takes: {FirstLine(json.Message)}").ExecuteAsync(httpContext);
+                return true;
+            case InvalidOperationException { InnerException: DecoderFallbackException } when CarriesBody(httpContext.Request):
+                // System.Text.Json reading a string of the body that is not UTF-8.
+                await ProblemResponses.Result(ErrorCodes.InvalidArgument, StatusCodes.Status400BadRequest, "The request body is not valid UTF-8.").ExecuteAsync(httpContext);
+                return true;
             default:
                 return false;
         }
     }
+
+    // A request whose method carries a body (an empty one included, which is no JSON either).
+    private static bool CarriesBody(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method);
+
+    // JSON messages end with a path and position that help; the exception's inner chain stays in no answer.
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     public static int StatusOf(string code) => code switch
     {

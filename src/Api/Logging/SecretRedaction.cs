@@ -75,7 +75,7 @@ public sealed class SecretValues
 
         values.RemoveWhere(string.IsNullOrWhiteSpace);
         _secrets = new Secrets(
-            [.. values.OrderByDescending(v => v.Length)],
+            [.. values.Where(v => v.Length >= ShortSecret).OrderByDescending(v => v.Length)],
             values.Any(v => v.Length < ShortSecret) ? WholeTokens(values.Where(v => v.Length < ShortSecret)) : null);
     }
 

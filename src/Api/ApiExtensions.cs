@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anchor.Orleans.Api.Alerts;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Budgets;
+using Anchor.Orleans.Api.Dashboard;
 using Anchor.Orleans.Api.EmergencyStop;
 using Anchor.Orleans.Api.Governance;
 using Anchor.Orleans.Api.Health;
@@ -10,11 +11,11 @@ using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
 using Anchor.Orleans.Api.Profiles;
+using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
 using Anchor.Orleans.Grains.Hosting;
-using Orleans.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,7 @@ public static class ApiExtensions
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddAnchorProblemDetails();
+        services.AddAnchorRequestLimits();
         services.AddAnchorAuth();
         services.AddAnchorHealth();
         services.AddAnchorGovernanceApi();
@@ -48,9 +50,13 @@ public static class ApiExtensions
         // Before routing, so /sse and /message are routed as the MCP group's endpoints.
         app.UseLegacySsePaths();
         app.UseRouting();
+        app.UseAnchorRequestLimits();
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseAuthorization();
+        app.UseMcpContentTypeCheck();
+        app.UseMcpRequestAdmission();
+        app.UseDashboardSiloAddressCheck();
         // After authorization: only authenticated agents reach the transport-session grains.
         app.UseMcpSessionGate();
 
@@ -61,7 +67,7 @@ public static class ApiExtensions
         app.MapProfilesApi();
         app.MapOperationsApi();
         app.MapAnchorMetrics();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(AuthPolicies.Operator);
+        app.MapAnchorDashboard();
         app.MapEmergencyShutdownApi();
         app.MapBudgetApi();
         app.MapGovernanceApi();

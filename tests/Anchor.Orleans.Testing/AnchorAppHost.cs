@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -65,7 +66,8 @@ public sealed class AnchorAppHost : IAsyncDisposable
         args.AddRange(effective.Select(kv => $"--{kv.Key}={kv.Value}"));
         return SiloApplication.Build([.. args], builder =>
         {
-            builder.Logging.AddProvider(logs);
+            // Behind the app's redaction, as every real sink is: the capture holds what an operator's logs would.
+            builder.Services.AddSingleton<ILoggerProvider>(sp => new RedactingLoggerProvider(logs, sp.GetRequiredService<SecretValues>()));
             configure?.Invoke(builder);
         });
     }

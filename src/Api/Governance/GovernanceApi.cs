@@ -2,6 +2,7 @@ using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.EmergencyStop;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.AspNetCore.Builder;
@@ -28,7 +29,7 @@ public static class GovernanceApi
         var group = endpoints.MapGroup("/api/governance").RequireAuthorization(AuthPolicies.Operator);
         group.MapGet("/export", async Task<Ok<GovernanceExport>> (GovernanceBackup backup, CancellationToken cancellationToken) =>
             TypedResults.Ok(await backup.ExportAsync(cancellationToken)));
-        group.MapPost("/import", ImportAsync);
+        group.MapPost("/import", ImportAsync).WithMetadata(RequestBodyLimit.Import);
         return endpoints;
     }
 

@@ -4,6 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Grains.Interfaces.Mcp;
 using Anchor.Orleans.Grains.Resilience;
 using Microsoft.AspNetCore.Builder;
@@ -31,7 +34,7 @@ public static partial class LegacySseEndpoints
     public static IEndpointRouteBuilder MapLegacySse(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet($"{McpExtensions.Path}/sse", StreamAsync).RequireAuthorization(AuthPolicies.Agent).ExcludeFromDescription();
-        endpoints.MapPost($"{McpExtensions.Path}/message", MessageAsync).RequireAuthorization(AuthPolicies.Agent).ExcludeFromDescription();
+        endpoints.MapPost($"{McpExtensions.Path}/message", MessageAsync).RequireAuthorization(AuthPolicies.Agent).WithMetadata(RequestBodyLimit.Mcp).ExcludeFromDescription();
         return endpoints;
     }
 
@@ -97,18 +100,20 @@ public static partial class LegacySseEndpoints
 
     private static async Task<IResult> MessageAsync(HttpContext context, string? sessionId)
     {
-        if (string.IsNullOrEmpty(sessionId))
+        if (string.IsNullOrWhiteSpace(sessionId))
         {
-            return TypedResults.BadRequest("Missing sessionId query parameter.");
+            return ProblemResponses.Result(ErrorCodes.InvalidArgument, StatusCodes.Status400BadRequest, "Missing sessionId query parameter.");
         }
 
         var services = context.RequestServices;
         var clientId = ToolContext.ClientIdOf(context.User);
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var json = await reader.ReadToEndAsync(context.RequestAborted);
-        if (string.IsNullOrWhiteSpace(json))
+        // Checked here, on the silo that received it, before it is forwarded: a body that is not one JSON-RPC message
+        // is the client's error (a JsonException is answered 400 by the exception handler).
+        if (string.IsNullOrWhiteSpace(json) || JsonSerializer.Deserialize<JsonRpcMessage>(json, McpJsonUtilities.DefaultOptions) is null)
         {
-            return TypedResults.BadRequest("No message in request body.");
+            return ProblemResponses.Result(ErrorCodes.InvalidArgument, StatusCodes.Status400BadRequest, "The request body must be one JSON-RPC message.");
         }
 
         bool delivered;

@@ -1,6 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.RequestLimits;
+using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Mcp;
 using Anchor.Orleans.Grains.Tools;
 using Microsoft.AspNetCore.Builder;
@@ -67,11 +70,28 @@ public static class McpExtensions
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>
     public static IEndpointRouteBuilder MapAnchorMcp(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapMcp(Path).RequireAuthorization(AuthPolicies.Agent);
+        endpoints.MapMcp(Path).RequireAuthorization(AuthPolicies.Agent).WithMetadata(RequestBodyLimit.Mcp);
         // Legacy SSE through any silo; the SDK's own SSE handler (EnableLegacySse) is off.
         endpoints.MapLegacySse();
         return endpoints;
     }
+
+    /// <summary>
+    /// A message POSTed to <c>/mcp</c> must say it is JSON: the SDK's transport reads it with ASP.NET Core's JSON reader,
+    /// which throws (500) on any other content type, so those are answered 415 here first.
+    /// </summary>
+    public static IApplicationBuilder UseMcpContentTypeCheck(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (HttpMethods.IsPost(context.Request.Method)
+            && context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase)
+            && !context.Request.HasJsonContentType())
+        {
+            await ProblemResponses.WriteAsync(context, ErrorCodes.InvalidArgument, StatusCodes.Status415UnsupportedMediaType, "An MCP message is sent as Content-Type: application/json.");
+            return;
+        }
+
+        await next(context);
+    });
 
     /// <summary>Older clients (LibreChat's SSE type) are configured with <c>/sse</c>; serve them from the MCP group.</summary>
     public static IApplicationBuilder UseLegacySsePaths(this IApplicationBuilder app) => app.Use((context, next) =>

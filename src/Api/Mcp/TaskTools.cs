@@ -86,11 +86,12 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
     {
         var action = ExtractOf(url, item_selector, fields);
         var ttl = TimeSpan.FromSeconds(options.CurrentValue.ExtractCacheSeconds);
-        var cache = url is { Length: > 0 } && ttl > TimeSpan.Zero ? grains.GetGrain<IExtractCacheGrain>(CacheKey(action)) : null;
+        var clientId = ToolContext.ClientIdOf(context.User);
+        var cache = url is { Length: > 0 } && ttl > TimeSpan.Zero ? grains.GetGrain<IExtractCacheGrain>(CacheKey(clientId, action)) : null;
         if (cache is not null)
         {
-            // The cache is shared by all clients: a client gets cached records only for a URL it may visit itself.
-            await urls.CheckAsync(url!, policies.For(ToolContext.ClientIdOf(context.User)).AllowedHosts, cancellationToken);
+            // A client gets cached records only for a URL it may still visit (its policy may have changed since).
+            await urls.CheckAsync(url!, policies.For(clientId).AllowedHosts, cancellationToken);
             var hit = await cache.GetAsync();
             metrics.CacheLookup(hit is not null);
             if (hit is not null)
@@ -163,9 +164,14 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
 
     private static AnchorException Invalid(string message) => new(ErrorCodes.InvalidArgument, $"invalid_argument: {message}");
 
-    private static string CacheKey(ExtractAction action)
+    /// <summary>
+    /// Per client: an extraction is read in the caller's own browser context, with its cookies and logins, so its
+    /// records are that client's data. (A shared cache served only from fresh cookie-less contexts would cost a
+    /// second context per extraction and return something other than what the agent's session shows.)
+    /// </summary>
+    private static string CacheKey(string clientId, ExtractAction action)
     {
-        var canonical = JsonSerializer.Serialize(new { url = action.Url, item = action.ItemSelector, fields = action.Fields.OrderBy(f => f.Key, StringComparer.Ordinal) }, Json);
+        var canonical = JsonSerializer.Serialize(new { client = clientId, url = action.Url, item = action.ItemSelector, fields = action.Fields.OrderBy(f => f.Key, StringComparer.Ordinal) }, Json);
         return "extract-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 }

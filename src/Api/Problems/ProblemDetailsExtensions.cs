@@ -7,7 +7,8 @@ namespace Anchor.Orleans.Api.Problems;
 public static class ProblemDetailsExtensions
 {
     /// <summary>Every error body is problem details with a stable code as <c>type</c> and the request id.</summary>
-    public static IServiceCollection AddAnchorProblemDetails(this IServiceCollection services) =>
+    public static IServiceCollection AddAnchorProblemDetails(this IServiceCollection services)
+    {
         services.AddExceptionHandler<AnchorExceptionHandler>().AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             var problem = ctx.ProblemDetails;
@@ -30,6 +31,11 @@ public static class ProblemDetailsExtensions
             problem.Extensions.Remove("exception");
             problem.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
         });
+
+        // After the default writer, which declines when Accept names no JSON.
+        services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>();
+        return services;
+    }
 
     /// <summary>Unhandled exceptions and bodiless error statuses (unknown routes) become problem details.</summary>
     public static IApplicationBuilder UseAnchorProblemDetails(this IApplicationBuilder app) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Grains.EmergencyStop;
@@ -26,10 +27,16 @@ public sealed record StatusResponse(
 /// <summary>The emergency switch as this silo sees it; <see cref="Refusing"/> also covers a stale view.</summary>
 public sealed record EmergencySwitchStatus(bool Tripped, bool Refusing, string? Reason);
 
-/// <summary>When this process started, from the injected clock.</summary>
-public sealed class ProcessClock(TimeProvider time)
+/// <summary>When this process started, as the operating system recorded it (not when something first asked).</summary>
+public sealed class ProcessClock
 {
-    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+    public DateTimeOffset StartedAt { get; } = ProcessStart();
+
+    private static DateTimeOffset ProcessStart()
+    {
+        using var process = Process.GetCurrentProcess();
+        return new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+    }
 }
 
 public static class StatusApi

@@ -3,7 +3,7 @@ using Anchor.Orleans.Grains.Interfaces.Sessions;
 namespace Anchor.Orleans.Grains.Interfaces.Extraction;
 
 /// <summary>
-/// One cached extraction, cluster-wide (key = hash of url, item selector and fields): identical requests within
+/// One cached extraction of one client, cluster-wide (key = hash of client id, url, item selector and fields): a client's identical requests within
 /// the TTL are answered without a browser.
 /// </summary>
 public interface IExtractCacheGrain : IGrainWithStringKey

@@ -228,7 +228,7 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options, EgressRes
     }
 
     private static AnchorException Blocked(string url, string reason) =>
-        new(ErrorCodes.UrlBlocked, $"url_blocked: {url} refused: {reason}.");
+        new(ErrorCodes.UrlBlocked, $"url_blocked: {Telemetry.AnchorTracing.WithoutCredentials(url)} refused: {reason}.");
 }
 
 /// <summary>Host patterns: <c>example.com</c> matches itself, <c>*.example.com</c> matches its subdomains.</summary>

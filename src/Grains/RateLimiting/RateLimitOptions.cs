@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Anchor.Orleans.Grains.RateLimiting;
 
-/// <summary>Per-client tool-call rate (<c>Anchor:RateLimit</c>).</summary>
+/// <summary>Per-client tool-call and MCP request rates (<c>Anchor:RateLimit</c>).</summary>
 public sealed class RateLimitOptions
 {
     public const string SectionName = "RateLimit";
@@ -14,4 +14,11 @@ public sealed class RateLimitOptions
     /// <summary>Tool calls a client may make per window.</summary>
     [Range(1, 100_000_000)]
     public int MaxRequests { get; set; } = 100;
+
+    /// <summary>
+    /// MCP requests other than tool calls (initialize, tools/list, ping, notifications, SSE streams and messages) a
+    /// client may make per window; counted apart from tool calls.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int MaxProtocolRequests { get; set; } = 1000;
 }

@@ -70,6 +70,20 @@ public sealed class AuthenticationTests(AppFixture fixture) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task Status_ReportsTheProcessStart_NotItsFirstCall()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var processStart = new DateTimeOffset(process.StartTime.ToUniversalTime(), TimeSpan.Zero);
+        var client = fixture.Host.CreateClient(TestKeys.DevOperator);
+
+        var first = await client.GetFromJsonAsync<JsonElement>("/status", Ct);
+        var second = await client.GetFromJsonAsync<JsonElement>("/status", Ct);
+
+        Assert.Equal(processStart, first.GetProperty("started_at").GetDateTimeOffset());
+        Assert.Equal(processStart, second.GetProperty("started_at").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task UnknownRoute_Answers404ProblemDetails()
     {
         using var response = await fixture.Host.CreateClient(TestKeys.DevOperator).GetAsync("/no/such/route", Ct);

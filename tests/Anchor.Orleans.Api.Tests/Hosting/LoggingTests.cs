@@ -88,3 +88,111 @@ public sealed class LoggingTests
         Assert.Equal(formatter, options.FormatterName);
     }
 }
+
+/// <summary>The redaction cases review found missing, one by one, on the real provider wrapper.</summary>
+public sealed class SecretRedactionTests
+{
+    private static (LogCapture Capture, ILogger Logger, RedactingLoggerProvider Provider) Logger(Dictionary<string, string?> settings)
+    {
+        var capture = new LogCapture();
+        var provider = new RedactingLoggerProvider(capture, new SecretValues(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));
+        provider.SetScopeProvider(new LoggerExternalScopeProvider());
+        return (capture, provider.CreateLogger("test"), provider);
+    }
+
+    [Fact]
+    public void RedisPassword_AfterASpacedComma_AndShorterThan8_IsMasked_AsAWholeTokenOnly()
+    {
+        var (capture, logger, provider) = Logger(new() { ["Anchor:Redis:ConnectionString"] = "redis:6379, password = zqw7x ,ssl=true" });
+        using var _ = provider;
+
+        logger.LogWarning("Redis said: auth failed for zqw7x; zqw7xyz and azqw7x are other words");
+
+        Assert.Equal("Redis said: auth failed for [REDACTED]; zqw7xyz and azqw7x are other words", Assert.Single(capture.Entries).Message);
+    }
+
+    [Fact]
+    public void ExceptionText_IsMasked_ButKeepsItsType()
+    {
+        var (capture, logger, provider) = Logger(new() { ["Anchor:Alerts:PagerDuty:RoutingKey"] = "pd-routing-key-0042" });
+        using var _ = provider;
+
+        logger.LogError(new InvalidOperationException("posting with pd-routing-key-0042 failed"), "Delivery failed");
+
+        var logged = Assert.Single(capture.Entries).Exception!;
+        Assert.StartsWith("System.InvalidOperationException: posting with [REDACTED] failed", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("pd-routing-key-0042", logged, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UrlCredentials_AreMasked_EvenWhenNotConfigured()
+    {
+        var (capture, logger, provider) = Logger([]);
+        using var _ = provider;
+
+        logger.LogInformation("Fetching {Url}", new Uri("http://alice:s3cr3t@example.test/path"));
+        logger.LogInformation("Refused ftp://bob:hunter2@10.0.0.1/x and https://carol@example.test/");
+
+        Assert.Equal(
+            ["Fetching http://[REDACTED]@example.test/path", "Refused ftp://[REDACTED]@10.0.0.1/x and https://[REDACTED]@example.test/"],
+            capture.Entries.Select(e => e.Message));
+        Assert.Equal("http://[REDACTED]@example.test/path", capture.Entries.First().Field("Url"));
+    }
+
+    [Fact]
+    public void CdpEndpoint_AndItsTokens_AreSecrets()
+    {
+        var (capture, logger, provider) = Logger(new() { ["Anchor:Browser:CdpEndpoint"] = "wss://cloud.example.test/devtools?token=cdp-tk1&region=eu" });
+        using var _ = provider;
+
+        logger.LogWarning("Connecting to wss://cloud.example.test/devtools?token=cdp-tk1&region=eu");
+        logger.LogWarning("Provider rejected token cdp-tk1 in region eu");
+
+        Assert.Equal(["Connecting to [REDACTED]", "Provider rejected token [REDACTED] in region eu"], capture.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public void Scopes_ReadAsKeyValue_WithSecretsMasked()
+    {
+        var scopes = new List<string>();
+        var inner = new ScopeTextProvider(scopes);
+        using var provider = new RedactingLoggerProvider(inner, new SecretValues(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Anchor:Metrics:Token"] = "metrics-token-77aa" }).Build()));
+        provider.SetScopeProvider(new LoggerExternalScopeProvider());
+        var logger = provider.CreateLogger("test");
+
+        using (logger.BeginScope(new Dictionary<string, object> { ["request_id"] = "r-1", ["client_id"] = "agent-a" }))
+        using (logger.BeginScope(new Dictionary<string, object> { ["token"] = "metrics-token-77aa" }))
+        {
+            logger.LogInformation("hello");
+        }
+
+        Assert.Equal(["request_id=r-1, client_id=agent-a", "token=[REDACTED]"], scopes);
+    }
+
+    /// <summary>Records each scope as the simple console formatter writes it: its text.</summary>
+    private sealed class ScopeTextProvider(List<string> texts) : ILoggerProvider, ISupportExternalScope
+    {
+        private readonly List<string> _texts = texts;
+        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+        public ILogger CreateLogger(string categoryName) => new ScopeTextLogger(this);
+
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ScopeTextLogger(ScopeTextProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => owner._scopes.Push(state);
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner._scopes.ForEachScope((scope, list) => list.Add(scope?.ToString() ?? ""), owner._texts);
+        }
+
+    }
+}

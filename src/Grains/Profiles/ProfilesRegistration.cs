@@ -2,8 +2,8 @@ using Anchor.Orleans.Grains.Hosting;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Profiles;
 
@@ -20,9 +20,12 @@ public static class ProfilesRegistration
     {
         services.AddAnchorOptions<ProfilesOptions>(ProfilesOptions.SectionName);
         services.AddDataProtection().SetApplicationName("Anchor.Orleans");
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<AnchorHostingOptions>, RedisConnection>((keys, hosting, redis) =>
+        services.AddOptions<KeyManagementOptions>().Configure<IConfiguration, RedisConnection>((keys, configuration, redis) =>
         {
-            if (hosting.Value.Storage.Provider == StorageProvider.Redis)
+            // Read from configuration, not the validated options: Data Protection starts its key ring before the
+            // start-up validation reports every configuration error together, and must not report only some of them.
+            var provider = configuration[$"{OptionsRegistration.Root}:Storage:Provider"];
+            if (string.Equals(provider, nameof(StorageProvider.Redis), StringComparison.OrdinalIgnoreCase))
             {
                 // The key ring is read synchronously by Data Protection; the connection is shared with the silo.
                 keys.XmlRepository = new RedisXmlRepository(() => redis.GetAsync().GetAwaiter().GetResult().GetDatabase(), KeyRingKey);

@@ -57,7 +57,8 @@ public static partial class ToolCallPipeline
         var services = context.Services!;
         var name = context.Params?.Name ?? "";
         // An unknown name is the caller's protocol error: no admission, no metric label, no log line per name.
-        var tool = services.GetRequiredService<ToolCatalogue>().Find(name)
+        var catalogue = services.GetRequiredService<ToolCatalogue>();
+        var tool = catalogue.Find(name)
             ?? throw new McpProtocolException($"Unknown tool: '{name}'", McpErrorCode.InvalidParams);
         var metrics = services.GetRequiredService<AnchorMetrics>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Anchor.Orleans.Api.Mcp.ToolCalls");
@@ -76,7 +77,7 @@ public static partial class ToolCallPipeline
         try
         {
             policy = services.GetRequiredService<ClientPolicies>().For(clientId);
-            result = await RunAsync(next, context, services, tool, policy, cancellationToken);
+            result = await RunAsync(next, context, services, catalogue, tool, policy, cancellationToken);
             if (result.IsError == true)
             {
                 outcome = "error";
@@ -150,9 +151,9 @@ public static partial class ToolCallPipeline
     /// <summary>The caller's tool policy, admission (emergency switch, rate limit, budgets unless free), then the tool.</summary>
     private static async Task<CallToolResult> RunAsync(
         McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, IServiceProvider services,
-        ToolFacts tool, ClientPolicy policy, CancellationToken cancellationToken)
+        ToolCatalogue catalogue, ToolFacts tool, ClientPolicy policy, CancellationToken cancellationToken)
     {
-        if (!services.GetRequiredService<ToolCatalogue>().Allows(policy, tool))
+        if (!catalogue.Allows(policy, tool))
         {
             throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool.Name} is not allowed for this client.");
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using Anchor.Orleans.Grains.Clients;
 
@@ -40,6 +41,9 @@ public sealed class ToolCatalogue
 {
     private readonly FrozenDictionary<string, ToolFacts> _tools;
 
+    // Per allow pattern: does it match opt-in tools only? Patterns come from configuration, so this stays small.
+    private readonly ConcurrentDictionary<string, bool> _optInPatterns = new(StringComparer.Ordinal);
+
     public ToolCatalogue(IEnumerable<ToolFacts> tools)
     {
         _tools = tools.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
@@ -71,11 +75,11 @@ public sealed class ToolCatalogue
         return restricting.Count == 0 || restricting.Any(p => Matches(p, tool.Name));
     }
 
-    private bool NamesOnlyOptIn(string pattern)
+    private bool NamesOnlyOptIn(string pattern) => _optInPatterns.GetOrAdd(pattern, p =>
     {
-        var matched = _tools.Values.Where(t => Matches(pattern, t.Name)).ToList();
+        var matched = _tools.Values.Where(t => Matches(p, t.Name)).ToList();
         return matched.Count > 0 && matched.All(t => t.OptIn);
-    }
+    });
 
     private static bool Matches(string pattern, string tool) =>
         pattern.EndsWith('*')

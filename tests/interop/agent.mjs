@@ -2,10 +2,22 @@
 // like it would drive @playwright/mcp: no session_id, targets by ref and by selector.
 //   node agent.mjs <base url> <api key> <http|sse> <form page url>
 // Prints one JSON object with what it saw.
-import { connect, text } from "./connect.mjs";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 
 const [base, key, mode, formUrl] = process.argv.slice(2);
-const client = await connect(base, key, mode, "interop-agent");
+const headers = { Authorization: `Bearer ${key}` };
+const transport = mode === "sse"
+  ? new SSEClientTransport(new URL("sse", base), {
+      requestInit: { headers },
+      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers ?? {}), ...headers } }) },
+    })
+  : new StreamableHTTPClientTransport(new URL("mcp", base), { requestInit: { headers } });
+
+const client = new Client({ name: "interop-agent", version: "1.0.0" });
+await client.connect(transport);
+const text = (result) => result.content.find((c) => c.type === "text")?.text ?? "";
 
 const { tools } = await client.listTools();
 await client.callTool({ name: "browser_navigate", arguments: { url: formUrl } });

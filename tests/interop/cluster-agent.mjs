@@ -2,10 +2,22 @@
 // open a browser session, 30 mixed tool calls, close it.
 //   node cluster-agent.mjs <base url> <api key> <http|sse> <fixture site url>
 // Prints one JSON object: { tools, calls, failures: ["tool: text"], closed }.
-import { connect, text } from "./connect.mjs";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 
 const [base, key, mode, site] = process.argv.slice(2);
-const client = await connect(base, key, mode, "cluster-agent");
+const headers = { Authorization: `Bearer ${key}` };
+const transport = mode === "sse"
+  ? new SSEClientTransport(new URL("sse", base), {
+      requestInit: { headers },
+      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers ?? {}), ...headers } }) },
+    })
+  : new StreamableHTTPClientTransport(new URL("mcp", base), { requestInit: { headers } });
+
+const client = new Client({ name: "cluster-agent", version: "1.0.0" });
+await client.connect(transport);
+const text = (result) => result.content.find((c) => c.type === "text")?.text ?? "";
 const { tools } = await client.listTools();
 
 const created = await client.callTool({ name: "browser_session_create", arguments: {} });

@@ -30,6 +30,10 @@ public static partial class BrowserErrors
         ["ERR_BLOCKED_BY_RESPONSE"] = "the server's response headers forbid showing the page",
     };
 
+    /// <summary>Whether a Playwright failure says the page's renderer process stopped.</summary>
+    public static bool IsCrash(string message) =>
+        message.Contains("Target crashed", StringComparison.Ordinal) || message.Contains("Page crashed", StringComparison.Ordinal);
+
     /// <summary>The agent-facing error for a Playwright failure during <paramref name="action"/>.</summary>
     public static AnchorException From(string action, string message, NetworkFailure? stopped)
     {
@@ -44,7 +48,7 @@ public static partial class BrowserErrors
             return new(ErrorCodes.InvalidArgument, $"invalid_argument: the target matches more than one element; take a new browser_snapshot and use a ref ({first}).");
         }
 
-        if (message.Contains("Target crashed", StringComparison.Ordinal) || message.Contains("Page crashed", StringComparison.Ordinal))
+        if (IsCrash(message))
         {
             return new(ErrorCodes.BrowserError, $"browser_error: the page crashed during {action} (its renderer process stopped); the session continues on a fresh blank page.");
         }

@@ -148,6 +148,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
         catch (PlaywrightException ex)
         {
+            if (page is not null && BrowserErrors.IsCrash(ex.Message))
+            {
+                _pages.MarkCrashed(page);
+            }
+
             throw BrowserErrors.From(action.Name, ex.Message, _guard.FailureFor(ex.Message));
         }
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
@@ -213,8 +218,13 @@ public sealed partial class BrowserPage : IAsyncDisposable
         {
             return true;
         }
-        catch (PlaywrightException)
+        catch (PlaywrightException ex)
         {
+            if (BrowserErrors.IsCrash(ex.Message))
+            {
+                _pages.MarkCrashed(page, note: true); // The timeout was the crash: the next action starts on a fresh page.
+            }
+
             return false; // Closed or crashed: the page set deals with it.
         }
     }

@@ -327,14 +327,40 @@ public sealed class PageSet
         }
     }
 
+    /// <summary>
+    /// Marks <paramref name="page"/> crashed when an action failed because its renderer stopped, whether or not
+    /// Playwright's crash event has arrived yet, so the next action starts on a fresh page (the error already said so).
+    /// </summary>
+    public void MarkCrashed(IPage page, bool note = false)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(page, _current) && !_crashed)
+            {
+                _crashed = true;
+                if (note)
+                {
+                    _notes.Add(CrashedNote);
+                }
+            }
+        }
+    }
+
+    private const string CrashedNote = "The page crashed (its renderer process stopped); the session continues on a fresh blank page — navigate again.";
+
     private void Crashed(IPage page)
     {
         lock (_gate)
         {
             if (ReferenceEquals(page, _current))
             {
+                if (_crashed)
+                {
+                    return; // Already known (an action failed on it first and said so).
+                }
+
                 _crashed = true;
-                _notes.Add("The page crashed (its renderer process stopped); the session continues on a fresh blank page — navigate again.");
+                _notes.Add(CrashedNote);
             }
             else
             {

@@ -20,6 +20,8 @@ public sealed class DailyCostReporterTests
         using var reporter = new DailyCostReporter(new NoCostReportSource(), sink, new FixedOptions<AlertsOptions>(new AlertsOptions()), time, NullLogger<DailyCostReporter>.Instance);
         await reporter.StartAsync(TestContext.Current.CancellationToken);
 
+        // Time moves only once the reporter's timer is set: a timer set after the clock moved would wait a day more.
+        await Poll.UntilAsync(() => Task.FromResult(reporter.WaitingFor), w => w == new DateTimeOffset(2026, 11, 24, 0, 5, 0, TimeSpan.Zero), TimeSpan.FromSeconds(10), "the reporter to wait for the first report");
         time.Advance(new TimeSpan(14, 4, 59));
         time.Advance(TimeSpan.FromSeconds(1)); // 2026-11-24T00:05:00Z
         await Poll.UntilAsync(() => sink.Alerts.Count == 1, TimeSpan.FromSeconds(10), "the first report");
@@ -32,6 +34,7 @@ public sealed class DailyCostReporterTests
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 0, 5, 0, TimeSpan.Zero), report.At);
         Assert.Equal(new Dictionary<string, string> { ["day"] = "2026-11-23" }, report.Details);
 
+        await Poll.UntilAsync(() => Task.FromResult(reporter.WaitingFor), w => w == new DateTimeOffset(2026, 11, 25, 0, 5, 0, TimeSpan.Zero), TimeSpan.FromSeconds(10), "the reporter to wait for the second report");
         time.Advance(TimeSpan.FromDays(1));
         await Poll.UntilAsync(() => sink.Alerts.Count == 2, TimeSpan.FromSeconds(10), "the second report");
         Assert.Equal("report:daily:2026-11-24", sink.Alerts.Last().Key);

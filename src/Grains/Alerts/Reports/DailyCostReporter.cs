@@ -21,6 +21,10 @@ public sealed partial class DailyCostReporter(
     public const string KeyPrefix = "report:daily:";
 
     private DateTimeOffset _due;
+    private long _waitingForTicks;
+
+    /// <summary>The due time the reporter is waiting for, once its timer is set (null while it works or before it starts).</summary>
+    public DateTimeOffset? WaitingFor => Interlocked.Read(ref _waitingForTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,7 +42,10 @@ public sealed partial class DailyCostReporter(
                 var wait = _due - time.GetUtcNow();
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, time, stoppingToken);
+                    var delay = Task.Delay(wait, time, stoppingToken);
+                    Interlocked.Exchange(ref _waitingForTicks, _due.UtcTicks);
+                    await delay;
+                    Interlocked.Exchange(ref _waitingForTicks, 0);
                 }
 
                 if (options.CurrentValue.Reports.DailyEnabled)

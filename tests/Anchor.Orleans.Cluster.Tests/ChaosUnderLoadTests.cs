@@ -47,6 +47,8 @@ public sealed partial class ChaosUnderLoadTests(RedisServer redis, ITestOutputHe
             ("Anchor:RateLimit:MaxRequests", "100000"),
             // Sessions an agent abandoned when its transport failed end soon after the run.
             ("Anchor:Sessions:IdleTimeoutSeconds", "5"),
+            // The loss path: sessions of the killed silo end and free their slots (restoring them is tested apart).
+            ("Anchor:Sessions:RestoreOnLoss", "false"),
         };
         for (var i = 2; i < Clients.Length; i++)
         {

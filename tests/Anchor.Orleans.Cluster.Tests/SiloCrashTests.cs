@@ -8,7 +8,8 @@ namespace Anchor.Orleans.Cluster.Tests;
 
 /// <summary>
 /// A silo process killed outright (SIGKILL, as a node failure would): the spend it acknowledged survives in Redis,
-/// its session's slot comes back, the reservation is settled once, and the session answers session_expired.
+/// its session's slot comes back, the reservation is settled once, and (with Sessions:RestoreOnLoss off) the session
+/// answers session_expired.
 /// </summary>
 public sealed class SiloCrashTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
 {
@@ -23,7 +24,8 @@ public sealed class SiloCrashTests(RedisServer redis) : IClassFixture<RedisServe
     public async Task KilledSilo_LosesNoAcknowledgedSpend_AndItsSessionIsSettledAndFreed()
     {
         var clusterId = $"crash-{Guid.NewGuid():N}";
-        var settings = BrowserAppFixture.BaseSettings(("Anchor:Sessions:CleanupIntervalSeconds", "2"), ("Anchor:Cluster:ServiceId", clusterId));
+        // Restoring lost sessions is off here: this is the loss path (SessionContinuityTests covers the restore).
+        var settings = BrowserAppFixture.BaseSettings(("Anchor:Sessions:CleanupIntervalSeconds", "2"), ("Anchor:Sessions:RestoreOnLoss", "false"), ("Anchor:Cluster:ServiceId", clusterId));
         foreach (var (key, value) in AnchorAppHost.RedisSettings(redis, clusterId))
         {
             settings[key] = value;

@@ -28,7 +28,15 @@ public sealed class FixtureSite : IAsyncLifetime
 
     public string Url(string path) => $"http://{Host}:{Port}{path}";
 
-
+    /// <summary>A sign-in form for the cookie-auth pages (/account, /account/orders).</summary>
+    public const string Login = """
+        <!doctype html><title>Sign in</title>
+        <form method="post" action="/login">
+          <label>User <input name="user"></label>
+          <label>Password <input name="password" type="password"></label>
+          <button type="submit">Sign in</button>
+        </form>
+        """;
 
     public const string Form = """
         <!doctype html><html><head><title>Greeting form</title></head><body>
@@ -141,6 +149,21 @@ public sealed class FixtureSite : IAsyncLifetime
             http.Response.Headers.Append("Set-Cookie", "flavour=oat; Path=/");
             return Html("<!doctype html><title>Cookie set</title><p>Set</p>");
         });
+        // A cookie-auth site: sign in with a form; /account answers only with the cookie the sign-in set.
+        _app.MapGet("/login", () => Html(Login));
+        _app.MapPost("/login", async (HttpContext http) =>
+        {
+            var form = await http.Request.ReadFormAsync();
+            var user = form["user"].ToString();
+            http.Response.Headers.Append("Set-Cookie", $"auth={Uri.EscapeDataString(user)}; Path=/; HttpOnly");
+            return Results.Redirect("/account");
+        });
+        _app.MapGet("/account", (HttpContext http) => http.Request.Cookies.TryGetValue("auth", out var user) && user.Length > 0
+            ? Html($"<!doctype html><title>Account</title><h1>Signed in as {System.Net.WebUtility.HtmlEncode(user)}</h1><a href=\"/account/orders\">Orders</a>")
+            : Html("<!doctype html><title>Sign in needed</title><p>Not signed in</p>"));
+        _app.MapGet("/account/orders", (HttpContext http) => http.Request.Cookies.TryGetValue("auth", out var user) && user.Length > 0
+            ? Html($"<!doctype html><title>Orders</title><h1>Orders of {System.Net.WebUtility.HtmlEncode(user)}</h1><p>Order 1042: 3 items</p>")
+            : Html("<!doctype html><title>Sign in needed</title><p>Not signed in</p>"));
         _app.MapGet("/cookie", (HttpContext http) => Html($"<!doctype html><title>Cookie</title><p>Cookie: {System.Net.WebUtility.HtmlEncode(http.Request.Headers.Cookie.ToString())}</p>"));
         // An endless HTML body (no Content-Length), one MB at a time, until the client goes away or mb is reached.
         _app.MapGet("/huge", async (HttpContext http, int? mb) =>

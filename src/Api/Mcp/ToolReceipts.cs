@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -16,6 +17,9 @@ public static class ToolReceipts
 {
     public const string MetaKey = "anchor/receipt";
 
+    /// <summary>Where a result says its session was rebuilt on another silo from its checkpoint (the text says it too).</summary>
+    public const string RestoredKey = "anchor/restored";
+
     private const string ItemKey = "anchor.tool_charge";
 
     /// <summary>How long a receipt waits for the ledgers; past it the receipt carries the cost without the budgets.</summary>
@@ -30,11 +34,11 @@ public static class ToolReceipts
     }
 
     /// <summary>Adds what the session charged for this call (a tool may run several actions).</summary>
-    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd)
+    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null)
     {
         if (context.Items.TryGetValue(ItemKey, out var item) && item is ToolCharge charge)
         {
-            charge.Add(sessionId, chargedUsd, sessionCostUsd);
+            charge.Add(sessionId, chargedUsd, sessionCostUsd, restored);
         }
     }
 
@@ -64,6 +68,17 @@ public static class ToolReceipts
 
         result.Meta ??= [];
         result.Meta[MetaKey] = receipt;
+        if (charge.Restored is { } restored)
+        {
+            result.Meta[RestoredKey] = new JsonObject
+            {
+                ["session_id"] = charge.SessionId,
+                ["reason"] = restored.Reason,
+                ["checkpoint_at"] = restored.CheckpointAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                ["tabs"] = restored.Tabs,
+                ["not_restored"] = new JsonArray([.. restored.NotRestored.Select(p => (JsonNode?)JsonValue.Create(p))]),
+            };
+        }
     }
 
     /// <summary>
@@ -91,13 +106,16 @@ public sealed class ToolCharge
 
     public decimal SessionCostUsd { get; private set; }
 
-    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd)
+    public SessionRestored? Restored { get; private set; }
+
+    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null)
     {
         lock (_gate)
         {
             CostUsd += chargedUsd;
             SessionId = sessionId;
             SessionCostUsd = sessionCostUsd;
+            Restored ??= restored;
         }
     }
 }

@@ -128,7 +128,22 @@ public sealed record ActionResult(
 
     [Id(6)]
     public decimal SessionCostUsd { get; init; }
+
+    /// <summary>Set on the first answer after the session was rebuilt from its checkpoint on another silo.</summary>
+    [Id(7)]
+    public SessionRestored? Restored { get; init; }
 }
+
+/// <summary>
+/// The session moved: its silo drained (<c>drained</c>) or was lost (<c>lost</c>), and this silo rebuilt its browser
+/// from the checkpoint taken at <see cref="CheckpointAt"/>. Element refs from before are void: snapshot again.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionRestored")]
+public sealed record SessionRestored(
+    [property: Id(0)] string Reason,
+    [property: Id(1)] DateTimeOffset CheckpointAt,
+    [property: Id(2)] int Tabs,
+    [property: Id(3)] IReadOnlyList<string> NotRestored);
 
 /// <summary>
 /// What a close did: whether it ended an open session and, for the close that ended it, what the settlement charged

@@ -37,6 +37,17 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave]
     Task<SessionClose> CloseAsync(string? clientId, SessionEndReason reason);
+
+    /// <summary>
+    /// Moves the session off this silo (it drains): lets a running action finish, writes a last checkpoint, parks the
+    /// lease and closes the browser context without ending the session. The next call restores it on another silo.
+    /// False when there was nothing to move (not open here) or the checkpoint could not be written (then it stays open).
+    /// </summary>
+    Task<bool> SuspendAsync();
+
+    /// <summary>Forgets the session's checkpoint (the registry ended a parked session that never came back).</summary>
+    [OneWay]
+    Task DiscardCheckpointAsync();
 }
 
 /// <summary>
@@ -66,6 +77,20 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
 
     /// <summary>Frees the lease and remembers the session as ended.</summary>
     Task ReleaseAsync(string sessionId, SessionEndReason reason);
+
+    /// <summary>
+    /// Parks a session's lease: its silo drains, the session was checkpointed and its browser closed; it keeps its slot
+    /// and, if it never comes back, is settled at <paramref name="costUsd"/> once it has been parked for
+    /// <c>Sessions:IdleTimeoutSeconds</c>.
+    /// </summary>
+    Task ParkAsync(string sessionId, decimal costUsd);
+
+    /// <summary>
+    /// Hands the lease of a checkpointed session to <paramref name="silo"/>, which restores it: granted when the lease
+    /// is parked, or its silo is dead and <c>Sessions:RestoreOnLoss</c> is on. A lease whose silo is still in the
+    /// cluster answers <see cref="EndedSession.LiveElsewhere"/>; a lost session that may not be restored is ended.
+    /// </summary>
+    Task<SessionResume> ResumeAsync(string sessionId, string clientId, string silo);
 
     Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null);
 

@@ -49,14 +49,33 @@ public sealed record SessionInfo(
     [property: Id(9)] int Pages = 0,
     [property: Id(10)] string? Running = null);
 
-/// <summary>A slot held in the cluster-wide session registry.</summary>
+/// <summary>
+/// A slot held in the cluster-wide session registry. A <em>parked</em> lease (<see cref="ParkedAt"/> set) belongs to a
+/// session that has no browser now but can be restored from its checkpoint on any silo: its silo drained (and said
+/// what it had cost, <see cref="ParkedCostUsd"/>) or died. It still holds its slot.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("anchor.SessionLease")]
 public sealed record SessionLease(
     [property: Id(0)] string SessionId,
     [property: Id(1)] string ClientId,
     [property: Id(2)] string Silo,
     [property: Id(3)] DateTimeOffset AcquiredAt,
-    [property: Id(4)] DateTimeOffset ExpiresAt);
+    [property: Id(4)] DateTimeOffset ExpiresAt,
+    [property: Id(5)] DateTimeOffset? ParkedAt = null,
+    [property: Id(6)] decimal? ParkedCostUsd = null)
+{
+    public bool Parked => ParkedAt is not null;
+}
+
+/// <summary>
+/// The registry's answer to a session grain that wants to restore a session from its checkpoint: the lease, now held
+/// by the asking silo, or how the session ended (<see cref="EndedSession.LiveElsewhere"/>: it is live on another silo).
+/// Neither: no such session for this client.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("anchor.SessionResume")]
+public sealed record SessionResume(
+    [property: Id(0)] SessionLease? Lease,
+    [property: Id(1)] EndedSession? Ended);
 
 /// <summary>
 /// A session that ended recently, remembered so late calls get <c>session_expired</c>, not <c>session_not_found</c>.

@@ -97,7 +97,12 @@ public static class OrleansHostingExtensions
 
         if (hosting.Storage.Provider == StorageProvider.Redis && redisValid)
         {
-            silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = RedisConnectionStrings.Parse(hosting.Redis.ConnectionString));
+            silo.AddRedisGrainStorage(StorageName, o =>
+            {
+                o.ConfigurationOptions = RedisConnectionStrings.Parse(hosting.Redis.ConnectionString);
+                // A cleared state (an ended session's checkpoint, a closed MCP session) leaves no key behind.
+                o.DeleteStateOnClear = true;
+            });
         }
         else
         {

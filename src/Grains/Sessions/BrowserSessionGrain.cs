@@ -6,24 +6,25 @@ using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Placement;
 
 namespace Anchor.Orleans.Grains.Sessions;
 
 /// <summary>
-/// One browser session. Its browser context lives in this activation's memory on the silo where it activated;
-/// nothing about the browser is persisted, so an activation that finds itself without a context after its silo
-/// died answers <c>session_expired</c> instead of handing out a fresh, empty browser. Owns its lifetime (idle and
-/// maximum duration), its cost (reserve before spending, settle once at the end) and its registry lease.
+/// One browser session. Its browser context lives in this activation's memory on the silo where it activated; a
+/// checkpoint (tabs, cookies, localStorage, viewport, lifetime and money) is kept in grain storage after actions
+/// that may change the page, so a session whose silo drains or dies is rebuilt on another silo at its next call and
+/// says so (<see cref="ActionResult.Restored"/>). Owns its lifetime (idle and maximum duration), its cost (reserve
+/// before spending, settle once at the end, wherever it ends) and its registry lease.
 /// Closing never queues behind a running action: <see cref="CloseAsync"/> interleaves, cancels the action, closes
 /// the browser context (which ends every Playwright call on it) and settles. An activation that holds no open
 /// session (a refused create, an unknown id) deactivates as soon as its call ends; an open one is kept alive by
 /// its lifetime timer.
 /// </summary>
 [global::Orleans.GrainDirectory.GrainDirectory(Hosting.OrleansHostingExtensions.SessionDirectoryName)]
-[PreferLocalPlacement] // The browser opens on the silo whose front received the session: one hop less per action.
+[SessionPlacement] // The browser opens on the silo whose front received the call, unless that silo drains.
 public sealed partial class BrowserSessionGrain(
     BrowserEngine engine,
     UrlPolicy urls,
@@ -35,6 +36,8 @@ public sealed partial class BrowserSessionGrain(
     IOptionsMonitor<SessionsOptions> sessionOptions,
     IOptionsMonitor<PricingOptions> pricingOptions,
     IOptionsMonitor<BrowserOptions> browserOptions,
+    [PersistentState("session-checkpoint", Hosting.OrleansHostingExtensions.StorageName)] IPersistentState<SessionCheckpoint> checkpoint,
+    IDataProtectionProvider protection,
     ILocalSiloDetails silo,
     TimeProvider time,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
@@ -59,6 +62,9 @@ public sealed partial class BrowserSessionGrain(
     private SessionEndReason? _ending;
     private DateTimeOffset? _endedAt;
     private Task? _end;
+    private bool _checkpointDue;
+    private Task _checkpointing = Task.CompletedTask;
+    private SessionRestored? _restored;
 
     private string SessionId => this.GetPrimaryKeyString();
 
@@ -161,9 +167,10 @@ public sealed partial class BrowserSessionGrain(
     private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
     {
         await EndInProgressAsync();
+        var restoreEnded = IsOpen ? null : await RestoreAsync(clientId, cancellationToken);
         if (!IsOpen)
         {
-            var ended = await Registry.GetEndedAsync(SessionId, SiloName);
+            var ended = restoreEnded ?? await Registry.GetEndedAsync(SessionId, SiloName);
             if (ended is { LiveElsewhere: true })
             {
                 throw new SessionElsewhereException(SessionId);
@@ -216,7 +223,20 @@ public sealed partial class BrowserSessionGrain(
 
             _actions += steps;
             _actionsUsd += price;
-            return result with { ChargedUsd = price, SessionCostUsd = CostSoFar() };
+            if (ChangesPage(action))
+            {
+                RequestCheckpoint();
+            }
+
+            var restored = _restored;
+            _restored = null;
+            return result with
+            {
+                Text = restored is null ? result.Text : $"{RestoredNote(restored)}\n\n{result.Text}",
+                ChargedUsd = price,
+                SessionCostUsd = CostSoFar(),
+                Restored = restored,
+            };
         }
         catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {
@@ -262,6 +282,11 @@ public sealed partial class BrowserSessionGrain(
             {
                 await ending; // Another close is under way: answer when it is done (that close reports the charge).
                 return new SessionClose(true);
+            }
+
+            if (checkpoint.State.Exists && _calls == 0 && (clientId is null || clientId == checkpoint.State.ClientId))
+            {
+                return await EndParkedAsync(reason);
             }
 
             DeactivateIfUnused();
@@ -361,12 +386,18 @@ public sealed partial class BrowserSessionGrain(
         _end = null;
         local.Add(SessionId, clientId);
         metrics.SessionOpened();
+        StartLifetimeTimer();
+        LogOpened(logger, SessionId, clientId);
+        RequestCheckpoint(); // A session lost before its first action is restored too (as a blank page).
+    }
+
+    private void StartLifetimeTimer()
+    {
         var sessions = sessionOptions.CurrentValue;
         var tick = TimeSpan.FromSeconds(Math.Clamp(Math.Min(sessions.IdleTimeoutSeconds, sessions.MaxDurationSeconds) / 4.0, 0.25, 5));
         // Interleaved, so lifetimes are enforced while an action runs: a session past its maximum duration is closed
         // (interrupting the action) rather than waiting for the action to end.
         _lifetimeTimer = this.RegisterGrainTimer(CheckLifetimeAsync, new GrainTimerCreationOptions(tick, tick) { KeepAlive = true, Interleave = true });
-        LogOpened(logger, SessionId, clientId);
     }
 
     /// <summary>Releases what a failed open took: the reservation (settled at zero, if it landed) and the lease.</summary>
@@ -405,7 +436,7 @@ public sealed partial class BrowserSessionGrain(
         {
             await EndOnceAsync(SessionEndReason.TimedOut);
         }
-        else if (_running is null && now - _lastActivity >= idle)
+        else if (_running is null && _calls == 0 && now - _lastActivity >= idle) // A call in progress (even one still reserving) is not idleness.
         {
             await EndOnceAsync(SessionEndReason.Idle);
         }
@@ -435,6 +466,7 @@ public sealed partial class BrowserSessionGrain(
         var topUp = Math.Ceiling((needed - _reservedUsd) / step) * step;
         await budget.ReserveAsync(SessionBilling.Id(SessionId, _openedAt), _clientId, _openedAt, topUp, cancellationToken);
         _reservedUsd += topUp;
+        RequestCheckpoint(); // What is reserved must survive a move: a restored session settles against it.
     }
 
     /// <summary>What the session has run up by <paramref name="at"/>: its open minutes and the actions charged so far.</summary>
@@ -489,10 +521,27 @@ public sealed partial class BrowserSessionGrain(
 
         _page = null;
         local.Remove(SessionId);
+        await SettleAndReleaseAsync(reason, now, hostedHere: true);
+    }
+
+    /// <summary>
+    /// Settles the session at what it ran up by <paramref name="now"/> (never more than it holds reserved), releases its
+    /// lease and forgets its checkpoint. <paramref name="hostedHere"/>: its browser was open on this silo.
+    /// </summary>
+    private async Task<decimal> SettleAndReleaseAsync(SessionEndReason reason, DateTimeOffset now, bool hostedHere)
+    {
         var cost = Math.Min(Accrued(now), _reservedUsd);
         // The actions were on the receipts of their calls; the close's receipt carries the rest (the minutes).
         _closeChargeUsd = Math.Max(0, cost - _actionsUsd);
-        metrics.SessionClosed(reason, now - _openedAt);
+        if (hostedHere)
+        {
+            metrics.SessionClosed(reason, now - _openedAt);
+        }
+        else
+        {
+            metrics.SessionEnded(reason, now - _openedAt);
+        }
+
         try
         {
             await budget.SettleAsync(SessionBilling.Id(SessionId, _openedAt), _clientId, _openedAt, cost);
@@ -506,7 +555,291 @@ public sealed partial class BrowserSessionGrain(
         }
 
         LogEnded(logger, SessionId, _clientId, AnchorMetrics.ReasonLabel(reason), cost);
+        await ForgetCheckpointAsync();
         this.DeactivateOnIdle();
+        return cost;
+    }
+
+    public async Task<bool> SuspendAsync()
+    {
+        if (_page is not { } page || _end is not null)
+        {
+            return false;
+        }
+
+        // Queued behind any running action (this call does not interleave), so the checkpoint sees where it ended.
+        _checkpointDue = true;
+        await AwaitCheckpointsAsync();
+        if (!await WriteCheckpointAsync(page))
+        {
+            return false; // Stays open here: the drain closes it as drained, settled, as before.
+        }
+
+        var cost = CostSoFar();
+        try
+        {
+            await Registry.ParkAsync(SessionId, cost);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSuspendFailed(logger, SessionId, ex.GetType().Name);
+            return false;
+        }
+
+        _lifetimeTimer?.Dispose();
+        _lifetimeTimer = null;
+        _page = null;
+        local.Remove(SessionId);
+        metrics.SessionMoved("suspended");
+        try
+        {
+            await page.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogContextCloseFailed(logger, SessionId, ex.GetType().Name);
+        }
+
+        LogSuspended(logger, SessionId, _clientId, cost);
+        this.DeactivateOnIdle();
+        return true;
+    }
+
+    public async Task DiscardCheckpointAsync()
+    {
+        if (!IsOpen && _end is null && _calls == 0)
+        {
+            await ForgetCheckpointAsync();
+            DeactivateIfUnused();
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the session from its checkpoint when this activation has none open and the registry hands it the lease
+    /// (its silo drained, or died and <c>Sessions:RestoreOnLoss</c> is on). Answers how the session ended when the
+    /// checkpoint belongs to a session that is over (the checkpoint is then forgotten), null otherwise.
+    /// </summary>
+    private async Task<EndedSession?> RestoreAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var saved = checkpoint.State;
+        if (!saved.Exists || saved.ClientId != clientId)
+        {
+            return null;
+        }
+
+        var resume = await Registry.ResumeAsync(SessionId, clientId, SiloName);
+        if (resume.Lease is not { } lease)
+        {
+            if (resume.Ended is { LiveElsewhere: true })
+            {
+                throw new SessionElsewhereException(SessionId);
+            }
+
+            await ForgetCheckpointAsync();
+            return resume.Ended;
+        }
+
+        var how = lease.ParkedCostUsd is null ? "lost" : "drained";
+        var o = sessionOptions.CurrentValue;
+        var (storageState, unreadable) = ReadStorageState(saved);
+        var limit = TimeSpan.FromSeconds(o.ActionTimeoutSeconds);
+        BrowserPage page;
+        IReadOnlyList<string> problems;
+        try
+        {
+            page = await BrowserPage.OpenAsync(engine, urls, fetcher, policies.For(clientId).AllowedHosts, browserOptions.CurrentValue, limit, time, cancellationToken, storageState);
+            using var deadline = new ActionDeadline(limit, time, CancellationToken.None, cancellationToken);
+            problems = await page.RestoreAsync(new PageCheckpoint(saved.Tabs, saved.CurrentTab, saved.ViewportWidth, saved.ViewportHeight, storageState), deadline);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // No browser to restore into: the session ends here, settled once at what it had run up.
+            metrics.SessionMoved("restore_failed");
+            LogRestoreFailed(logger, SessionId, ex.GetType().Name);
+            LoadFrom(saved, lease);
+            await SettleAndReleaseAsync(SessionEndReason.Failed, time.GetUtcNow(), hostedHere: false);
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{SessionId}' moved to another silo ({how}) but its browser could not be rebuilt there; the session was closed. Create a new session.");
+        }
+
+        LoadFrom(saved, lease);
+        _page = page;
+        _ending = null;
+        _endedAt = null;
+        _end = null;
+        _lastActivity = time.GetUtcNow();
+        local.Add(SessionId, clientId);
+        metrics.SessionMoved("restored");
+        var notRestored = saved.StorageOmitted ? [.. problems, $"cookies and storage were not kept: they exceeded Sessions:CheckpointMaxBytes ({o.CheckpointMaxBytes} bytes)"]
+            : unreadable ? [.. problems, "cookies and storage could not be decrypted (the Data Protection key ring changed) and were not restored"]
+            : problems;
+        _restored = new SessionRestored(how, saved.TakenAt, saved.Tabs.Count, notRestored);
+        StartLifetimeTimer();
+        LogRestored(logger, SessionId, clientId, how, saved.TakenAt);
+        RequestCheckpoint();
+        return null;
+    }
+
+    /// <summary>Cookies and storage are kept encrypted at rest (Data Protection, the key ring every silo shares).</summary>
+    private IDataProtector CheckpointProtector => protection.CreateProtector("Anchor.Orleans.SessionCheckpoints.v1", SessionId);
+
+    private (string? State, bool Unreadable) ReadStorageState(SessionCheckpoint saved)
+    {
+        if (saved.StorageState is not { } protectedState)
+        {
+            return (null, false);
+        }
+
+        try
+        {
+            return (CheckpointProtector.Unprotect(protectedState), false);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return (null, true);
+        }
+    }
+
+    private void LoadFrom(SessionCheckpoint saved, SessionLease lease)
+    {
+        _clientId = saved.ClientId;
+        _openedAt = lease.AcquiredAt;
+        _expiresAt = lease.ExpiresAt;
+        _actions = saved.Actions;
+        _actionsUsd = saved.ActionsUsd;
+        _reservedUsd = saved.ReservedUsd;
+        _closeChargeUsd = 0;
+    }
+
+    /// <summary>Ends a parked session (closed, or timed out, while no silo held its browser): settles it at its checkpoint's figures.</summary>
+    private async Task<SessionClose> EndParkedAsync(SessionEndReason reason)
+    {
+        var saved = checkpoint.State;
+        var resume = await Registry.ResumeAsync(SessionId, saved.ClientId, SiloName);
+        if (resume.Lease is not { } lease)
+        {
+            if (resume.Ended is not { LiveElsewhere: true })
+            {
+                await ForgetCheckpointAsync();
+            }
+
+            DeactivateIfUnused();
+            return new SessionClose(false);
+        }
+
+        LoadFrom(saved, lease);
+        var cost = await SettleAndReleaseAsync(reason, time.GetUtcNow(), hostedHere: false);
+        return new SessionClose(true, _closeChargeUsd, cost);
+    }
+
+    /// <summary>Whether an action may change what a checkpoint keeps (reading the page does not).</summary>
+    private static bool ChangesPage(BrowserAction action) => action is not (SnapshotAction or ScreenshotAction or ConsoleMessagesAction
+        or NetworkRequestsAction or NetworkRequestAction or FindAction or PdfAction or WaitForAction);
+
+    /// <summary>
+    /// Asks for a checkpoint without waiting for it: one write runs at a time in the background (on this activation),
+    /// and requests that arrive meanwhile are folded into one more write.
+    /// </summary>
+    private void RequestCheckpoint()
+    {
+        _checkpointDue = true;
+        if (_checkpointing.IsCompleted)
+        {
+            _checkpointing = CheckpointLoopAsync();
+        }
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        await Task.Yield(); // After the call that asked has answered.
+        while (_checkpointDue && _page is { } page && _end is null)
+        {
+            await WriteCheckpointAsync(page);
+        }
+    }
+
+    private async Task AwaitCheckpointsAsync()
+    {
+        try
+        {
+            await _checkpointing;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckpointFailed(logger, SessionId, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>Reads the browser's state and stores the checkpoint; false (logged, counted) when either fails.</summary>
+    private async Task<bool> WriteCheckpointAsync(BrowserPage page)
+    {
+        _checkpointDue = false;
+        var started = time.GetTimestamp();
+        var bytes = 0;
+        try
+        {
+            var taken = await page.CheckpointAsync(TimeSpan.FromSeconds(Math.Min(10, sessionOptions.CurrentValue.ActionTimeoutSeconds)), CancellationToken.None);
+            if (_page != page || _end is not null)
+            {
+                return false; // Ended (or moved) meanwhile: nothing to keep.
+            }
+
+            var storage = taken.StorageState;
+            bytes = storage is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(storage);
+            var omitted = bytes > sessionOptions.CurrentValue.CheckpointMaxBytes;
+            checkpoint.State = new SessionCheckpoint
+            {
+                ClientId = _clientId,
+                OpenedAt = _openedAt,
+                ExpiresAt = _expiresAt,
+                Actions = _actions,
+                ActionsUsd = _actionsUsd,
+                ReservedUsd = _reservedUsd,
+                Tabs = [.. taken.Tabs],
+                CurrentTab = taken.CurrentTab,
+                ViewportWidth = taken.ViewportWidth,
+                ViewportHeight = taken.ViewportHeight,
+                StorageState = omitted || storage is null ? null : CheckpointProtector.Protect(storage),
+                StorageOmitted = omitted,
+                TakenAt = time.GetUtcNow(),
+            };
+            await checkpoint.WriteStateAsync();
+            metrics.Checkpoint(true, time.GetElapsedTime(started), omitted ? 0 : bytes);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            metrics.Checkpoint(false, time.GetElapsedTime(started), bytes);
+            LogCheckpointFailed(logger, SessionId, ex.GetType().Name);
+            return false;
+        }
+    }
+
+    /// <summary>Removes the checkpoint once the session is over; a failure leaves it for the next activation to find ended and remove.</summary>
+    private async Task ForgetCheckpointAsync()
+    {
+        await AwaitCheckpointsAsync();
+        if (!checkpoint.State.Exists && !checkpoint.RecordExists)
+        {
+            return;
+        }
+
+        try
+        {
+            await checkpoint.ClearStateAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckpointFailed(logger, SessionId, ex.GetType().Name);
+        }
+    }
+
+    private static string RestoredNote(SessionRestored restored)
+    {
+        var why = restored.Reason == "drained" ? "its silo was shut down" : "its silo was lost";
+        var text = $"### Session restored\nThis session moved to another silo ({why}) and was rebuilt from its checkpoint of {restored.CheckpointAt:O}: "
+            + $"{restored.Tabs} tab(s) reopened at their URLs, cookies and localStorage restored. Form input that was not submitted and in-page script state were not kept. "
+            + "Element refs from before are no longer valid: take a new browser_snapshot.";
+        return restored.NotRestored.Count == 0 ? text : text + "\nNot restored:\n" + string.Join('\n', restored.NotRestored.Select(p => $"- {p}"));
     }
 
     private SessionInfo Info() =>
@@ -538,6 +871,21 @@ public sealed partial class BrowserSessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not open ({Error}); its lease and reservation are released")]
     private static partial void LogOpenFailed(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} suspended for a move to another silo (cost so far {CostUsd} USD)")]
+    private static partial void LogSuspended(ILogger logger, string sessionId, string clientId, decimal costUsd);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not be suspended ({Error}); it is closed with the drain instead")]
+    private static partial void LogSuspendFailed(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} restored on this silo ({How}) from its checkpoint of {TakenAt:O}")]
+    private static partial void LogRestored(ILogger logger, string sessionId, string clientId, string how, DateTimeOffset takenAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not be restored here ({Error}); it is closed and settled")]
+    private static partial void LogRestoreFailed(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checkpoint of session {SessionId} failed: {Error}")]
+    private static partial void LogCheckpointFailed(ILogger logger, string sessionId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser context of session {SessionId} failed: {Error}")]
     private static partial void LogContextCloseFailed(ILogger logger, string sessionId, string error);

@@ -229,6 +229,51 @@ public sealed partial class SessionRegistryGrain(
         }
     }
 
+    public async Task ParkAsync(string sessionId, decimal costUsd)
+    {
+        if (S.Leases.TryGetValue(sessionId, out var lease))
+        {
+            S.Leases[sessionId] = lease with { ParkedAt = time.GetUtcNow(), ParkedCostUsd = costUsd };
+            await _state.WriteAsync();
+            LogParked(logger, sessionId, lease.ClientId, lease.Silo);
+        }
+    }
+
+    public async Task<SessionResume> ResumeAsync(string sessionId, string clientId, string silo)
+    {
+        if (!S.Leases.TryGetValue(sessionId, out var lease))
+        {
+            return new SessionResume(null, _state.Entries.GetValueOrDefault(sessionId));
+        }
+
+        if (lease.ClientId != clientId)
+        {
+            return new SessionResume(null, null);
+        }
+
+        if (!lease.Parked && lease.Silo != silo)
+        {
+            if (IsInCluster(lease.Silo))
+            {
+                return new SessionResume(null, new EndedSession(sessionId, clientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true));
+            }
+
+            if (!options.CurrentValue.RestoreOnLoss)
+            {
+                await EndLostAsync([lease]);
+                return new SessionResume(null, _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null);
+            }
+        }
+
+        // Parked (its silo drained), lost with a dead silo, or left by an activation of this very silo: it moves here.
+        // A lost lease keeps ParkedCostUsd null, which is how the restored session knows it was lost, not drained.
+        var moved = lease with { Silo = silo, ParkedAt = null, ParkedCostUsd = null };
+        S.Leases[sessionId] = moved;
+        await _state.WriteAsync();
+        LogResumed(logger, sessionId, clientId, lease.Silo, silo);
+        return new SessionResume(moved with { ParkedCostUsd = lease.ParkedCostUsd }, null);
+    }
+
     public async Task<IReadOnlyList<SessionLease>> ListAsync(string? clientId = null)
     {
         // A silo declared dead holds no sessions: free its slots now rather than at the next sweep, so no listing
@@ -245,8 +290,7 @@ public sealed partial class SessionRegistryGrain(
         // lives on there.
         if (S.Leases.TryGetValue(sessionId, out var orphan))
         {
-            if (askingSilo is not null && orphan.Silo != askingSilo
-                && membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(orphan.Silo)) is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+            if (askingSilo is not null && orphan.Silo != askingSilo && !orphan.Parked && IsInCluster(orphan.Silo))
             {
                 return new EndedSession(sessionId, orphan.ClientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true);
             }
@@ -308,20 +352,47 @@ public sealed partial class SessionRegistryGrain(
 
     private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
 
+    /// <summary>Whether <paramref name="silo"/> is (still) a member of the cluster, so its activations may be live.</summary>
+    private bool IsInCluster(string silo) =>
+        membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown or SiloStatus.Stopping;
+
+    /// <summary>
+    /// Leases of dead silos: parked for a restore when <c>Sessions:RestoreOnLoss</c> is on, ended as lost otherwise.
+    /// Parked leases nobody came back for within <c>Sessions:IdleTimeoutSeconds</c> (or past their maximum duration) end.
+    /// </summary>
     private async Task ReclaimDeadSilosAsync()
     {
         var now = time.GetUtcNow();
+        var o = options.CurrentValue;
         var snapshot = membership.CurrentSnapshot;
         // A silo missing from the table is only presumed dead once the lease is old enough that its join was seen.
-        var settle = TimeSpan.FromSeconds(2 * options.CurrentValue.CleanupIntervalSeconds);
+        var settle = TimeSpan.FromSeconds(2 * o.CleanupIntervalSeconds);
         var dead = S.Leases.Values.Where(l =>
         {
+            if (l.Parked)
+            {
+                return false;
+            }
+
             var status = snapshot.GetSiloStatus(SiloAddress.FromParsableString(l.Silo));
             return status is SiloStatus.Dead || (status is SiloStatus.None && now - l.AcquiredAt > settle);
         }).ToList();
-        if (dead.Count > 0)
+        var abandoned = S.Leases.Values.Where(l => l.ParkedAt is { } parked && (now - parked >= TimeSpan.FromSeconds(o.IdleTimeoutSeconds) || now >= l.ExpiresAt)).ToList();
+        if (o.RestoreOnLoss && dead.Count > 0)
         {
-            await EndLostAsync(dead);
+            foreach (var lease in dead)
+            {
+                S.Leases[lease.SessionId] = lease with { ParkedAt = now };
+                LogParkedLost(logger, lease.SessionId, lease.ClientId, lease.Silo);
+            }
+
+            await _state.WriteAsync();
+            dead = [];
+        }
+
+        if (dead.Count + abandoned.Count > 0)
+        {
+            await EndLostAsync([.. dead, .. abandoned]);
         }
     }
 
@@ -332,13 +403,18 @@ public sealed partial class SessionRegistryGrain(
         {
             try
             {
-                await budget.SettleAsync(SessionBilling.Id(lease.SessionId, lease.AcquiredAt), lease.ClientId, lease.AcquiredAt, actualUsd: null);
+                // A drained session that never came back is settled at what it had cost when it was parked; a lost
+                // one at what it had reserved (what it ran up since its last checkpoint is unknown).
+                await budget.SettleAsync(SessionBilling.Id(lease.SessionId, lease.AcquiredAt), lease.ClientId, lease.AcquiredAt, actualUsd: lease.ParkedCostUsd);
+                var reason = lease.ParkedCostUsd is null ? SessionEndReason.Lost : SessionEndReason.Idle;
                 S.Leases.Remove(lease.SessionId);
-                Remember(lease, SessionEndReason.Lost);
+                Remember(lease, reason);
                 S.CleanupSucceeded++;
                 events.Cleanup(success: true);
-                events.SessionEnded(SessionEndReason.Lost, time.GetUtcNow() - lease.AcquiredAt);
-                LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo);
+                events.SessionEnded(reason, time.GetUtcNow() - lease.AcquiredAt);
+                LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo, AnchorMetrics.ReasonLabel(reason));
+                // One-way: the registry never waits on a session grain (they call it). Its checkpoint is of no use now.
+                _ = GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).DiscardCheckpointAsync();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -501,8 +577,17 @@ public sealed partial class SessionRegistryGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Slot offered to session {SessionId} of {ClientId} lapsed untaken; offered to the next waiter")]
     private static partial void LogOfferLapsed(ILogger logger, string sessionId, string clientId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} was lost with silo {Silo}; slot freed and reservation settled")]
-    private static partial void LogLost(ILogger logger, string sessionId, string clientId, string silo);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} (last on silo {Silo}) ended without its browser ({Reason}); slot freed and reservation settled")]
+    private static partial void LogLost(ILogger logger, string sessionId, string clientId, string silo, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} parked by draining silo {Silo}; its next call restores it on another silo")]
+    private static partial void LogParked(ILogger logger, string sessionId, string clientId, string silo);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} lost with silo {Silo}; parked until its next call restores it from its checkpoint")]
+    private static partial void LogParkedLost(ILogger logger, string sessionId, string clientId, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} moves from silo {From} to {To}")]
+    private static partial void LogResumed(ILogger logger, string sessionId, string clientId, string from, string to);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed: {Error}")]
     private static partial void LogCloseFailed(ILogger logger, string sessionId, string error);

@@ -33,6 +33,20 @@ public sealed class SessionsOptions
     [Range(0, 3_600)]
     public int QueueTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Whether a session whose silo died (killed, crashed, lost from the cluster) is restored from its last checkpoint
+    /// on the next call, on another silo. Off: it ends as lost and answers <c>session_expired</c>, as before.
+    /// Sessions of a silo that drains are moved either way.
+    /// </summary>
+    public bool RestoreOnLoss { get; set; } = true;
+
+    /// <summary>
+    /// The largest cookies-and-storage state a checkpoint keeps; a session holding more is restored without it (its
+    /// tabs still reopen) and says so.
+    /// </summary>
+    [Range(1_024, 16 * 1024 * 1024)]
+    public int CheckpointMaxBytes { get; set; } = 256 * 1024;
+
     /// <summary>One tool call's limit.</summary>
     [Range(1, 3_600)]
     public int ActionTimeoutSeconds { get; set; } = 180;

@@ -24,6 +24,7 @@ public static class SessionsRegistration
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<NavigationFetcher>();
         services.AddSingleton<LocalSessions>();
+        services.AddPlacementDirector<SessionPlacement, SessionPlacementDirector>();
         services.AddSingleton<SessionCloser>();
         services.AddHostedService<SessionSweeper>();
         services.AddAnchorOptions<ShutdownOptions>(ShutdownOptions.SectionName);

@@ -27,6 +27,9 @@ public sealed class AnchorMetrics : IDisposable
     private readonly Histogram<double> _completeness;
     private readonly Counter<long> _cache;
     private readonly Counter<long> _alerts;
+    private readonly Histogram<double> _checkpointDuration;
+    private readonly Histogram<double> _checkpointBytes;
+    private readonly Counter<long> _moves;
 
     private readonly OperationsCollector _operations;
     private readonly AlertRules _rules;
@@ -49,6 +52,11 @@ public sealed class AnchorMetrics : IDisposable
         _completeness = _meter.CreateHistogram<double>("anchor.extract.completeness", description: "Fields found ÷ fields asked per extraction.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1] });
         _cache = _meter.CreateCounter<long>("anchor.cache.requests", description: "Extraction cache lookups, by result (hit, miss).");
+        _checkpointDuration = _meter.CreateHistogram<double>("anchor.session.checkpoint.duration", unit: "s", description: "Writing one session checkpoint (reading the browser's state and storing it), by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _checkpointBytes = _meter.CreateHistogram<double>("anchor.session.checkpoint.size", unit: "By", description: "Size of the storage state a checkpoint keeps.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576] });
+        _moves = _meter.CreateCounter<long>("anchor.sessions.moved", description: "Sessions moved between silos: suspended by a draining silo, restored (from a drain or a lost silo), or failed to restore.");
         _alerts = _meter.CreateCounter<long>("anchor.alerts", description: "Alerts by severity, channel and outcome (delivered, failed; suppressed, ignored, no_channel with channel none).");
     }
 
@@ -58,6 +66,23 @@ public sealed class AnchorMetrics : IDisposable
     {
         _sessionsCreated.Add(1);
         _sessionsActive.Add(1);
+    }
+
+    /// <summary>A checkpoint written (or failed) after <paramref name="duration"/>, keeping <paramref name="bytes"/> of storage state.</summary>
+    public void Checkpoint(bool success, TimeSpan duration, int bytes)
+    {
+        _checkpointDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("outcome", success ? "success" : "failed"));
+        if (success)
+        {
+            _checkpointBytes.Record(bytes);
+        }
+    }
+
+    /// <summary>A session left this silo (<c>suspended</c>) or arrived from another (<c>restored</c>, <c>restore_failed</c>).</summary>
+    public void SessionMoved(string outcome)
+    {
+        _moves.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        _sessionsActive.Add(outcome switch { "suspended" => -1, "restored" => 1, _ => 0 });
     }
 
     /// <summary>A session this silo hosted ended.</summary>

@@ -1,0 +1,55 @@
+namespace Anchor.Orleans.Grains.Sessions;
+
+/// <summary>
+/// What a session keeps in grain storage (Redis in cluster mode) so it can be rebuilt on another silo: its owner,
+/// lifetime and money, and its browser's tabs, cookies and localStorage (encrypted). Written after actions that may change the
+/// page, in the background; removed when the session ends.
+/// </summary>
+[GenerateSerializer, Alias("anchor.SessionCheckpoint")]
+public sealed class SessionCheckpoint
+{
+    [Id(0)]
+    public string ClientId { get; set; } = "";
+
+    [Id(1)]
+    public DateTimeOffset OpenedAt { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    [Id(3)]
+    public int Actions { get; set; }
+
+    [Id(4)]
+    public decimal ActionsUsd { get; set; }
+
+    [Id(5)]
+    public decimal ReservedUsd { get; set; }
+
+    [Id(6)]
+    public List<string> Tabs { get; set; } = [];
+
+    [Id(7)]
+    public int CurrentTab { get; set; }
+
+    [Id(8)]
+    public int? ViewportWidth { get; set; }
+
+    [Id(9)]
+    public int? ViewportHeight { get; set; }
+
+    /// <summary>
+    /// Playwright's storage state (JSON) encrypted with Data Protection, or null when it was larger than
+    /// <c>Sessions:CheckpointMaxBytes</c>.
+    /// </summary>
+    [Id(10)]
+    public string? StorageState { get; set; }
+
+    [Id(11)]
+    public bool StorageOmitted { get; set; }
+
+    [Id(12)]
+    public DateTimeOffset TakenAt { get; set; }
+
+    public bool Exists => ClientId.Length > 0;
+}

@@ -10,7 +10,7 @@
 # Overrides: BENCH_OUT (results file), ROUNDS (figures 1 and 2), LEVELS (figure 4, "1,10,25,50"),
 # LEVEL_ROUNDS (figure 4), SOAK_SECONDS (figure 6, 600), SOAK_SESSIONS (4), ESTOP_ROUNDS (5),
 # GOV_SECONDS / GOV_WARMUP / GOV_PREFILLS (figure 3, bench/Governance/matrix.sh), BENCH_FIGURES (which to run,
-# "p1 open governance concurrency estop soak"). A figure that fails is recorded as failed, with its error, and the
+# "p1 open governance concurrency estop soak checkpoints"), CHECKPOINT_ROUNDS (figure 7, ROUNDS). A figure that fails is recorded as failed, with its error, and the
 # run goes on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ else
   estop_rounds=${ESTOP_ROUNDS:-5} gov_seconds=${GOV_SECONDS:-10} gov_warmup=${GOV_WARMUP:-10} gov_prefills=${GOV_PREFILLS:-1000 100000}
   suffix=
 fi
-figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak}
+figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak checkpoints}
 out=${BENCH_OUT:-bench/results/$(date -u +%F)$suffix.md}
 
 source scripts/prerequisites.sh
@@ -79,6 +79,7 @@ for f in $figures; do
     concurrency) figure "4. concurrent sessions" dotnet "$dll" concurrency "$levels" "$level_rounds" ;;
     estop) figure "5. emergency stop" dotnet "$dll" estop "$estop_rounds" 2 ;;
     soak) figure "6. soak" dotnet "$dll" soak "$soak" "${SOAK_SESSIONS:-4}" ;;
+    checkpoints) figure "7. checkpoints" dotnet "$dll" checkpoints "${CHECKPOINT_ROUNDS:-$rounds}" ;;
     *) echo "bench: unknown figure $f" >&2; exit 2 ;;
   esac
 done

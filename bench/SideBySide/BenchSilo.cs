@@ -29,12 +29,12 @@ public sealed partial class BenchSilo : IAsyncDisposable
     /// <summary>The inert switch on this silo's Chromium command line (to find its processes).</summary>
     public string ChromiumMarker => Host.Services.GetRequiredService<BrowserEngine>().InstanceMarker;
 
-    public static async Task<BenchSilo> StartAsync(int maxSessions)
+    public static async Task<BenchSilo> StartAsync(int maxSessions, IEnumerable<KeyValuePair<string, string?>>? extra = null)
     {
         var site = new FixtureSite();
         await site.InitializeAsync();
         var limit = maxSessions.ToString(CultureInfo.InvariantCulture);
-        var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings(
+        var settings = BrowserAppFixture.BaseSettings(
             ("Anchor:Sessions:MaxConcurrent", limit),
             ("Anchor:Sessions:MaxPerClient", limit),
             ("Anchor:RateLimit:MaxRequests", "1000000"),
@@ -44,7 +44,13 @@ public sealed partial class BenchSilo : IAsyncDisposable
             ("Anchor:Budget:DailyLimitUsd", "1000000"),
             ("Anchor:Budget:MonthlyLimitUsd", "10000000"),
             ("Anchor:Budget:EmergencyShutdownUsd", "10000000"),
-            ("Logging:LogLevel:Default", "Warning")));
+            ("Logging:LogLevel:Default", "Warning"));
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        var host = await AnchorAppHost.StartAsync(settings);
         return new BenchSilo(site, host);
     }
 

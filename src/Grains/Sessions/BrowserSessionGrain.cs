@@ -808,6 +808,11 @@ public sealed partial class BrowserSessionGrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            if (_page != page || _end is not null)
+            {
+                return false; // The context closed under the read: the session ended or moved, nothing is lost.
+            }
+
             metrics.Checkpoint(false, time.GetElapsedTime(started), bytes);
             LogCheckpointFailed(logger, SessionId, ex.GetType().Name);
             return false;

@@ -9,8 +9,8 @@ namespace Anchor.Orleans.Bench.SideBySide;
 /// <summary>
 /// Figure 7: what session checkpoints cost (issue 13). One silo, one session, a signed-in task repeated: navigate to
 /// the sign-in page, type the user and the password, click Sign in, open the orders page — five page-changing actions a
-/// round, each followed by a checkpoint in the background. Run twice: checkpoints in Redis (a real redis-server, as in
-/// a cluster) and in memory. Reported: each checkpoint's duration (reading the browser's storage state, encrypting it,
+/// round, each followed by a checkpoint in the background. Run twice on Redis grain storage (a real redis-server, as in
+/// a cluster): checkpoints on, and off (<c>Sessions:Checkpoints=false</c>, the baseline). Reported: each checkpoint's duration (reading the browser's storage state, encrypting it,
 /// writing it) and size, from the silo's own <c>anchor.session.checkpoint.*</c> instruments, and the actions' latency
 /// as the agent sees it — the checkpoint runs after the answer, so the action column is what it costs an agent.
 /// </summary>
@@ -23,20 +23,22 @@ public static class Checkpoints
         var rows = new List<string>();
         foreach (var (name, extra) in new (string, IEnumerable<KeyValuePair<string, string?>>)[]
         {
-            ("Redis", AnchorAppHost.RedisSettings(redis, $"bench-{Guid.NewGuid():N}")),
-            ("memory", []),
+            ("on", AnchorAppHost.RedisSettings(redis, $"bench-{Guid.NewGuid():N}")),
+            ("off (`Sessions:Checkpoints=false`)", new Dictionary<string, string?>(AnchorAppHost.RedisSettings(redis, $"bench-{Guid.NewGuid():N}")) { ["Anchor:Sessions:Checkpoints"] = "false" }),
         })
         {
             var (actions, durations, sizes) = await MeasureAsync(rounds, extra);
-            rows.Add($"| {name} | {actions.Count} | {durations.Count} | {F(Median(durations))} ms | {F(P95(durations))} ms | {F(Median(sizes) / 1024, 2)} KiB | {F(Median(actions))} ms | {F(P95(actions))} ms |");
+            rows.Add(durations.Count == 0
+                ? $"| {name} | {actions.Count} | 0 | – | – | – | {F(Median(actions))} ms | {F(P95(actions))} ms |"
+                : $"| {name} | {actions.Count} | {durations.Count} | {F(Median(durations))} ms | {F(P95(durations))} ms | {F(Median(sizes) / 1024, 2)} KiB | {F(Median(actions))} ms | {F(P95(actions))} ms |");
         }
 
         return $"""
             ## 7. Session checkpoints
 
-            One silo, one session, {rounds} rounds of a signed-in task (navigate to a sign-in form, type user and password, click Sign in, open the orders page: five page-changing actions a round). After each, the session writes its checkpoint in the background: the browser's storage state (read through Playwright), encrypted with Data Protection, with the tabs and the session's figures, to grain storage. Checkpoint figures are the silo's `anchor.session.checkpoint.duration` and `.size` instruments; action latency is per tool call as the agent sees it.
+            One silo, one session, {rounds} rounds of a signed-in task (navigate to a sign-in form, type user and password, click Sign in, open the orders page: five page-changing actions a round). Redis grain storage. With checkpoints on, after each the session writes its checkpoint in the background: the browser's storage state (read through Playwright), encrypted with Data Protection, with the tabs and the session's figures. With them off (`Sessions:Checkpoints=false`) nothing is written: that row is the baseline for the action columns. Checkpoint figures are the silo's `anchor.session.checkpoint.duration` and `.size` instruments; action latency is per tool call as the agent sees it.
 
-            | checkpoints in | actions | checkpoints written | checkpoint p50 | checkpoint p95 | storage state p50 | action p50 | action p95 |
+            | checkpoints | actions | checkpoints written | checkpoint p50 | checkpoint p95 | storage state p50 | action p50 | action p95 |
             |---|---|---|---|---|---|---|---|
             {string.Join("\n", rows)}
 

@@ -38,6 +38,7 @@ public sealed partial class BrowserSessionGrain(
     IOptionsMonitor<BrowserOptions> browserOptions,
     [PersistentState("session-checkpoint", Hosting.OrleansHostingExtensions.StorageName)] IPersistentState<SessionCheckpoint> checkpoint,
     IDataProtectionProvider protection,
+    IOptions<Hosting.AnchorHostingOptions> hosting,
     ILocalSiloDetails silo,
     TimeProvider time,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
@@ -737,10 +738,15 @@ public sealed partial class BrowserSessionGrain(
 
     /// <summary>
     /// Asks for a checkpoint without waiting for it: one write runs at a time in the background (on this activation),
-    /// and requests that arrive meanwhile are folded into one more write.
+    /// and requests that arrive meanwhile are folded into one more write. Only with Redis grain storage.
     /// </summary>
     private void RequestCheckpoint()
     {
+        if (!sessionOptions.CurrentValue.Checkpoints || hosting.Value.Storage.Provider != Hosting.StorageProvider.Redis)
+        {
+            return; // Off, or in-memory storage, which dies with the process: a checkpoint there could never be restored.
+        }
+
         _checkpointDue = true;
         if (_checkpointing.IsCompleted)
         {

@@ -37,6 +37,7 @@ public sealed partial class SessionDrain(
     IGrainFactory grains,
     IOptions<ShutdownOptions> options,
     IOptions<Hosting.AnchorHostingOptions> hosting,
+    IOptionsMonitor<SessionsOptions> sessions,
     TimeProvider time,
     ILogger<SessionDrain> logger) : IHostedLifecycleService
 {
@@ -68,7 +69,7 @@ public sealed partial class SessionDrain(
 
         var deadline = time.GetUtcNow() + grace;
         var moved = 0;
-        var move = options.Value.MoveSessions ?? hosting.Value.Storage.Provider == Hosting.StorageProvider.Redis;
+        var move = options.Value.MoveSessions ?? (hosting.Value.Storage.Provider == Hosting.StorageProvider.Redis && sessions.CurrentValue.Checkpoints);
         try
         {
             // Moving is tried at least once, even with no drain time: a session between actions moves in well under

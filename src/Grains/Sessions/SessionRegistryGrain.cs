@@ -258,7 +258,7 @@ public sealed partial class SessionRegistryGrain(
                 return new SessionResume(null, new EndedSession(sessionId, clientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true));
             }
 
-            if (!options.CurrentValue.RestoreOnLoss)
+            if (!options.CurrentValue.RestoreOnLoss || !options.CurrentValue.Checkpoints)
             {
                 await EndLostAsync([lease]);
                 return new SessionResume(null, _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null);
@@ -378,7 +378,7 @@ public sealed partial class SessionRegistryGrain(
             return status is SiloStatus.Dead || (status is SiloStatus.None && now - l.AcquiredAt > settle);
         }).ToList();
         var abandoned = S.Leases.Values.Where(l => l.ParkedAt is { } parked && (now - parked >= TimeSpan.FromSeconds(o.IdleTimeoutSeconds) || now >= l.ExpiresAt)).ToList();
-        if (o.RestoreOnLoss && dead.Count > 0)
+        if (o.RestoreOnLoss && o.Checkpoints && dead.Count > 0)
         {
             foreach (var lease in dead)
             {

@@ -41,6 +41,12 @@ public sealed class SessionsOptions
     public bool RestoreOnLoss { get; set; } = true;
 
     /// <summary>
+    /// Whether sessions write checkpoints (with Redis grain storage only). Off: no cookies or storage of a session are
+    /// ever written to Redis, a draining silo closes its sessions and a lost silo's sessions end.
+    /// </summary>
+    public bool Checkpoints { get; set; } = true;
+
+    /// <summary>
     /// The largest cookies-and-storage state a checkpoint keeps; a session holding more is restored without it (its
     /// tabs still reopen) and says so.
     /// </summary>

@@ -42,6 +42,15 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
         "--dns-prefetch-disable",
     ];
 
+    /// <summary>
+    /// V8's compilation cache off. Playwright evaluates its injected script once per document (every snapshot, ref and
+    /// locator needs it), and the cache kept each of those compilations with its script context, so every document a
+    /// page had left stayed alive in its renderer: about 1 MB per navigation, emptied only near V8's heap limit
+    /// (issue 12's soak: renderers grew by 258 MB/min in all; bench/results/2026-11-30-soak.md). Without it the
+    /// ordinary collector frees a left document; scripts compile once per document, as they would in a fresh tab.
+    /// </summary>
+    private static readonly string[] MemoryFlags = ["--js-flags=--no-compilation-cache"];
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -163,6 +172,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
             egress.Start();
             var args = new List<string>(ContainerFlags) { InstanceMarker };
             args.AddRange(EgressFlags);
+            args.AddRange(MemoryFlags);
             if (o.DisableSandbox)
             {
                 args.Add("--no-sandbox");

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Api.Tests.Sessions;
 
@@ -36,6 +37,39 @@ public sealed class BrowserEngineTests : IAsyncLifetime
 
         await Poll.UntilAsync(() => ChromiumProcesses.WithMarker(marker).Count == 0, TimeSpan.FromSeconds(20), "every Chromium process of the app to exit");
         Assert.Empty(ChromiumProcesses.WithMarker(marker));
+    }
+
+    /// <summary>
+    /// Issue 12's soak: every document a page had left stayed in its renderer (V8's compilation cache held the
+    /// script context Playwright's injected script was compiled in), ~1 MB of JavaScript heap per navigation. Each
+    /// round here is what a tool call does: navigate, then read the accessibility snapshot. With the cache on, the
+    /// heap held 146 MB after 200 rounds; without it 9 MB (the ordinary collector lets it reach ~60 MB between runs).
+    /// </summary>
+    [Fact]
+    public async Task RendererHeap_StaysBounded_WhenOnePageNavigatesAndSnapshotsManyTimes()
+    {
+        const int Rounds = 200;
+        await using var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings());
+        var (context, egress) = await host.Services.GetRequiredService<BrowserEngine>().NewContextAsync([], cancellationToken: Ct);
+        try
+        {
+            var page = await context.NewPageAsync();
+            var cdp = await context.NewCDPSessionAsync(page);
+            for (var i = 0; i < Rounds; i++)
+            {
+                await page.GotoAsync(_site.Url("/form"), new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 30_000 });
+                await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = 30_000 });
+            }
+
+            var heap = (await cdp.SendAsync("Runtime.getHeapUsage").WaitAsync(TimeSpan.FromSeconds(30), Ct))!.Value;
+            var usedMb = heap.GetProperty("usedSize").GetDouble() / 1048576;
+            Assert.True(usedMb < 100, $"the renderer's JavaScript heap holds {usedMb:F0} MB after {Rounds} navigations of one page");
+        }
+        finally
+        {
+            await context.CloseAsync();
+            egress?.Dispose();
+        }
     }
 
     [Fact]

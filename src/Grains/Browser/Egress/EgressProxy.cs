@@ -66,7 +66,11 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
             _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             Address = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
-            _ = AcceptAsync(_listener);
+            // On the thread pool: Start runs inside whichever session grain launched the browser, and a loop started
+            // there would serve every session's connections on that one activation's scheduler, for good (the soak
+            // logged Orleans' long-turn warning for AcceptAsync under a browsersession activation).
+            var listener = _listener;
+            _ = Task.Factory.StartNew(() => AcceptAsync(listener), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
         }
     }
 

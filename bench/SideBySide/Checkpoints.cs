@@ -42,7 +42,7 @@ public static class Checkpoints
             |---|---|---|---|---|---|---|---|
             {string.Join("\n", rows)}
 
-            Checkpoints written include the warm-up round's and the one after the session opened; a request that arrives while a write is under way is folded into the next write.
+            At most one checkpoint starts per second (`BrowserSessionGrain.CheckpointSpacing`): back-to-back actions cost one write after the last of a burst, and requests that arrive meanwhile are folded into it. Checkpoints written include the warm-up round's and the one after the session opened.
             """;
     }
 

@@ -43,6 +43,12 @@ public sealed partial class BrowserSessionGrain(
     TimeProvider time,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
 {
+    /// <summary>
+    /// At most one checkpoint starts per this interval: a burst of actions costs one write, after its last action
+    /// (a silo killed within about this long of an action may restore the page from before it).
+    /// </summary>
+    public static readonly TimeSpan CheckpointSpacing = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
     private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
 
@@ -65,6 +71,8 @@ public sealed partial class BrowserSessionGrain(
     private Task? _end;
     private bool _checkpointDue;
     private Task _checkpointing = Task.CompletedTask;
+    private DateTimeOffset _lastCheckpointAt = DateTimeOffset.MinValue;
+    private CancellationTokenSource? _checkpointWait;
     private SessionRestored? _restored;
 
     private string SessionId => this.GetPrimaryKeyString();
@@ -570,6 +578,7 @@ public sealed partial class BrowserSessionGrain(
 
         // Queued behind any running action (this call does not interleave), so the checkpoint sees where it ended.
         _checkpointDue = true;
+        HurryCheckpoints();
         await AwaitCheckpointsAsync();
         if (!await WriteCheckpointAsync(page))
         {
@@ -738,7 +747,8 @@ public sealed partial class BrowserSessionGrain(
 
     /// <summary>
     /// Asks for a checkpoint without waiting for it: one write runs at a time in the background (on this activation),
-    /// and requests that arrive meanwhile are folded into one more write. Only with Redis grain storage.
+    /// at most one per <see cref="CheckpointSpacing"/>, and requests that arrive meanwhile are folded into the next
+    /// write. Only with Redis grain storage.
     /// </summary>
     private void RequestCheckpoint()
     {
@@ -759,8 +769,37 @@ public sealed partial class BrowserSessionGrain(
         await Task.Yield(); // After the call that asked has answered.
         while (_checkpointDue && _page is { } page && _end is null)
         {
+            var wait = _lastCheckpointAt + CheckpointSpacing - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                using var waiting = new CancellationTokenSource();
+                _checkpointWait = waiting;
+                try
+                {
+                    await Task.Delay(wait, time, waiting.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Hurried: a drain wants the checkpoint now, or the session ends.
+                }
+                finally
+                {
+                    _checkpointWait = null;
+                }
+
+                continue;
+            }
+
+            _lastCheckpointAt = time.GetUtcNow();
             await WriteCheckpointAsync(page);
         }
+    }
+
+    /// <summary>Ends a spacing wait at once (a drain or an end must not wait out <see cref="CheckpointSpacing"/>).</summary>
+    private void HurryCheckpoints()
+    {
+        _lastCheckpointAt = DateTimeOffset.MinValue;
+        _checkpointWait?.Cancel();
     }
 
     private async Task AwaitCheckpointsAsync()
@@ -828,6 +867,7 @@ public sealed partial class BrowserSessionGrain(
     /// <summary>Removes the checkpoint once the session is over; a failure leaves it for the next activation to find ended and remove.</summary>
     private async Task ForgetCheckpointAsync()
     {
+        HurryCheckpoints();
         await AwaitCheckpointsAsync();
         if (!checkpoint.State.Exists && !checkpoint.RecordExists)
         {

@@ -72,6 +72,8 @@ public sealed partial class BrowserSessionGrain(
     private bool _checkpointDue;
     private Task _checkpointing = Task.CompletedTask;
     private DateTimeOffset _lastCheckpointAt = DateTimeOffset.MinValue;
+    private bool _lastCheckpointWritten;
+    private IDataProtector? _checkpointProtector;
     private CancellationTokenSource? _checkpointWait;
     private SessionRestored? _restored;
 
@@ -83,24 +85,25 @@ public sealed partial class BrowserSessionGrain(
 
     private bool IsOpen => _page is not null;
 
-    public async Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default)
+    public Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default) =>
+        CountedAsync(() => OpenOrInfoAsync(clientId, profile, cancellationToken));
+
+    public Task<ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default) =>
+        CountedAsync(() => SaveProfileCoreAsync(clientId, name, cancellationToken));
+
+    public Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default) =>
+        CountedAsync(() => ExecuteCoreAsync(clientId, action, openIfNeeded, cancellationToken));
+
+    /// <summary>
+    /// Runs one open, execute or save-profile call counted in <c>_calls</c>, so nothing lets the activation go while it
+    /// runs; when it ends, an activation left holding no session goes.
+    /// </summary>
+    private async Task<T> CountedAsync<T>(Func<Task<T>> call)
     {
         _calls++;
         try
         {
-            await EndInProgressAsync();
-            if (IsOpen)
-            {
-                return _clientId == clientId ? Info() : throw NotFound();
-            }
-
-            if (await Registry.GetEndedAsync(SessionId, SiloName) is { } ended && ended.ClientId == clientId)
-            {
-                throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
-            }
-
-            await OpenCoreAsync(clientId, cancellationToken, await LoadProfileAsync(clientId, profile));
-            return Info();
+            return await call();
         }
         finally
         {
@@ -109,18 +112,21 @@ public sealed partial class BrowserSessionGrain(
         }
     }
 
-    public async Task<ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default)
+    private async Task<SessionInfo> OpenOrInfoAsync(string clientId, string? profile, CancellationToken cancellationToken)
     {
-        _calls++;
-        try
+        await EndInProgressAsync();
+        if (IsOpen)
         {
-            return await SaveProfileCoreAsync(clientId, name, cancellationToken);
+            return _clientId == clientId ? Info() : throw NotFound();
         }
-        finally
+
+        if (await Registry.GetEndedAsync(SessionId, SiloName) is { } ended && ended.ClientId == clientId)
         {
-            _calls--;
-            DeactivateIfUnused();
+            throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
         }
+
+        await OpenCoreAsync(clientId, cancellationToken, await LoadProfileAsync(clientId, profile));
+        return Info();
     }
 
     private async Task<ProfileInfo> SaveProfileCoreAsync(string clientId, string name, CancellationToken cancellationToken)
@@ -157,20 +163,6 @@ public sealed partial class BrowserSessionGrain(
         ClientProfilesGrain.CheckName(profile);
         return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).LoadAsync(profile)
             ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: you have no saved profile '{profile}' (browser_profile_list shows yours).");
-    }
-
-    public async Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default)
-    {
-        _calls++;
-        try
-        {
-            return await ExecuteCoreAsync(clientId, action, openIfNeeded, cancellationToken);
-        }
-        finally
-        {
-            _calls--;
-            DeactivateIfUnused();
-        }
     }
 
     private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
@@ -577,10 +569,11 @@ public sealed partial class BrowserSessionGrain(
         }
 
         // Queued behind any running action (this call does not interleave), so the checkpoint sees where it ended.
+        // A background write waiting out its spacing is hurried and is the last checkpoint; otherwise write one here.
         _checkpointDue = true;
         HurryCheckpoints();
         await AwaitCheckpointsAsync();
-        if (!await WriteCheckpointAsync(page))
+        if ((_checkpointDue || !_lastCheckpointWritten) && !await WriteCheckpointAsync(page))
         {
             return false; // Stays open here: the drain closes it as drained, settled, as before.
         }
@@ -690,7 +683,7 @@ public sealed partial class BrowserSessionGrain(
     }
 
     /// <summary>Cookies and storage are kept encrypted at rest (Data Protection, the key ring every silo shares).</summary>
-    private IDataProtector CheckpointProtector => protection.CreateProtector("Anchor.Orleans.SessionCheckpoints.v1", SessionId);
+    private IDataProtector CheckpointProtector => _checkpointProtector ??= protection.CreateProtector("Anchor.Orleans.SessionCheckpoints.v1", SessionId);
 
     private (string? State, bool Unreadable) ReadStorageState(SessionCheckpoint saved)
     {
@@ -818,6 +811,7 @@ public sealed partial class BrowserSessionGrain(
     private async Task<bool> WriteCheckpointAsync(BrowserPage page)
     {
         _checkpointDue = false;
+        _lastCheckpointWritten = false;
         var started = time.GetTimestamp();
         var bytes = 0;
         try
@@ -849,6 +843,7 @@ public sealed partial class BrowserSessionGrain(
             };
             await checkpoint.WriteStateAsync();
             metrics.Checkpoint(true, time.GetElapsedTime(started), omitted ? 0 : bytes);
+            _lastCheckpointWritten = true;
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

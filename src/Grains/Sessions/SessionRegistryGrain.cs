@@ -255,13 +255,12 @@ public sealed partial class SessionRegistryGrain(
         {
             if (IsInCluster(lease.Silo))
             {
-                return new SessionResume(null, new EndedSession(sessionId, clientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true));
+                return new SessionResume(null, LiveElsewhere(lease));
             }
 
             if (!options.CurrentValue.RestoreOnLoss || !options.CurrentValue.Checkpoints)
             {
-                await EndLostAsync([lease]);
-                return new SessionResume(null, _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null);
+                return new SessionResume(null, await EndLostNowAsync(lease));
             }
         }
 
@@ -292,11 +291,10 @@ public sealed partial class SessionRegistryGrain(
         {
             if (askingSilo is not null && orphan.Silo != askingSilo && !orphan.Parked && IsInCluster(orphan.Silo))
             {
-                return new EndedSession(sessionId, orphan.ClientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true);
+                return LiveElsewhere(orphan);
             }
 
-            await EndLostAsync([orphan]);
-            return _state.Entries.TryGetValue(sessionId, out var lost) ? lost with { JustLost = true } : null;
+            return await EndLostNowAsync(orphan);
         }
 
         return _state.Entries.GetValueOrDefault(sessionId);
@@ -351,6 +349,17 @@ public sealed partial class SessionRegistryGrain(
         Task.FromResult(new SessionStats(S.Created, S.Leases.Count, new Dictionary<SessionEndReason, long>(S.EndedByReason), S.EndedSeconds, Stats()));
 
     private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
+
+    /// <summary>The answer to an activation that is not the session's: it lives on the lease's silo.</summary>
+    private EndedSession LiveElsewhere(SessionLease lease) =>
+        new(lease.SessionId, lease.ClientId, SessionEndReason.Lost, time.GetUtcNow(), LiveElsewhere: true);
+
+    /// <summary>Ends <paramref name="lease"/> as lost now, answering how it ended as the call that discovered the loss.</summary>
+    private async Task<EndedSession?> EndLostNowAsync(SessionLease lease)
+    {
+        await EndLostAsync([lease]);
+        return _state.Entries.TryGetValue(lease.SessionId, out var lost) ? lost with { JustLost = true } : null;
+    }
 
     /// <summary>Whether <paramref name="silo"/> is (still) a member of the cluster, so its activations may be live.</summary>
     private bool IsInCluster(string silo) =>

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Anchor.Orleans.Bench.Shared;
+using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Anchor.Orleans.Bench.Shared.Stats;
 
@@ -68,7 +70,7 @@ public static class ActionLatency
         }
 
         var spans = await BreakdownAsync(() => ViaMcpAsync(ours, url, new { session_id = session }, answer => answer), Math.Max(5, rounds / 2));
-        var floor = await FloorVariantsAsync(raw, page, url, Math.Max(5, rounds / 2));
+        var floor = await FloorVariantsAsync(silo, raw, page, url, Math.Max(5, rounds / 2));
         await ours.CallAsync("browser_session_close", new { session_id = session });
         await ours.DisposeAsync();
         await context.CloseAsync();
@@ -108,11 +110,17 @@ public static class ActionLatency
 
     /// <summary>
     /// What our browser action does beyond the floor's goto + snapshot, priced one piece at a time in raw Playwright
-    /// (interleaved): every request of the context through a route handler (our network guard checks each request
+    /// (interleaved): Chromium launched with the product's switches, a context of our engine (its traffic through the
+    /// egress proxy), every request of the context through a route handler (our network guard checks each request
     /// in .NET), the navigation fetched in .NET and fulfilled through the driver, and the page title.
     /// </summary>
-    private static async Task<string> FloorVariantsAsync(RawBrowser raw, IPage plain, string url, int rounds)
+    private static async Task<string> FloorVariantsAsync(BenchSilo silo, RawBrowser raw, IPage plain, string url, int rounds)
     {
+        // Without the proxy, Chromium must resolve names itself: every product switch but the resolver rule.
+        await using var switched = await RawBrowser.StartAsync([.. BrowserEngine.LaunchFlags(disableSandbox: true).Where(f => !f.StartsWith("--host-resolver-rules", StringComparison.Ordinal))]);
+        var switchedPage = await (await switched.Browser.NewContextAsync()).NewPageAsync();
+        var (engineContext, egress) = await silo.Host.Services.GetRequiredService<BrowserEngine>().NewContextAsync([]);
+        var proxied = await engineContext.NewPageAsync();
         var routedContext = await raw.Browser.NewContextAsync();
         await routedContext.RouteAsync("**/*", route => route.ContinueAsync());
         var routed = await routedContext.NewPageAsync();
@@ -146,6 +154,8 @@ public static class ActionLatency
         var variants = new (string Name, Func<Task> Run)[]
         {
             ("goto + snapshot (the floor)", () => GotoAndSnapshotAsync(plain)),
+            ("goto + snapshot, Chromium launched with the product's switches (but its resolver rule, which needs the proxy)", () => GotoAndSnapshotAsync(switchedPage)),
+            ("goto + snapshot in a context of our engine (product switches, traffic through the egress proxy)", () => GotoAndSnapshotAsync(proxied)),
             ("+ every request through a route handler that continues it", () => GotoAndSnapshotAsync(routed)),
             ("+ the navigation fetched in .NET (cookies read, HttpClient, FulfillAsync), as our network guard does", () => GotoAndSnapshotAsync(fetched)),
             ("+ that, then the page title (one more driver round trip)", async () => { await GotoAndSnapshotAsync(fetched); await fetched.TitleAsync(); }),
@@ -166,6 +176,8 @@ public static class ActionLatency
 
         await routedContext.CloseAsync();
         await fetchedContext.CloseAsync();
+        await engineContext.CloseAsync();
+        egress?.Dispose();
         var floor = Median(times[variants[0].Name]);
         var text = new StringBuilder()
             .AppendLine("### What our browser action adds to the floor, priced in raw Playwright")

@@ -102,10 +102,11 @@ public sealed class RawBrowser : IAsyncDisposable
 
     public IBrowser Browser { get; }
 
-    public static async Task<RawBrowser> StartAsync()
+    /// <summary>Chromium with <paramref name="args"/>; by default only <c>--no-sandbox</c> (root), as a user of Playwright would launch it.</summary>
+    public static async Task<RawBrowser> StartAsync(IReadOnlyList<string>? args = null)
     {
         var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = args ?? ["--no-sandbox"] });
         return new RawBrowser(playwright, browser);
     }
 

@@ -51,6 +51,10 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
     /// </summary>
     private static readonly string[] MemoryFlags = ["--js-flags=--no-compilation-cache"];
 
+    /// <summary>Chromium's switches as the engine launches it (without the instance marker); the benchmark's floor uses them too.</summary>
+    public static IReadOnlyList<string> LaunchFlags(bool disableSandbox) =>
+        [.. ContainerFlags, .. EgressFlags, .. MemoryFlags, .. disableSandbox ? ["--no-sandbox"] : Array.Empty<string>()];
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -170,14 +174,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
             }
 
             egress.Start();
-            var args = new List<string>(ContainerFlags) { InstanceMarker };
-            args.AddRange(EgressFlags);
-            args.AddRange(MemoryFlags);
-            if (o.DisableSandbox)
-            {
-                args.Add("--no-sandbox");
-            }
-
+            var args = new List<string>(LaunchFlags(o.DisableSandbox)) { InstanceMarker };
             var browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
                 ExecutablePath = o.ExecutablePath,

@@ -126,6 +126,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
         _guard.Reset();
         _guard.ActionToken = deadline.Token;
+        _guard.ActionSpan = activity?.Context ?? default;
         IPage? page = null;
         try
         {
@@ -163,6 +164,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         finally
         {
             _guard.ActionToken = default;
+            _guard.ActionSpan = default;
             // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
             _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
         }

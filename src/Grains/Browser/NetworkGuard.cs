@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
@@ -40,6 +41,9 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
 
     /// <summary>The running action's token: a navigation fetch ends with the action that caused it.</summary>
     public CancellationToken ActionToken { get; set; }
+
+    /// <summary>The running action's span: route events arrive on Playwright's connection, outside it, so a fetch's span names its parent.</summary>
+    public ActivityContext ActionSpan { get; set; }
 
     public void Reset()
     {
@@ -87,6 +91,9 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
 
     private async Task FetchNavigationAsync(IRoute route, IRequest request, string url)
     {
+        // Cookies read, the fetch, and the hand-over to the browser: what a navigation costs beyond Chromium's own work.
+        using var activity = AnchorTracing.Source.StartActivity("navigation fetch", ActivityKind.Internal, ActionSpan);
+        activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token, ActionToken);
         limit.CancelAfter(fetchLimit);
         FetchedResponse response;
@@ -120,6 +127,7 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
             return;
         }
 
+        activity?.SetTag("http.response.status_code", response.Status);
         await route.FulfillAsync(new RouteFulfillOptions { Status = response.Status, Headers = response.Headers, BodyBytes = response.Body });
     }
 

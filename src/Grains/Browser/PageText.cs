@@ -1,5 +1,6 @@
 using System.Text;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Grains.Browser;
@@ -13,8 +14,16 @@ public static class PageText
 {
     public static async Task<string> PageStateAsync(IPage page, ActionDeadline deadline, string? result, IReadOnlyList<string> notes)
     {
-        var snapshot = await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs });
-        var title = await deadline.Bound(page.TitleAsync());
+        string snapshot, title;
+        using (AnchorTracing.Source.StartActivity("page state"))
+        {
+            // Asked together: the title's round trip to the page overlaps the snapshot's.
+            var snapshotting = page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs });
+            var titling = deadline.Bound(page.TitleAsync());
+            await Task.WhenAll(snapshotting, titling);
+            (snapshot, title) = (await snapshotting, await titling);
+        }
+
         var text = new StringBuilder();
         if (result is not null)
         {

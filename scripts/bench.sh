@@ -59,14 +59,14 @@ governance() {
   lines=$(BENCH_BUILT=1 SECONDS_PER_RUN=$gov_seconds WARMUP_SECONDS=$gov_warmup ROUNDS=1 PREFILLS="$gov_prefills" bench/Governance/matrix.sh) || return 1
   echo "## 3. Governance throughput (bench/Governance)"
   echo
-  echo "\`bench/Governance/matrix.sh\`: one silo (Production, Redis clustering and storage, a real redis-server), 64 callers, ${gov_warmup} s warm-up, ${gov_seconds} s measured, periods pre-filled with ${gov_prefills// / and } settled sessions. admit = \`IToolAdmission.AdmitAsync\`; reserve = reserve + settle of a new session (four durable ledger changes)."
+  echo "\`bench/Governance/matrix.sh\`: one silo (Production, Redis clustering and storage, a real redis-server), 32 and 64 callers (each its own client, closed loop), ${gov_warmup} s warm-up, ${gov_seconds} s measured, periods pre-filled with ${gov_prefills// / and } settled sessions. admit = \`IToolAdmission.AdmitAsync\`; reserve = reserve + settle of a new session (four durable ledger changes)."
   echo
-  echo "| mode | period holds | load before | ops/s | p50 | p95 | p99 |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| mode | callers | period holds | load before | ops/s | p50 | p95 | p99 |"
+  echo "|---|---|---|---|---|---|---|---|"
   echo "$lines" | awk '
     /^# round/ { load = $4 }
     /^mode=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-               printf "| %s | %s settled sessions | %s | %s | %s | %s | %s |\n", v["mode"], v["prefill"], load, v["ops/s"], v["p50"], v["p95"], v["p99"] }'
+               printf "| %s | %s | %s settled sessions | %s | %s | %s | %s | %s |\n", v["mode"], v["concurrency"], v["prefill"], load, v["ops/s"], v["p50"], v["p95"], v["p99"] }'
   echo
   echo "Targets (issue 12): admissions ≥ 20,000/s with p99 ≤ 5 ms; reserve+settle ≥ 5,000 sessions/s; flat within 20 % between the two periods. Read the rows above against them."
 }

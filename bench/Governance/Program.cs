@@ -4,7 +4,8 @@
 //          holds them (1,000 vs 100,000 shows whether a write's cost grows with the period).
 // reserve: a session reserves and then settles (4 durable ledger changes: day and month, each acknowledged only
 //          after Redis has it). Reported per reservation (reserve + settle pair) and per durable change.
-// admit:   IToolAdmission.AdmitAsync: local switch view, a durable rate-limiter write, room checks on two ledgers.
+// admit:   IToolAdmission.AdmitAsync: local switch view, a durable rate-limiter write (one client per caller, a 1 s
+//          window no caller can fill), room checks on two ledgers (this silo's LedgerRoomView).
 using System.Diagnostics;
 using System.Globalization;
 using Anchor.Orleans.Grains.Admission;
@@ -49,7 +50,7 @@ Func<int, long, Task> operation = mode switch
         await budget.ReserveAsync(session, client, openedAt, 0.01m);
         await budget.SettleAsync(session, client, openedAt, 0.005m);
     },
-    "admit" => (worker, _) => admission.AdmitAsync(policies.For($"client-{worker}") with { MaxRequests = 1000, WindowSeconds = 1 }, new ToolFacts("browser_snapshot")),
+    "admit" => (worker, _) => admission.AdmitAsync(policies.For($"client-{worker}") with { MaxRequests = 1_000_000, WindowSeconds = 1 }, new ToolFacts("browser_snapshot")),
     _ => throw new ArgumentException($"unknown mode '{mode}' (reserve or admit)"),
 };
 

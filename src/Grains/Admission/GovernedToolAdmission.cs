@@ -11,10 +11,11 @@ namespace Anchor.Orleans.Grains.Admission;
 
 /// <summary>
 /// Admission by the governance grains: the silo's local view of the emergency switch (no grain call), the
-/// client's rate limiter (consumes one call), then room in the UTC day's and month's ledgers, global and client.
+/// client's rate limiter (consumes one call), then room in the UTC day's and month's ledgers, global and client, as
+/// this silo's <see cref="LedgerRoomView"/> last heard it.
 /// Refusal messages begin with their code.
 /// </summary>
-public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFactory grains, TimeProvider time) : IToolAdmission
+public sealed class GovernedToolAdmission(EmergencyStopView emergency, LedgerRoomView rooms, IGrainFactory grains, TimeProvider time) : IToolAdmission
 {
     public async Task AdmitAsync(ClientPolicy client, ToolFacts tool, CancellationToken cancellationToken = default)
     {
@@ -37,8 +38,8 @@ public sealed class GovernedToolAdmission(EmergencyStopView emergency, IGrainFac
         }
 
         var now = time.GetUtcNow();
-        var day = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(now)).CheckRoomAsync(client.ClientId, client.DailyLimitUsd, cancellationToken);
-        var month = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(now)).CheckRoomAsync(client.ClientId, client.MonthlyLimitUsd, cancellationToken);
+        var day = rooms.CheckRoomAsync(BudgetPeriods.Day(now), client.ClientId, client.DailyLimitUsd, cancellationToken);
+        var month = rooms.CheckRoomAsync(BudgetPeriods.Month(now), client.ClientId, client.MonthlyLimitUsd, cancellationToken);
         ThrowIfExhausted(await day, "daily", client.ClientId);
         ThrowIfExhausted(await month, "monthly", client.ClientId);
     }

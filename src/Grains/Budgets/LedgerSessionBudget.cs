@@ -1,4 +1,5 @@
 using System.Globalization;
+using Anchor.Orleans.Grains.Admission;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.Errors;
@@ -8,9 +9,10 @@ namespace Anchor.Orleans.Grains.Budgets;
 
 /// <summary>
 /// Sessions pay through the ledgers of the UTC day and month they opened in. A reservation is taken from the day,
-/// then the month; when the month refuses, the day's share is given back, so neither limit is ever crossed.
+/// then the month; when the month refuses, the day's share is given back, so neither limit is ever crossed. Every
+/// change is told to this silo's <see cref="LedgerRoomView"/>, so admissions here see it at once.
 /// </summary>
-public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies, TimeProvider time, ILogger<LedgerSessionBudget> logger) : ISessionBudget
+public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPolicies policies, LedgerRoomView rooms, TimeProvider time, ILogger<LedgerSessionBudget> logger) : ISessionBudget
 {
     /// <summary>
     /// How long a settlement keeps trying through a failover (a ledger on a dead silo answers again once membership has
@@ -19,6 +21,18 @@ public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPoli
     public static readonly TimeSpan SettleRetryLimit = TimeSpan.FromSeconds(90);
 
     public async Task ReserveAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await ReserveInBothAsync(sessionId, clientId, openedAt, amountUsd, cancellationToken);
+        }
+        finally
+        {
+            rooms.Changed();
+        }
+    }
+
+    private async Task ReserveInBothAsync(string sessionId, string clientId, DateTimeOffset openedAt, decimal amountUsd, CancellationToken cancellationToken)
     {
         var policy = policies.For(clientId);
         var day = grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt));
@@ -53,7 +67,15 @@ public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPoli
             ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken);
         var month = Resilience.TransientClusterErrors.RetryAsync(
             ct => grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Month(openedAt)).SettleAsync(sessionId, actualUsd, ct), SettleRetryLimit, time, cancellationToken);
-        await Task.WhenAll(day, month);
+        try
+        {
+            await Task.WhenAll(day, month);
+        }
+        finally
+        {
+            rooms.Changed();
+        }
+
         if (day.Result.Settled)
         {
             // The ledger's own answer: what this settlement charged, once per session (an audit line operators can sum).

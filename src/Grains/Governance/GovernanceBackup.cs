@@ -15,7 +15,7 @@ public sealed record GovernanceExport(int FormatVersion, DateTimeOffset Exported
 }
 
 /// <summary>Exports and restores <see cref="GovernanceExport"/>. A restore replaces each listed ledger and the switch.</summary>
-public sealed class GovernanceBackup(IGrainFactory grains, TimeProvider time)
+public sealed class GovernanceBackup(IGrainFactory grains, Admission.LedgerRoomView rooms, TimeProvider time)
 {
     public async Task<GovernanceExport> ExportAsync(CancellationToken cancellationToken = default)
     {
@@ -37,7 +37,15 @@ public sealed class GovernanceBackup(IGrainFactory grains, TimeProvider time)
             throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{bad.Period}' is not a budget period.");
         }
 
-        await Task.WhenAll(backup.Ledgers.Select(l => grains.GetGrain<IBudgetLedgerGrain>(l.Period).RestoreAsync(l, cancellationToken)));
+        try
+        {
+            await Task.WhenAll(backup.Ledgers.Select(l => grains.GetGrain<IBudgetLedgerGrain>(l.Period).RestoreAsync(l, cancellationToken)));
+        }
+        finally
+        {
+            rooms.Changed();
+        }
+
         await grains.GetGrain<IEmergencyStopGrain>(0).RestoreAsync(backup.EmergencyStop, cancellationToken);
     }
 }

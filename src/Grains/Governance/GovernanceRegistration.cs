@@ -28,6 +28,7 @@ public static class GovernanceRegistration
 
         // Incremental grain storage (ledgers, rate limiters, …): Redis when the silo registered it, memory otherwise.
         services.TryAddSingleton<Persistence.IEntryStateStore, Persistence.MemoryEntryStateStore>();
+        services.AddSingleton<LedgerRoomView>();
         services.AddSingleton<IToolAdmission, GovernedToolAdmission>();
         services.AddSingleton<ISessionBudget, LedgerSessionBudget>();
         services.AddSingleton<BudgetStatus>();

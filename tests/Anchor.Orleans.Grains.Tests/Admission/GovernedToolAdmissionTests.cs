@@ -2,6 +2,7 @@ using Anchor.Orleans.Grains.Admission;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.EmergencyStop;
+using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Tools;
@@ -80,5 +81,40 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
 
         // The refused call did not consume the client's only call... but the first did: now the rate limit answers.
         Assert.Equal(ErrorCodes.RateLimited, (await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_navigate"), Ct))).Code);
+    }
+
+    [Fact]
+    public async Task Admit_SeesAReservationMadeThroughThisSilo_AtOnce()
+    {
+        var now = await fixture.FreshMonthAsync();
+        var client = Policy($"room-here-{Guid.NewGuid():N}", daily: 1m);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_snapshot"), Ct); // the view now holds "room left"
+
+        await fixture.Service<ISessionBudget>().ReserveAsync("here-1", client.ClientId, now, 1m, Ct);
+
+        var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_snapshot"), Ct));
+        Assert.Equal($"budget_exceeded: the daily budget of client '{client.ClientId}' ($1.00) has no room left ($1.00 spent or reserved).", error.Message);
+    }
+
+    [Fact]
+    public async Task Admit_SeesAReservationMadeThroughAnotherSilo_WithinTheViewsMaxAge()
+    {
+        var now = await fixture.FreshMonthAsync();
+        var client = Policy($"room-there-{Guid.NewGuid():N}", daily: 1m);
+        await Admission.AdmitAsync(client, new ToolFacts("browser_snapshot"), Ct);
+
+        // Straight to the ledger grain, as a session on another silo reserves: this silo's view is not told.
+        var granted = await fixture.Grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(now)).ReserveAsync("there-1", client.ClientId, 1m, 1m, Ct);
+        Assert.True(granted.Granted);
+
+        // The reservation itself is exact (the ledger refuses a second one); admission still uses the answer it had...
+        Assert.False((await fixture.Grains.GetGrain<IBudgetLedgerGrain>(BudgetPeriods.Day(now)).ReserveAsync("there-2", client.ClientId, 0.01m, 1m, Ct)).Granted);
+        await fixture.AdvanceAsync(LedgerRoomView.MaxAge - TimeSpan.FromMilliseconds(1));
+        await Admission.AdmitAsync(client, new ToolFacts("browser_snapshot"), Ct);
+
+        // ...until it is MaxAge old.
+        await fixture.AdvanceAsync(TimeSpan.FromMilliseconds(1));
+        var error = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(client, new ToolFacts("browser_snapshot"), Ct));
+        Assert.Equal(ErrorCodes.BudgetExceeded, error.Code);
     }
 }

@@ -54,20 +54,33 @@ public static class Soak
         }
 
         await ours.DisposeAsync();
-        // The first fifth of the run is warm-up (caches, pools, JIT fill up once): the slope is taken over the rest.
+        // The first fifth of the run is warm-up (caches, pools, JIT fill up once): the slope is taken over the rest,
+        // and again over the last half alone — memory that levels off has a last-half slope well below the whole one.
         var steady = samples.Where(x => x.Minute >= samples[^1].Minute / 5).ToList();
+        var lastHalf = samples.Where(x => x.Minute >= samples[^1].Minute / 2).ToList();
         string Row(string what, Func<(double Minute, double Resident, double Heap, double Chromium), double> pick) =>
-            $"| {what} | {F(pick(samples[0]))} MB | {F(pick(samples[^1]))} MB | {F(Slope([.. steady.Select(x => (x.Minute, pick(x)))]), 2)} MB/min |";
-        return new StringBuilder()
+            $"| {what} | {F(pick(samples[0]))} MB | {F(pick(samples[^1]))} MB | {F(Slope([.. steady.Select(x => (x.Minute, pick(x)))]), 2)} MB/min | {F(Slope([.. lastHalf.Select(x => (x.Minute, pick(x)))]), 2)} MB/min |";
+        var text = new StringBuilder()
             .AppendLine("## 6. Soak at steady load")
             .AppendLine()
-            .AppendLine($"{sessions} sessions busy without pause for {seconds} s on one silo (Development, governance on): {latencies.Count} actions, {F(latencies.Count / watch.Elapsed.TotalSeconds)} actions/s, action p50 {F(Median(latencies))} ms, p95 {F(P95(latencies))} ms. Memory sampled every {interval.TotalSeconds:0} s ({samples.Count} samples); slope by least squares over the samples after the first fifth of the run ({steady.Count}; the first fifth is warm-up).")
+            .AppendLine($"{sessions} sessions busy without pause for {seconds} s on one silo (Development, governance on): {latencies.Count} actions, {F(latencies.Count / watch.Elapsed.TotalSeconds)} actions/s, action p50 {F(Median(latencies))} ms, p95 {F(P95(latencies))} ms. Memory sampled every {interval.TotalSeconds:0} s ({samples.Count} samples); slope by least squares over the samples after the first fifth of the run ({steady.Count}; the first fifth is warm-up), and over the last half ({lastHalf.Count}).")
             .AppendLine()
-            .AppendLine("| memory | first sample | last sample | slope |")
-            .AppendLine("|---|---|---|---|")
+            .AppendLine("| memory | first sample | last sample | slope after warm-up | slope over the last half |")
+            .AppendLine("|---|---|---|---|---|")
             .AppendLine(Row("silo process resident set", x => x.Resident))
             .AppendLine(Row("silo managed heap (after a full collection)", x => x.Heap))
             .AppendLine(Row("Chromium PSS (all its processes)", x => x.Chromium))
+            .AppendLine()
+            .AppendLine("The curve, one sample in each tenth of the run:")
+            .AppendLine()
+            .AppendLine("| minute | resident set | managed heap | Chromium PSS |")
+            .AppendLine("|---|---|---|---|");
+        foreach (var tenth in Enumerable.Range(0, 11).Select(i => samples[Math.Min(samples.Count - 1, i * (samples.Count - 1) / 10)]).Distinct())
+        {
+            text.AppendLine($"| {F(tenth.Minute, 1)} | {F(tenth.Resident)} MB | {F(tenth.Heap)} MB | {F(tenth.Chromium)} MB |");
+        }
+
+        return text
             .ToString();
     }
 }

@@ -40,6 +40,8 @@ trap 'rm -f "$body" "$body.err"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load)
 started=$(date -u +%FT%TZ)
+# Read before anything is written: the results file itself is tracked and would count as a change.
+commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
 
 # Runs one figure; its Markdown goes into the body, or a plain failure note with the last lines of its output.
 figure() {
@@ -96,7 +98,7 @@ peer=$(node -p 'require("./tests/interop/node_modules/@playwright/mcp/package.js
   else
     echo "# Benchmarks, $(date -u +%F)"
     echo
-    echo "\`scripts/bench.sh\` (full). Started $started, commit $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')."
+    echo "\`scripts/bench.sh\` (full). Started $started, commit $commit."
   fi
   echo
   echo "## Machine and versions"

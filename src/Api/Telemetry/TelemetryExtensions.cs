@@ -26,7 +26,7 @@ public static class TelemetryExtensions
     public static IHostApplicationBuilder AddAnchorTelemetry(this IHostApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection("Anchor:Telemetry");
-        var otlp = section["OtlpEndpoint"];
+        var otlp = AnchorTracing.OtlpEndpoint(builder.Configuration);
         var ratio = section.GetValue<double?>("TraceSamplingRatio") ?? (builder.Environment.IsDevelopment() ? 1.0 : 0.01);
         ratio = Math.Clamp(ratio, 0, 1);
 

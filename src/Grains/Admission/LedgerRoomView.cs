@@ -9,7 +9,7 @@ namespace Anchor.Orleans.Grains.Admission;
 /// limiter) instead of three, which doubled admissions per second on two cores (bench/results).
 /// </summary>
 /// <remarks>
-/// Money does not depend on this view: every spend is a reservation, which the ledger grant or refuses exactly, so a
+/// Money does not depend on this view: every spend is a reservation, which the ledger grants or refuses exactly, so a
 /// stale answer can only let a tool call start that the session then pays from what it already reserved, or refuse one
 /// for at most <see cref="MaxAge"/> after room came back. Changes made through this silo (reservations, settlements,
 /// releases, restores) are seen at once: they call <see cref="Changed"/>, which retires every cached answer. Changes

@@ -1,3 +1,4 @@
+using Anchor.Orleans.Grains.Admission;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Interfaces.Budgets;
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
@@ -15,7 +16,7 @@ public sealed record GovernanceExport(int FormatVersion, DateTimeOffset Exported
 }
 
 /// <summary>Exports and restores <see cref="GovernanceExport"/>. A restore replaces each listed ledger and the switch.</summary>
-public sealed class GovernanceBackup(IGrainFactory grains, Admission.LedgerRoomView rooms, TimeProvider time)
+public sealed class GovernanceBackup(IGrainFactory grains, LedgerRoomView rooms, TimeProvider time)
 {
     public async Task<GovernanceExport> ExportAsync(CancellationToken cancellationToken = default)
     {

@@ -4,6 +4,7 @@ using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions;
+using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -44,7 +45,7 @@ public static class OrleansHostingExtensions
         // Grain-call spans cost every grain call (an Activity, its trace context carried in the request context): about
         // a third of admissions per second on two cores (bench/results). Made where someone can see them: when traces
         // are exported over OTLP, and in Development (every span, for in-process listeners and debugging).
-        var grainSpans = builder.Environment.IsDevelopment() || !string.IsNullOrEmpty(builder.Configuration[$"{OptionsRegistration.Root}:Telemetry:OtlpEndpoint"]);
+        var grainSpans = builder.Environment.IsDevelopment() || !string.IsNullOrEmpty(AnchorTracing.OtlpEndpoint(builder.Configuration));
         builder.UseOrleans(silo => ConfigureSilo(silo, hosting, grainSpans));
 
         // Registered after the silo, so their hosted services stop before it and can still reach grains.

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Anchor.Orleans.Grains.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace Anchor.Orleans.Grains.Telemetry;
 
@@ -16,6 +18,10 @@ public static partial class AnchorTracing
     public const string CredentialsMask = "[REDACTED]";
 
     public static readonly ActivitySource Source = new(SourceName, typeof(AnchorTracing).Assembly.GetName().Version?.ToString());
+
+    /// <summary>The OTLP endpoint traces and metrics are exported to (<c>Anchor:Telemetry:OtlpEndpoint</c>); null or empty when none.</summary>
+    public static string? OtlpEndpoint(IConfiguration configuration) =>
+        configuration[$"{OptionsRegistration.Root}:Telemetry:OtlpEndpoint"];
 
     /// <summary><c>https://host/path</c> without credentials, query or fragment, which may carry tokens.</summary>
     public static string SafeUrl(string url) =>

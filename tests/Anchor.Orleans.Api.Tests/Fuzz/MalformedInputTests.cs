@@ -56,7 +56,10 @@ public sealed class MalformedInputTests
             var outcome = await SendAsync(http, input, ct);
             elapsed.AddOrUpdate($"{input.Target.Method} {input.Target.Template}", Stopwatch.GetElapsedTime(started).Ticks, (_, t) => t + Stopwatch.GetElapsedTime(started).Ticks);
             statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-            if (outcome.StartsWith('5') || outcome == "hung" || outcome.StartsWith('c'))
+            // A body past the limit may be refused by closing the connection (RFC 9110, 413): the server does not read
+            // what it will not take, and a client still sending it can see the close before the answer. Any other
+            // input must be answered.
+            if (outcome.StartsWith('5') || outcome == "hung" || (outcome.StartsWith('c') && input.Kind != "oversized"))
             {
                 failures.Enqueue($"{outcome} for {input}");
             }

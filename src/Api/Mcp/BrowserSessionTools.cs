@@ -21,7 +21,7 @@ public sealed class BrowserSessionTools(IGrainFactory grains, TimeProvider time)
         var clientId = ToolContext.ClientIdOf(context.User);
         var sessionId = ToolContext.NewSessionId();
         var info = await Sessions.SessionQueueWait.OpenAsync(
-            () => grains.GetGrain<IBrowserSessionGrain>(sessionId).OpenAsync(clientId, profile, cancellationToken), context, grains, time, cancellationToken);
+            () => grains.GetGrain<IBrowserSessionGrain>(sessionId).OpenAsync(clientId, profile, cancellationToken), clientId, context, grains, time, cancellationToken);
         return ToolResults.Json(new { session_id = info.SessionId, expires_at = info.ExpiresAt });
     }
 

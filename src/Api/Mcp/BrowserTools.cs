@@ -184,7 +184,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
             {
                 // A default session's first call opens it, and waits in the fair queue when the cluster is full.
                 var result = await Sessions.SessionQueueWait.OpenAsync(
-                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken), context, grains, time, cancellationToken);
+                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken), clientId, context, grains, time, cancellationToken);
                 ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored);
                 return result;
             }

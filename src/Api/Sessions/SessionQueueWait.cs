@@ -23,9 +23,9 @@ public static class SessionQueueWait
 
     private static readonly TimeSpan FinalPoll = TimeSpan.FromSeconds(1);
 
-    /// <summary>Runs <paramref name="open"/> (a session grain call that may open a session), waiting for a slot while it is queued.</summary>
+    /// <summary>Runs <paramref name="open"/> (a session grain call of <paramref name="clientId"/> that may open a session), waiting for a slot while it is queued.</summary>
     public static async Task<T> OpenAsync<T>(
-        Func<Task<T>> open, RequestContext<CallToolRequestParams> context, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
+        Func<Task<T>> open, string clientId, RequestContext<CallToolRequestParams> context, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
         var registry = grains.GetGrain<ISessionRegistryGrain>(0);
         var progress = new QueueProgress(context);
@@ -47,14 +47,14 @@ public static class SessionQueueWait
             var settled = false;
             try
             {
-                await WaitForTurnAsync(registry, queued.SessionId, queued.Wait!, giveUp.Value, progress, time, cancellationToken);
+                await WaitForTurnAsync(registry, queued.SessionId, clientId, queued.Wait!, giveUp.Value, progress, time, cancellationToken);
                 settled = true;
             }
             finally
             {
                 if (!settled)
                 {
-                    await LeaveAsync(registry, queued.SessionId, time);
+                    await LeaveAsync(registry, queued.SessionId, clientId, time);
                 }
             }
         }
@@ -62,7 +62,7 @@ public static class SessionQueueWait
 
     /// <summary>Returns when the session should open again (a slot was offered, or the registry lost the request).</summary>
     private static async Task WaitForTurnAsync(
-        ISessionRegistryGrain registry, string sessionId, SlotWait wait, DateTimeOffset giveUp, QueueProgress progress, TimeProvider time, CancellationToken cancellationToken)
+        ISessionRegistryGrain registry, string sessionId, string clientId, SlotWait wait, DateTimeOffset giveUp, QueueProgress progress, TimeProvider time, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -81,7 +81,7 @@ public static class SessionQueueWait
             {
                 // Past the deadline the registry's answer is Expired (or Offered, if just in time); a short poll lets its
                 // clock, if a little behind this silo's, catch up without spinning.
-                wait = await registry.WaitForSlotAsync(sessionId, wait.Position, left <= TimeSpan.Zero ? FinalPoll : left < PollLimit ? left : PollLimit, cancellationToken);
+                wait = await registry.WaitForSlotAsync(sessionId, clientId, wait.Position, left <= TimeSpan.Zero ? FinalPoll : left < PollLimit ? left : PollLimit, cancellationToken);
             }
             catch (Exception ex) when (TransientClusterErrors.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
@@ -98,12 +98,12 @@ public static class SessionQueueWait
         }
     }
 
-    private static async Task LeaveAsync(ISessionRegistryGrain registry, string sessionId, TimeProvider time)
+    private static async Task LeaveAsync(ISessionRegistryGrain registry, string sessionId, string clientId, TimeProvider time)
     {
         try
         {
             // Best effort and bounded: a waiter that cannot say it leaves is dropped when it stops polling.
-            await registry.LeaveQueueAsync(sessionId).WaitAsync(TimeSpan.FromSeconds(2), time);
+            await registry.LeaveQueueAsync(sessionId, clientId).WaitAsync(TimeSpan.FromSeconds(2), time);
         }
         catch (Exception ex) when (ex is TimeoutException or OrleansException)
         {

@@ -67,13 +67,13 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
     /// Waits up to <paramref name="maxWait"/> (keep it well under the grain response timeout) for a queued request's
     /// turn, answering at once when its position is not <paramref name="knownPosition"/> and early when it changes.
     /// Interleaves: waiters never hold the registry. A waiter that stops asking is dropped, and a slot offered to it
-    /// lapses, so a vanished waiter never holds a slot.
+    /// lapses, so a vanished waiter never holds a slot. Another client's request is <see cref="SlotWaitState.Unknown"/> to it.
     /// </summary>
     [AlwaysInterleave]
-    Task<SlotWait> WaitForSlotAsync(string sessionId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default);
+    Task<SlotWait> WaitForSlotAsync(string sessionId, string clientId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
-    /// <summary>Withdraws a queued request (its caller gave up); a slot offered to it goes to the next waiter.</summary>
-    Task LeaveQueueAsync(string sessionId);
+    /// <summary>Withdraws <paramref name="clientId"/>'s queued request (its caller gave up); a slot offered to it goes to the next waiter.</summary>
+    Task LeaveQueueAsync(string sessionId, string clientId);
 
     /// <summary>Frees the lease and remembers the session as ended.</summary>
     Task ReleaseAsync(string sessionId, SessionEndReason reason);
@@ -99,8 +99,9 @@ public interface ISessionRegistryGrain : IGrainWithIntegerKey
     /// <paramref name="askingSilo"/> that holds no browser: a lease held by another silo that is still in the cluster
     /// means the caller is a stray activation (the grain directory was moving) and the session lives on there
     /// (<see cref="EndedSession.LiveElsewhere"/>); a lease of a dead silo, or of the asking silo, is ended as lost.
+    /// Only for <paramref name="clientId"/>'s own session: another client's, live or ended, answers null and is left alone.
     /// </summary>
-    Task<EndedSession?> GetEndedAsync(string sessionId, string? askingSilo = null);
+    Task<EndedSession?> GetEndedAsync(string sessionId, string clientId, string? askingSilo = null);
 
     /// <summary>
     /// Ends leases whose sessions could not be closed (their grain did not answer): frees the slots and settles

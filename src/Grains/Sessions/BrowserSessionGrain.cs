@@ -120,7 +120,7 @@ public sealed partial class BrowserSessionGrain(
             return _clientId == clientId ? Info() : throw NotFound();
         }
 
-        if (await Registry.GetEndedAsync(SessionId, SiloName) is { } ended && ended.ClientId == clientId)
+        if (await Registry.GetEndedAsync(SessionId, clientId, SiloName) is { } ended)
         {
             throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : Expired(ended);
         }
@@ -133,9 +133,16 @@ public sealed partial class BrowserSessionGrain(
     {
         ClientProfilesGrain.CheckName(name);
         await EndInProgressAsync();
-        if (_page is not { } page || _clientId != clientId)
+        var restoreEnded = IsOpen ? null : await RestoreAsync(clientId, cancellationToken);
+        if (_page is null)
         {
-            throw await Registry.GetEndedAsync(SessionId) is { } ended && ended.ClientId == clientId ? Expired(ended) : NotFound();
+            var ended = restoreEnded ?? await Registry.GetEndedAsync(SessionId, clientId, SiloName);
+            throw ended is { LiveElsewhere: true } ? new SessionElsewhereException(SessionId) : ended is not null ? Expired(ended) : NotFound();
+        }
+
+        if (_clientId != clientId || _page is not { } page)
+        {
+            throw NotFound();
         }
 
         string state;
@@ -171,7 +178,7 @@ public sealed partial class BrowserSessionGrain(
         var restoreEnded = IsOpen ? null : await RestoreAsync(clientId, cancellationToken);
         if (!IsOpen)
         {
-            var ended = restoreEnded ?? await Registry.GetEndedAsync(SessionId, SiloName);
+            var ended = restoreEnded ?? await Registry.GetEndedAsync(SessionId, clientId, SiloName);
             if (ended is { LiveElsewhere: true })
             {
                 throw new SessionElsewhereException(SessionId);
@@ -180,7 +187,7 @@ public sealed partial class BrowserSessionGrain(
             // A default session whose browser was lost says so once (session_expired); the next call opens a fresh one.
             if (!openIfNeeded || ended is { JustLost: true })
             {
-                throw ended is not null && ended.ClientId == clientId ? Expired(ended) : NotFound();
+                throw ended is not null ? Expired(ended) : NotFound();
             }
 
             await OpenCoreAsync(clientId, cancellationToken);
@@ -281,6 +288,11 @@ public sealed partial class BrowserSessionGrain(
         {
             if (_end is { } ending)
             {
+                if (clientId is not null && clientId != _clientId)
+                {
+                    throw NotFound();
+                }
+
                 await ending; // Another close is under way: answer when it is done (that close reports the charge).
                 return new SessionClose(true);
             }

@@ -114,6 +114,11 @@ public sealed partial class SessionRegistryGrain(
         {
             if (_queue.Find(sessionId) is { } waiting)
             {
+                if (waiting.ClientId != clientId)
+                {
+                    return new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
+                }
+
                 return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, null, null, Queued: WaitOf(waiting, SlotWaitState.Queued));
             }
 
@@ -171,10 +176,16 @@ public sealed partial class SessionRegistryGrain(
         return new LeaseResult(true, null, null, lease);
     }
 
-    public async Task<SlotWait> WaitForSlotAsync(string sessionId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default)
+    public async Task<SlotWait> WaitForSlotAsync(string sessionId, string clientId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         // Interleaved: every step between awaits is synchronous and leaves the queue consistent.
         Grant();
+        if (!IsWaitOf(sessionId, clientId))
+        {
+            // Another client's request (or none): nothing about it is told, and polling it keeps nothing alive.
+            return new SlotWait(SlotWaitState.Unknown, 0, _queue.Count, time.GetUtcNow());
+        }
+
         if (Answer(sessionId) is { } settled)
         {
             return settled;
@@ -207,8 +218,13 @@ public sealed partial class SessionRegistryGrain(
         return Answer(sessionId) ?? WaitOf(waiter, SlotWaitState.Queued);
     }
 
-    public Task LeaveQueueAsync(string sessionId)
+    public Task LeaveQueueAsync(string sessionId, string clientId)
     {
+        if (!IsWaitOf(sessionId, clientId))
+        {
+            return Task.CompletedTask;
+        }
+
         var left = _queue.Remove(sessionId) | _offers.Remove(sessionId);
         if (left)
         {
@@ -243,7 +259,7 @@ public sealed partial class SessionRegistryGrain(
     {
         if (!S.Leases.TryGetValue(sessionId, out var lease))
         {
-            return new SessionResume(null, _state.Entries.GetValueOrDefault(sessionId));
+            return new SessionResume(null, EndedOf(sessionId, clientId));
         }
 
         if (lease.ClientId != clientId)
@@ -281,14 +297,19 @@ public sealed partial class SessionRegistryGrain(
         return [.. S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).OrderBy(l => l.AcquiredAt)];
     }
 
-    public async Task<EndedSession?> GetEndedAsync(string sessionId, string? askingSilo = null)
+    public async Task<EndedSession?> GetEndedAsync(string sessionId, string clientId, string? askingSilo = null)
     {
         // Asked by a session grain that is not open: a lease it still holds was left by an activation that
         // is gone (its silo died), so the browser is lost. End it now rather than at the next sweep — unless the
         // lease's silo is another one still in the cluster: then the asker is a stray activation and the session
-        // lives on there.
+        // lives on there. Only the owner's call may end it: anyone else is told nothing and moves nothing.
         if (S.Leases.TryGetValue(sessionId, out var orphan))
         {
+            if (orphan.ClientId != clientId)
+            {
+                return null;
+            }
+
             if (askingSilo is not null && orphan.Silo != askingSilo && !orphan.Parked && IsInCluster(orphan.Silo))
             {
                 return LiveElsewhere(orphan);
@@ -297,7 +318,7 @@ public sealed partial class SessionRegistryGrain(
             return await EndLostNowAsync(orphan);
         }
 
-        return _state.Entries.GetValueOrDefault(sessionId);
+        return EndedOf(sessionId, clientId);
     }
 
     public async Task<int> ForceEndAsync(IReadOnlyList<string> sessionIds, SessionEndReason reason)
@@ -349,6 +370,19 @@ public sealed partial class SessionRegistryGrain(
         Task.FromResult(new SessionStats(S.Created, S.Leases.Count, new Dictionary<SessionEndReason, long>(S.EndedByReason), S.EndedSeconds, Stats()));
 
     private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
+
+    /// <summary>How <paramref name="clientId"/>'s session ended, if it did recently; another client's ended session is not told.</summary>
+    private EndedSession? EndedOf(string sessionId, string clientId) =>
+        _state.Entries.GetValueOrDefault(sessionId) is { } ended && ended.ClientId == clientId ? ended : null;
+
+    /// <summary>
+    /// Whether whatever <paramref name="sessionId"/> names here (a waiter, an offer, a lease) is <paramref name="clientId"/>'s;
+    /// true when it names nothing.
+    /// </summary>
+    private bool IsWaitOf(string sessionId, string clientId) =>
+        _queue.Find(sessionId) is { } waiter ? waiter.ClientId == clientId
+        : _offers.TryGetValue(sessionId, out var offer) ? offer.ClientId == clientId
+        : !S.Leases.TryGetValue(sessionId, out var lease) || lease.ClientId == clientId;
 
     /// <summary>The answer to an activation that is not the session's: it lives on the lease's silo.</summary>
     private EndedSession LiveElsewhere(SessionLease lease) =>

@@ -23,7 +23,7 @@ public sealed class LostSessionTests(BrowserAppFixture fixture) : IClassFixture<
         var client = await fixture.ConnectAsync(TestKeys.Agent);
 
         var call = await client.CallAsync("browser_snapshot", new { session_id = session });
-        var ended = await registry.GetEndedAsync(session);
+        var ended = await registry.GetEndedAsync(session, TestKeys.AgentClient);
         var leases = await registry.ListAsync(TestKeys.AgentClient);
 
         Assert.True(call.IsError == true);

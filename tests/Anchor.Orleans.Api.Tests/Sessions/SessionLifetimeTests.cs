@@ -67,7 +67,7 @@ public sealed class SessionLifetimeTests(ShortLivedAppFixture fixture) : IClassF
 
         // Nobody calls the session: only the sweep (every second here) can find it.
         await Poll.UntilAsync(async () => (await registry.ListAsync()).All(l => l.SessionId != session), Deadline, "the sweep to free the dead silo's lease");
-        var ended = await registry.GetEndedAsync(session);
+        var ended = await registry.GetEndedAsync(session, "someone");
         var after = await registry.GetCleanupStatsAsync();
 
         Assert.Equal(SessionEndReason.Lost, ended!.Reason);

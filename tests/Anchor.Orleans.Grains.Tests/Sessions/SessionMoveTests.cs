@@ -71,7 +71,7 @@ public sealed class SessionMoveTests(ClusterFixture fixture)
         var stillParked = await registry.ListAsync();
         await fixture.AdvanceAsync(TimeSpan.FromSeconds(1)); // Sessions:IdleTimeoutSeconds = 120 since it was parked
         var after = await registry.ListAsync();
-        var ended = await registry.GetEndedAsync("p1");
+        var ended = await registry.GetEndedAsync("p1", "p");
         var late = await registry.ResumeAsync("p1", "p", Silo);
 
         Assert.Equal("p1", Assert.Single(stillParked).SessionId);

@@ -40,7 +40,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
         var standing = new Dictionary<string, (SlotWaitState, int)>();
         foreach (var id in sessionIds)
         {
-            var wait = await registry.WaitForSlotAsync(id, -1, TimeSpan.Zero, Ct);
+            var wait = await registry.WaitForSlotAsync(id, id[..1], -1, TimeSpan.Zero, Ct);
             standing[id] = (wait.State, wait.Position);
         }
 
@@ -80,7 +80,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
             // Someone new cannot take the offered slot: it queues behind.
             var newcomer = await AcquireAsync(registry, $"z{granted.Count}");
             Assert.NotNull(newcomer.Queued);
-            await registry.LeaveQueueAsync($"z{granted.Count}");
+            await registry.LeaveQueueAsync($"z{granted.Count}", "z");
 
             Assert.True((await AcquireAsync(registry, offered)).Granted);
             Assert.Equal(2, (await registry.GetStatsAsync()).Active);
@@ -103,12 +103,12 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
 
         // A poll that would wait 5 s (on a clock that does not move) answers as soon as the queue moves.
         // (Had the release come first, the poll would answer at once: its known position is stale.)
-        var polling = registry.WaitForSlotAsync("b1", 2, TimeSpan.FromSeconds(5), Ct);
+        var polling = registry.WaitForSlotAsync("b1", "b", 2, TimeSpan.FromSeconds(5), Ct);
         await registry.ReleaseAsync("x1", SessionEndReason.Completed);
         var moved = await polling;
         Assert.Equal((SlotWaitState.Queued, 1), (moved.State, moved.Position));
 
-        polling = registry.WaitForSlotAsync("b1", 1, TimeSpan.FromSeconds(5), Ct);
+        polling = registry.WaitForSlotAsync("b1", "b", 1, TimeSpan.FromSeconds(5), Ct);
         await registry.ReleaseAsync("x2", SessionEndReason.Completed);
         Assert.Equal(SlotWaitState.Offered, (await polling).State);
         Assert.Equal((SlotWaitState.Queued, 1), (await StandingAsync(registry, "c1"))["c1"]);
@@ -133,7 +133,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
         }
 
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
-        var expired = await registry.WaitForSlotAsync("a1", -1, TimeSpan.Zero, Ct);
+        var expired = await registry.WaitForSlotAsync("a1", "a", -1, TimeSpan.Zero, Ct);
 
         // x1 opened at t0 and reaches its 300 s maximum at t0 + 300; it is now t0 + 130.
         Assert.Equal(SlotWaitState.Expired, expired.State);
@@ -178,8 +178,8 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
         var registry = await FullRegistryAsync("a1", "b1");
 
         await registry.ReleaseAsync("x1", SessionEndReason.Completed);
-        await registry.LeaveQueueAsync("a1");
-        Assert.Equal(SlotWaitState.Offered, (await registry.WaitForSlotAsync("b1", -1, TimeSpan.Zero, Ct)).State);
+        await registry.LeaveQueueAsync("a1", "a");
+        Assert.Equal(SlotWaitState.Offered, (await registry.WaitForSlotAsync("b1", "b", -1, TimeSpan.Zero, Ct)).State);
 
         // x holds one session and queues one more: at x's cap of 2, a third is refused at once, not queued.
         Assert.NotNull((await registry.AcquireAsync("x3", "x", Silo, 2, Ct)).Queued);

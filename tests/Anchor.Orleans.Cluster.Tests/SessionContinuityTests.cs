@@ -17,6 +17,7 @@ namespace Anchor.Orleans.Cluster.Tests;
 public sealed class SessionContinuityTests(RedisServer redis, ITestOutputHelper output) : IClassFixture<RedisServer>, IAsyncLifetime
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
     private readonly FixtureSite _site = new();
 
     public ValueTask InitializeAsync() => _site.InitializeAsync();
@@ -79,12 +80,16 @@ public sealed class SessionContinuityTests(RedisServer redis, ITestOutputHelper 
             session = await SignedInSessionAsync(onHolder);
         }
 
-        // Checkpoints are written in the background after each action: wait until one holds the orders page, encrypted.
-        await Poll.UntilAsync(() => CheckpointAsync(session), c => c?.Contains("/account/orders", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30), "the checkpoint of the orders page");
+        // Checkpoints are written in the background after each action: wait until one is of the last of the five actions
+        // (the orders page), encrypted.
+        await Poll.UntilAsync(() => CheckpointActionsAsync(session), actions => actions == 5, TimeSpan.FromSeconds(30), "the checkpoint of the orders page");
         var raw = await CheckpointAsync(session);
-        // Playwright's storage state would read {"cookies":[{"name":"auth","value":"ada",...}]}: stored encrypted, it does not.
+        // Playwright's storage state would read {"cookies":[{"name":"auth","value":"ada",...}]}, and a tab URL may carry a
+        // token: stored encrypted, neither shows.
         Assert.DoesNotContain("\"auth\"", raw!, StringComparison.Ordinal);
         Assert.DoesNotContain("\"cookies\"", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("/account/orders", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain(FixtureSite.Host, raw, StringComparison.Ordinal);
 
         holder.Process.Kill(entireProcessTree: true);
         await holder.Process.WaitForExitAsync(Ct);
@@ -140,8 +145,15 @@ public sealed class SessionContinuityTests(RedisServer redis, ITestOutputHelper 
         return result;
     }
 
+    /// <summary>How many actions the stored checkpoint of <paramref name="session"/> counts (Orleans' grain storage writes JSON), or null.</summary>
+    private async Task<int?> CheckpointActionsAsync(string session) =>
+        await CheckpointAsync(session) is { } json ? JsonDocument.Parse(json).RootElement.GetProperty("Actions").GetInt32() : null;
+
     /// <summary>The raw stored checkpoint of <paramref name="session"/> in Redis, or null.</summary>
-    private async Task<string?> CheckpointAsync(string session)
+    private async Task<string?> CheckpointAsync(string session) =>
+        await CheckpointBytesAsync(session) is { } bytes ? Encoding.Latin1.GetString(bytes) : null;
+
+    private async Task<byte[]?> CheckpointBytesAsync(string session)
     {
         var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         await using (connection)
@@ -151,7 +163,7 @@ public sealed class SessionContinuityTests(RedisServer redis, ITestOutputHelper 
             foreach (var key in connection.GetServer(connection.GetEndPoints()[0]).Keys(pattern: $"*/state/browsersession/{session}/session-checkpoint"))
             {
                 var data = await db.HashGetAsync(key, "data");
-                return data.IsNullOrEmpty ? null : Encoding.Latin1.GetString((byte[])data!);
+                return data.IsNullOrEmpty ? null : (byte[])data!;
             }
         }
 

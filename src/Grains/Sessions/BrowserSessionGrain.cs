@@ -656,7 +656,8 @@ public sealed partial class BrowserSessionGrain(
 
         var how = lease.ParkedCostUsd is null ? "lost" : "drained";
         var o = sessionOptions.CurrentValue;
-        var (storageState, unreadable) = ReadStorageState(saved);
+        var (storageState, unreadable) = Unprotect(saved.StorageState);
+        var (tabs, tabsUnreadable) = ReadTabs(saved);
         var limit = TimeSpan.FromSeconds(o.ActionTimeoutSeconds);
         BrowserPage page;
         IReadOnlyList<string> problems;
@@ -664,7 +665,7 @@ public sealed partial class BrowserSessionGrain(
         {
             page = await BrowserPage.OpenAsync(engine, urls, fetcher, policies.For(clientId).AllowedHosts, browserOptions.CurrentValue, limit, time, cancellationToken, storageState);
             using var deadline = new ActionDeadline(limit, time, CancellationToken.None, cancellationToken);
-            problems = await page.RestoreAsync(new PageCheckpoint(saved.Tabs, saved.CurrentTab, saved.ViewportWidth, saved.ViewportHeight, storageState), deadline);
+            problems = await page.RestoreAsync(new PageCheckpoint(tabs, saved.CurrentTab, saved.ViewportWidth, saved.ViewportHeight, storageState), deadline);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -687,7 +688,8 @@ public sealed partial class BrowserSessionGrain(
         var notRestored = saved.StorageOmitted ? [.. problems, $"cookies and storage were not kept: they exceeded Sessions:CheckpointMaxBytes ({o.CheckpointMaxBytes} bytes)"]
             : unreadable ? [.. problems, "cookies and storage could not be decrypted (the Data Protection key ring changed) and were not restored"]
             : problems;
-        _restored = new SessionRestored(how, saved.TakenAt, saved.Tabs.Count, notRestored);
+        notRestored = tabsUnreadable ? [.. notRestored, "the tabs' URLs could not be decrypted (the Data Protection key ring changed); one blank tab was opened"] : notRestored;
+        _restored = new SessionRestored(how, saved.TakenAt, tabs.Count, notRestored);
         StartLifetimeTimer();
         LogRestored(logger, SessionId, clientId, how, saved.TakenAt);
         RequestCheckpoint();
@@ -697,21 +699,34 @@ public sealed partial class BrowserSessionGrain(
     /// <summary>Cookies and storage are kept encrypted at rest (Data Protection, the key ring every silo shares).</summary>
     private IDataProtector CheckpointProtector => _checkpointProtector ??= protection.CreateProtector("Anchor.Orleans.SessionCheckpoints.v1", SessionId);
 
-    private (string? State, bool Unreadable) ReadStorageState(SessionCheckpoint saved)
+    /// <summary>Decrypts a protected part of the checkpoint; unreadable when the key ring no longer has its key.</summary>
+    private (string? Plain, bool Unreadable) Unprotect(string? protectedText)
     {
-        if (saved.StorageState is not { } protectedState)
+        if (protectedText is null)
         {
             return (null, false);
         }
 
         try
         {
-            return (CheckpointProtector.Unprotect(protectedState), false);
+            return (CheckpointProtector.Unprotect(protectedText), false);
         }
         catch (System.Security.Cryptography.CryptographicException)
         {
             return (null, true);
         }
+    }
+
+    /// <summary>The checkpoint's tab URLs: encrypted ones, or the plain list of a checkpoint written before tabs were encrypted.</summary>
+    private (IReadOnlyList<string> Tabs, bool Unreadable) ReadTabs(SessionCheckpoint saved)
+    {
+        if (saved.ProtectedTabs is null)
+        {
+            return (saved.Tabs, false);
+        }
+
+        var (json, unreadable) = Unprotect(saved.ProtectedTabs);
+        return json is null ? ([], unreadable) : (System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? [], false);
     }
 
     private void LoadFrom(SessionCheckpoint saved, SessionLease lease)
@@ -845,7 +860,7 @@ public sealed partial class BrowserSessionGrain(
                 Actions = _actions,
                 ActionsUsd = _actionsUsd,
                 ReservedUsd = _reservedUsd,
-                Tabs = [.. taken.Tabs],
+                ProtectedTabs = CheckpointProtector.Protect(System.Text.Json.JsonSerializer.Serialize(taken.Tabs)),
                 CurrentTab = taken.CurrentTab,
                 ViewportWidth = taken.ViewportWidth,
                 ViewportHeight = taken.ViewportHeight,

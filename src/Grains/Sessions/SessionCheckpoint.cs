@@ -26,6 +26,7 @@ public sealed class SessionCheckpoint
     [Id(5)]
     public decimal ReservedUsd { get; set; }
 
+    /// <summary>Tab URLs in plain text, as checkpoints before encrypted tabs kept them: read, never written.</summary>
     [Id(6)]
     public List<string> Tabs { get; set; } = [];
 
@@ -50,6 +51,13 @@ public sealed class SessionCheckpoint
 
     [Id(12)]
     public DateTimeOffset TakenAt { get; set; }
+
+    /// <summary>
+    /// The tabs' URLs (a JSON array) encrypted like <see cref="StorageState"/>: a URL may carry a token in its query
+    /// string, and a Redis dump must not show where an agent was signed in.
+    /// </summary>
+    [Id(13)]
+    public string? ProtectedTabs { get; set; }
 
     public bool Exists => ClientId.Length > 0;
 }

@@ -49,6 +49,12 @@ public sealed partial class BrowserSessionGrain(
     /// </summary>
     public static readonly TimeSpan CheckpointSpacing = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many times a session is rebuilt after losing its silo. A hostile page that took one silo down would take each
+    /// next one down when its checkpoint replays it; the session lost once more is ended instead of restored.
+    /// </summary>
+    public const int MaxLossRestores = 2;
+
     /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
     private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
 
@@ -76,6 +82,7 @@ public sealed partial class BrowserSessionGrain(
     private IDataProtector? _checkpointProtector;
     private CancellationTokenSource? _checkpointWait;
     private SessionRestored? _restored;
+    private int _lossRestores;
 
     private string SessionId => this.GetPrimaryKeyString();
 
@@ -394,6 +401,7 @@ public sealed partial class BrowserSessionGrain(
         _actionsUsd = 0;
         _closeChargeUsd = 0;
         _reservedUsd = reserve;
+        _lossRestores = 0;
         _ending = null;
         _endedAt = null;
         _end = null;
@@ -655,6 +663,16 @@ public sealed partial class BrowserSessionGrain(
         }
 
         var how = lease.ParkedCostUsd is null ? "lost" : "drained";
+        if (how == "lost" && saved.LossRestores >= MaxLossRestores)
+        {
+            // Its page may be what takes silos down: rebuilding it would replay that on this silo.
+            metrics.SessionMoved("restore_refused");
+            LogRestoreRefused(logger, SessionId, clientId, saved.LossRestores);
+            LoadFrom(saved, lease);
+            await SettleAndReleaseAsync(SessionEndReason.Failed, time.GetUtcNow(), hostedHere: false);
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{SessionId}' lost its silo again after being restored {saved.LossRestores} times; it is not restored again (a page that takes a silo down would take the next one down too) and was closed. Create a new session.");
+        }
+
         var o = sessionOptions.CurrentValue;
         var (storageState, unreadable) = Unprotect(saved.StorageState);
         var (tabs, tabsUnreadable) = ReadTabs(saved);
@@ -678,6 +696,7 @@ public sealed partial class BrowserSessionGrain(
         }
 
         LoadFrom(saved, lease);
+        _lossRestores = saved.LossRestores + (how == "lost" ? 1 : 0);
         _page = page;
         _ending = null;
         _endedAt = null;
@@ -867,6 +886,7 @@ public sealed partial class BrowserSessionGrain(
                 StorageState = omitted || storage is null ? null : CheckpointProtector.Protect(storage),
                 StorageOmitted = omitted,
                 TakenAt = time.GetUtcNow(),
+                LossRestores = _lossRestores,
             };
             await checkpoint.WriteStateAsync();
             metrics.Checkpoint(true, time.GetElapsedTime(started), omitted ? 0 : bytes);
@@ -953,6 +973,9 @@ public sealed partial class BrowserSessionGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} restored on this silo ({How}) from its checkpoint of {TakenAt:O}")]
     private static partial void LogRestored(ILogger logger, string sessionId, string clientId, string how, DateTimeOffset takenAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} lost its silo again after {Restores} restores after losses; not restored, closed and settled")]
+    private static partial void LogRestoreRefused(ILogger logger, string sessionId, string clientId, int restores);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} could not be restored here ({Error}); it is closed and settled")]
     private static partial void LogRestoreFailed(ILogger logger, string sessionId, string error);

@@ -59,5 +59,12 @@ public sealed class SessionCheckpoint
     [Id(13)]
     public string? ProtectedTabs { get; set; }
 
+    /// <summary>
+    /// How many times the session was restored after losing its silo. A page that takes a silo down would take the
+    /// next one down too: past <c>BrowserSessionGrain.MaxLossRestores</c> the session is not restored again.
+    /// </summary>
+    [Id(14)]
+    public int LossRestores { get; set; }
+
     public bool Exists => ClientId.Length > 0;
 }

@@ -78,7 +78,7 @@ public sealed class AnchorMetrics : IDisposable
         }
     }
 
-    /// <summary>A session left this silo (<c>suspended</c>) or arrived from another (<c>restored</c>, <c>restore_failed</c>).</summary>
+    /// <summary>A session left this silo (<c>suspended</c>) or arrived from another (<c>restored</c>, <c>restore_failed</c>, <c>restore_refused</c>).</summary>
     public void SessionMoved(string outcome)
     {
         _moves.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

@@ -40,7 +40,7 @@ public sealed class KeyRingCertificates
     {
         var problems = new List<string>();
         X509Certificate2? current = null;
-        if (options.Current is { } files)
+        if (options.CurrentFiles() is { } files)
         {
             current = TryRead(files, $"{Section}:KeyCertificatePath", $"{Section}:KeyCertificateKeyPath", $"{Section}:KeyCertificatePasswordPath", problems);
         }
@@ -59,7 +59,7 @@ public sealed class KeyRingCertificates
             }
         }
 
-        return new KeyRingCertificates(options.Current is not null, current, previous, problems);
+        return new KeyRingCertificates(options.CurrentFiles() is not null, current, previous, problems);
     }
 
     private static X509Certificate2? TryRead(KeyCertificateFiles files, string pathKey, string keyPathKey, string passwordPathKey, List<string> problems)

@@ -27,8 +27,8 @@ public sealed class KeyRingOptions
     /// </summary>
     public List<KeyCertificateFiles> PreviousKeyCertificates { get; set; } = [];
 
-    /// <summary>The current certificate's files, or null when none is configured.</summary>
-    public KeyCertificateFiles? Current =>
+    /// <summary>The current certificate's files, or null when none is configured (a method: configuration never binds it).</summary>
+    public KeyCertificateFiles? CurrentFiles() =>
         string.IsNullOrWhiteSpace(KeyCertificatePath) ? null : new() { Path = KeyCertificatePath, KeyPath = KeyCertificateKeyPath, PasswordPath = KeyCertificatePasswordPath };
 }
 

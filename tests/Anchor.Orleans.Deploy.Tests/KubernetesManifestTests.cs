@@ -1,4 +1,5 @@
 using System.Globalization;
+using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions;
 using YamlDotNet.RepresentationModel;
 using static Anchor.Orleans.Deploy.Tests.Manifests;
@@ -131,6 +132,39 @@ public sealed class KubernetesManifestTests
             var resources = ((YamlSequenceNode)Node(kustomization, "resources")!).Children.Select(c => ((YamlScalarNode)c).Value);
             Assert.DoesNotContain(Path.GetFileName(file), resources);
         }
+    }
+
+    [Fact]
+    public void KeyRingCertificate_IsMountedReadOnlyFromATlsSecret_AtThePathsTheConfigMapGivesTheSilo()
+    {
+        var data = Node(Single("ConfigMap", "anchor-config"), "data")!;
+        var certificate = Str(data, $"Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.KeyCertificatePath)}");
+        var key = Str(data, $"Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.KeyCertificateKeyPath)}");
+        var mounts = ((YamlSequenceNode)Node(Container(), "volumeMounts")!).Children.Cast<YamlMappingNode>().ToList();
+        var volumes = ((YamlSequenceNode)Node(Single("Deployment"), "spec", "template", "spec", "volumes")!).Children.Cast<YamlMappingNode>().ToList();
+
+        Assert.Equal(("/etc/anchor/keyring/tls.crt", "/etc/anchor/keyring/tls.key"), (certificate, key));
+        var mount = Assert.Single(mounts, m => Str(m, "name") == "keyring");
+        Assert.Equal(("/etc/anchor/keyring", "true"), (Str(mount, "mountPath"), Str(mount, "readOnly")));
+        var volume = Assert.Single(volumes, v => Str(v, "name") == "keyring");
+        // Required: Kubernetes does not start a pod whose Secret is missing, and the silo would refuse to anyway.
+        Assert.Equal(("anchor-keyring", null), (Str(volume, "secret", "secretName"), Str(volume, "secret", "optional")));
+
+        // The example Secret has the shape `kubectl create secret tls` makes: the two files the paths name.
+        var example = All.Single(o => Str(o.Node, "kind") == "Secret" && Str(o.Node, "metadata", "name") == "anchor-keyring").Node;
+        Assert.Equal("kubernetes.io/tls", Str(example, "type"));
+        Assert.Equal(["tls.crt", "tls.key"], ((YamlMappingNode)Node(example, "stringData")!).Children.Keys.Select(k => ((YamlScalarNode)k).Value!).Order(StringComparer.Ordinal));
+
+        // A rotation's previous certificate: optional (pods start without it), read-only, named only while rotating.
+        var previousMount = Assert.Single(mounts, m => Str(m, "name") == "keyring-previous");
+        var previousVolume = Assert.Single(volumes, v => Str(v, "name") == "keyring-previous");
+        Assert.Equal(("/etc/anchor/keyring-previous", "true"), (Str(previousMount, "mountPath"), Str(previousMount, "readOnly")));
+        Assert.Equal(("anchor-keyring-previous", "true"), (Str(previousVolume, "secret", "secretName"), Str(previousVolume, "secret", "optional")));
+        Assert.Null(Str(data, $"Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.PreviousKeyCertificates)}__0__Path"));
+        Assert.Contains(
+            $"  # Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.PreviousKeyCertificates)}__0__{nameof(KeyCertificateFiles.Path)}: \"/etc/anchor/keyring-previous/tls.crt\"\n",
+            File.ReadAllText(PathOf("deploy/k8s/base/configmap.yaml")),
+            StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,6 +117,8 @@ public sealed class AnchorAppHost : IAsyncDisposable
         ["Anchor:Storage:Provider"] = "Redis",
         ["Anchor:Redis:ConnectionString"] = redis.ConnectionString,
         ["Anchor:Cluster:ClusterId"] = clusterId,
+        // Production refuses to keep the key ring unencrypted in Redis; every silo of a cluster shares the certificate.
+        ["Anchor:DataProtection:KeyCertificatePath"] = TestCertificates.SharedKeyRingPath,
     };
 
     /// <summary>An HTTP client for this host, sending <paramref name="apiKey"/> as a bearer token when given.</summary>

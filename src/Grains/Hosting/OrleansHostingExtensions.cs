@@ -53,7 +53,7 @@ public static class OrleansHostingExtensions
         services.AddAnchorSessions();
         services.AddAnchorGovernance();
         services.AddAnchorAlerts();
-        services.AddAnchorProfiles();
+        services.AddAnchorProfiles(builder.Configuration);
         // Reads the ledgers on a timer: part of a running silo, not of the governance grains themselves.
         services.AddHostedService<Telemetry.GovernanceMetrics>();
 

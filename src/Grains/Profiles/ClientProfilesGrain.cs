@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -102,8 +103,25 @@ public sealed partial class ClientProfilesGrain(
         return Info(name, stored);
     }
 
-    public Task<string?> LoadAsync(string name) =>
-        Task.FromResult(_state.Entries.TryGetValue(name, out var stored) ? Encoding.UTF8.GetString(_protector.Unprotect(stored.Sealed)) : null);
+    public Task<string?> LoadAsync(string name)
+    {
+        if (!_state.Entries.TryGetValue(name, out var stored))
+        {
+            return Task.FromResult<string?>(null);
+        }
+
+        try
+        {
+            return Task.FromResult<string?>(Encoding.UTF8.GetString(_protector.Unprotect(stored.Sealed)));
+        }
+        catch (CryptographicException ex)
+        {
+            // The key that sealed it is not in the ring this silo can read: the key ring's certificate changed without
+            // the previous one (docs/runbooks/key-ring-rotation.md). The agent learns that this profile is unusable.
+            LogUnreadable(logger, ex, ClientId, name);
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the saved profile '{name}' can no longer be opened (the key that sealed it is not available); save it again from a logged-in session.");
+        }
+    }
 
     public Task<IReadOnlyList<ProfileInfo>> ListAsync() =>
         Task.FromResult<IReadOnlyList<ProfileInfo>>([.. _state.Entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => Info(e.Key, e.Value))]);
@@ -152,6 +170,9 @@ public sealed partial class ClientProfilesGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Profile {Name} of {ClientId} saved ({Cookies} cookies, {Origins} origins)")]
     private static partial void LogSaved(ILogger logger, string clientId, string name, int cookies, int origins);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Profile {Name} of {ClientId} cannot be unsealed: the Data Protection key that sealed it is not readable with the configured key ring certificates (docs/runbooks/key-ring-rotation.md)")]
+    private static partial void LogUnreadable(ILogger logger, Exception exception, string clientId, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Profile {Name} of {ClientId} deleted")]
     private static partial void LogDeleted(ILogger logger, string clientId, string name);

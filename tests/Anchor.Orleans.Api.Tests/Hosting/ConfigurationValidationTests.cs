@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Silo;
 using Anchor.Orleans.Testing;
@@ -63,9 +64,82 @@ public sealed class ConfigurationValidationTests
             [
                 "Anchor:Auth:ApiKeys is empty: Production needs at least one API key.",
                 "Anchor:Clustering:Provider must be Redis in Production (got 'Localhost'): localhost clustering is for one development process.",
+                KeyRingRequired("Production"),
                 "Anchor:Storage:Provider must be Redis in Production (got 'Memory'): in-memory state loses budgets and the emergency switch on restart.",
             ],
             failures.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public async Task Start_RefusesAnUnencryptedKeyRing_OutsideDevelopment_NamingTheKey(string environment)
+    {
+        var settings = ProductionLike();
+        settings.Remove("Anchor:DataProtection:KeyCertificatePath");
+
+        var failures = await AnchorAppHost.StartupFailuresAsync(settings, environment);
+
+        Assert.Equal([KeyRingRequired(environment)], failures);
+    }
+
+    [Fact]
+    public async Task Start_RefusesKeyRingCertificates_ThatCannotBeUsed_OneLineEach()
+    {
+        var certificate = TestCertificates.Create("refused");
+        using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.Export(X509ContentType.Cert));
+        var publicOnlyPem = TestCertificates.WriteFile(publicOnly.ExportCertificatePem(), ".pem");
+        var protectedPfx = TestCertificates.WritePfx(certificate, "right-password");
+        var wrongPassword = TestCertificates.WriteFile("wrong-password\n");
+        var settings = ProductionLike();
+        settings["Anchor:DataProtection:KeyCertificatePath"] = publicOnlyPem;
+        settings["Anchor:DataProtection:PreviousKeyCertificates:0:Path"] = "/nonexistent/keyring.pfx";
+        settings["Anchor:DataProtection:PreviousKeyCertificates:1:Path"] = protectedPfx;
+        settings["Anchor:DataProtection:PreviousKeyCertificates:1:PasswordPath"] = wrongPassword;
+
+        var failures = await AnchorAppHost.StartupFailuresAsync(settings, "Production");
+
+        Assert.Equal(
+            [
+                $"Anchor:DataProtection:KeyCertificatePath ('{publicOnlyPem}') could not be read: it must be a PKCS#12 file (.pfx, .p12) or a PEM certificate with its private key (in the file or in Anchor:DataProtection:KeyCertificateKeyPath), and Anchor:DataProtection:KeyCertificatePasswordPath must hold its password if it has one.",
+                "Anchor:DataProtection:PreviousKeyCertificates:0:Path names '/nonexistent/keyring.pfx', which does not exist: mount the secret that holds it (see docs/runbooks/key-ring-rotation.md).",
+                $"Anchor:DataProtection:PreviousKeyCertificates:1:Path ('{protectedPfx}') could not be read: it must be a PKCS#12 file (.pfx, .p12) or a PEM certificate with its private key (in the file or in Anchor:DataProtection:PreviousKeyCertificates:1:KeyPath), and Anchor:DataProtection:PreviousKeyCertificates:1:PasswordPath must hold its password if it has one.",
+            ],
+            failures);
+        Assert.DoesNotContain(failures, f => f.Contains("wrong-password", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_AcceptsTheKeyRingCertificate_AsPemPairOrPasswordProtectedPfx()
+    {
+        var certificate = TestCertificates.Create("accepted");
+        var (pem, key) = TestCertificates.WritePem(certificate);
+        var settings = ProductionLike();
+        settings["Anchor:DataProtection:KeyCertificatePath"] = pem;
+        settings["Anchor:DataProtection:KeyCertificateKeyPath"] = key;
+        settings["Anchor:DataProtection:PreviousKeyCertificates:0:Path"] = TestCertificates.WritePfx(certificate, "pfx-password");
+        settings["Anchor:DataProtection:PreviousKeyCertificates:0:PasswordPath"] = TestCertificates.WriteFile("pfx-password\n");
+        await using var redis = new RedisServer();
+        await redis.InitializeAsync();
+        settings["Anchor:Redis:ConnectionString"] = redis.ConnectionString;
+
+        var failures = await AnchorAppHost.StartupFailuresAsync(settings, "Production");
+
+        Assert.Empty(failures);
+    }
+
+    private static string KeyRingRequired(string environment) =>
+        $"Anchor:DataProtection:KeyCertificatePath is required in {environment}: the Data Protection key ring that seals saved profiles is kept in Redis and must be encrypted with a certificate that is not. Mount a certificate with its RSA private key from a secret (PKCS#12, or PEM with Anchor:DataProtection:KeyCertificateKeyPath) and set this key to its path; docs/runbooks/key-ring-rotation.md shows how.";
+
+    /// <summary>A configuration Production accepts, but for what a test takes away (Redis is never reached: validation stops first).</summary>
+    private static Dictionary<string, string?> ProductionLike()
+    {
+        var settings = TestKeys.Settings();
+        settings["Anchor:Clustering:Provider"] = "Redis";
+        settings["Anchor:Storage:Provider"] = "Redis";
+        settings["Anchor:Redis:ConnectionString"] = "127.0.0.1:1,abortConnect=false";
+        settings["Anchor:DataProtection:KeyCertificatePath"] = TestCertificates.SharedKeyRingPath;
+        return settings;
     }
 
     [Fact]
@@ -76,6 +150,7 @@ public sealed class ConfigurationValidationTests
             ["Anchor:Clustering:Provider"] = "Redis",
             ["Anchor:Storage:Provider"] = "Redis",
             ["Anchor:Redis:ConnectionString"] = "127.0.0.1:1",
+            ["Anchor:DataProtection:KeyCertificatePath"] = TestCertificates.SharedKeyRingPath,
             ["Anchor:Auth:ApiKeys:0:ClientId"] = "dev-agent",
             ["Anchor:Auth:ApiKeys:0:Key"] = DevelopmentApiKeys.Agent,
             ["Anchor:Auth:ApiKeys:1:ClientId"] = "dev-operator",

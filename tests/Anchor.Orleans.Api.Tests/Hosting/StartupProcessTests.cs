@@ -34,6 +34,7 @@ public sealed class StartupProcessTests
             [
                 "configuration error: Anchor:Auth:ApiKeys is empty: Production needs at least one API key.",
                 "configuration error: Anchor:Clustering:Provider must be Redis in Production (got 'Localhost'): localhost clustering is for one development process.",
+                "configuration error: Anchor:DataProtection:KeyCertificatePath is required in Production: the Data Protection key ring that seals saved profiles is kept in Redis and must be encrypted with a certificate that is not. Mount a certificate with its RSA private key from a secret (PKCS#12, or PEM with Anchor:DataProtection:KeyCertificateKeyPath) and set this key to its path; docs/runbooks/key-ring-rotation.md shows how.",
                 "configuration error: Anchor:Storage:Provider must be Redis in Production (got 'Memory'): in-memory state loses budgets and the emergency switch on restart.",
             ],
             (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));

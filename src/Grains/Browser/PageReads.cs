@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Microsoft.Playwright;
 
@@ -25,11 +27,18 @@ public static class PageReads
     public const int MaxExtractChars = 500_000;
 
     /// <summary>
-    /// Writes a value as JSON (as <c>JSON.stringify</c> would, plus <c>undefined</c>, <c>NaN</c>, bigints, cycles and
-    /// nodes named) and stops at <c>max</c> characters; long strings are cut before they are escaped.
+    /// Runs the agent's code (a function, called with the element when there is one, or an expression) as Playwright
+    /// would, then writes its value as JSON (as <c>JSON.stringify</c> would, plus <c>undefined</c>, <c>NaN</c>, bigints,
+    /// cycles and nodes named), stopping at MAX characters; long strings are cut before they are escaped. It answers
+    /// one string, "1" (cut) or "0" then the JSON. The page may have replaced any built-in the writer uses, so what
+    /// leaves the page is decided last by what a page cannot replace: <c>typeof</c>, a string's length, a literal.
     /// </summary>
-    private const string BoundedJsonScript = """
-        (value, max) => {
+    private const string EvaluateBody = """
+          const max = MAX;
+          const expression = /^(async)?\s*function(\s|\()/.test(source.trim()) ? '(' + source + ')' : source;
+          let value = globalThis.eval(expression);
+          if (typeof value === 'function') { value = value(element); }
+          value = await value;
           let out = '';
           const stop = {};
           const seen = new Set();
@@ -72,17 +81,23 @@ public static class PageReads
             }
             seen.delete(v);
           };
-          try { write(value, 0); return { text: out, cut: false }; }
-          catch (e) { if (e === stop) return { text: out, cut: true }; throw e; }
-        }
+          let cut = false;
+          try { write(value, 0); } catch (e) { if (e !== stop) throw e; cut = true; }
+          if (typeof out !== 'string' || out.length > max) { throw new Error('the page replaced built-in functions; its result was not read'); }
+          return (cut ? '1' : '0') + out;
         """;
+
+    private static readonly string EvaluateOnPage = "async (source) => { const element = undefined;\n" + WithLimits(EvaluateBody) + "}";
+
+    private static readonly string EvaluateOnElement = "async (element, source) => {\n" + WithLimits(EvaluateBody) + "}";
 
     /// <summary>
     /// One record per item, each field a CSS selector relative to the item (its text) or <c>selector@attribute</c>;
     /// stops at the limits and says whether it did.
     /// </summary>
-    private const string ExtractScript = """
-        (items, [fields, maxRecords, maxValue, maxTotal]) => {
+    private const string ExtractBody = """
+        (items, fields) => {
+          const [maxRecords, maxValue, maxTotal, maxJson] = [MAX_RECORDS, MAX_VALUE, MAX_TOTAL, MAX_JSON];
           const specs = Object.entries(fields).map(([name, spec]) => {
             const at = spec.lastIndexOf('@');
             const attribute = at >= 0 && /^[\w:.-]+$/.test(spec.slice(at + 1).trim()) ? spec.slice(at + 1).trim() : null;
@@ -101,45 +116,61 @@ public static class PageReads
                 value = String(value);
                 if (value.length > maxValue * 4) { value = value.slice(0, maxValue * 4); }
                 value = value.replace(/\s+/g, ' ').trim();
-                const room = Math.min(maxValue, maxTotal - total);
-                if (value.length > room) { value = value.slice(0, Math.max(0, room)) + '…'; truncated = true; }
-                total += value.length;
+                const room = Math.max(0, Math.min(maxValue, maxTotal - total));
+                if (value.length > room) { value = value.slice(0, room) + '…'; total += room; truncated = true; } else { total += value.length; }
               }
               record[name] = value ? value : null;
             }
             records.push(record);
             if (total >= maxTotal && i + 1 < items.length) { truncated = true; }
           }
-          return { records, truncated };
+          // As for evaluate: whatever the page replaced, no more than maxJson characters leave it.
+          const json = JSON.stringify({ records, truncated });
+          if (typeof json !== 'string' || json.length > maxJson) { throw new Error('the page replaced built-in functions; its records were not read'); }
+          return json;
         }
         """;
 
+    private static readonly string ExtractScript = WithLimits(ExtractBody);
+
+    /// <summary>
+    /// The most characters an extraction's JSON may have when it leaves the page: every value at most
+    /// <see cref="MaxExtractValueChars"/> and all together <see cref="MaxExtractChars"/>, escaped (up to 6 characters
+    /// each), with the field names and nulls of <see cref="MaxExtractRecords"/> records. A bound, not a target.
+    /// </summary>
+    private const int MaxExtractJsonChars = 8_000_000;
+
     /// <summary>
     /// Runs the agent's function on the page (or on an element) and returns its result as JSON, cut at
-    /// <see cref="MaxEvaluationChars"/>. The result stays in the page as a handle; only its bounded text crosses.
+    /// <see cref="MaxEvaluationChars"/> in the page: the agent's code travels as an argument, never spliced into the
+    /// script, so it cannot step around the bound; only the bounded text crosses the driver.
     /// </summary>
     public static async Task<string> EvaluateAsync(IPage page, ILocator? element, string function, float elementTimeoutMs, ActionDeadline deadline)
     {
-        var handle = element is not null
-            ? await deadline.Bound(element.EvaluateHandleAsync(function, null, new LocatorEvaluateHandleOptions { Timeout = elementTimeoutMs }))
-            : await deadline.Bound(page.EvaluateHandleAsync(function));
-        try
+        var answer = element is not null
+            ? await deadline.Bound(element.EvaluateAsync<string>(EvaluateOnElement, function, new LocatorEvaluateOptions { Timeout = elementTimeoutMs }))
+            : await deadline.Bound(page.EvaluateAsync<string>(EvaluateOnPage, function));
+        return answer switch
         {
-            var bounded = await deadline.Bound(handle.EvaluateAsync<JsonElement>(BoundedJsonScript, MaxEvaluationChars));
-            var text = bounded.GetProperty("text").GetString() ?? "";
-            return bounded.GetProperty("cut").GetBoolean() ? text + $"… (cut at {MaxEvaluationChars} characters)" : text;
-        }
-        finally
-        {
-            ActionDeadline.Observe(handle.DisposeAsync().AsTask()); // Frees the value in the page; nobody waits for it.
-        }
+            ['1', ..] => answer[1..] + $"… (cut at {MaxEvaluationChars} characters)",
+            ['0', ..] => answer[1..],
+            _ => throw new AnchorException(ErrorCodes.BrowserError, "browser_error: evaluate failed: the page's answer was not readable."),
+        };
     }
+
+    private static string WithLimits(string script) => script
+        .Replace("MAX_RECORDS", MaxExtractRecords.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("MAX_VALUE", MaxExtractValueChars.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("MAX_TOTAL", MaxExtractChars.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("MAX_JSON", MaxExtractJsonChars.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("MAX", MaxEvaluationChars.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     /// <summary>The records of <paramref name="a"/> on <paramref name="page"/>, within the extraction limits.</summary>
     public static async Task<ExtractResult> ExtractAsync(IPage page, ExtractAction a, ActionDeadline deadline)
     {
-        var read = await deadline.Bound(page.EvalOnSelectorAllAsync<JsonElement>(
-            a.ItemSelector, ExtractScript, new object[] { new Dictionary<string, string>(a.Fields), MaxExtractRecords, MaxExtractValueChars, MaxExtractChars }));
+        var json = await deadline.Bound(page.EvalOnSelectorAllAsync<string>(a.ItemSelector, ExtractScript, new Dictionary<string, string>(a.Fields)));
+        using var document = JsonDocument.Parse(json);
+        var read = document.RootElement;
         var records = read.GetProperty("records").EnumerateArray()
             .Select(r => (IReadOnlyDictionary<string, string?>)a.Fields.Keys.ToDictionary(
                 k => k,

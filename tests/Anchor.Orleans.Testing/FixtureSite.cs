@@ -17,7 +17,7 @@ namespace Anchor.Orleans.Testing;
 /// built to misbehave: a script that never ends, a popup loop, an alert on load, an endless body, a download, a
 /// redirect loop.
 /// </summary>
-public sealed class FixtureSite : IAsyncLifetime
+public sealed partial class FixtureSite : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -176,6 +176,7 @@ public sealed class FixtureSite : IAsyncLifetime
                 await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
             }
         });
+        MapUnboundedPages(_app);
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         Port = int.Parse(address[(address.LastIndexOf(':') + 1)..].TrimEnd('/'), CultureInfo.InvariantCulture);

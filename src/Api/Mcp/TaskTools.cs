@@ -75,7 +75,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
 
     [ToolFacts(Search = true, Extraction = true)]
     [McpServerTool(Name = "browser_extract", Title = "Extract records", ReadOnly = true, OpenWorld = true)]
-    [Description("Extracts structured records from a page: one record per element matching item_selector, each field read with a CSS selector relative to the item (text), or selector@attribute (an attribute, e.g. a@href; @href for the item itself). Returns { records, completeness (fields found ÷ fields asked), cached }. With url, navigates there first and identical requests are served from a cache for a few minutes.")]
+    [Description("Extracts structured records from a page: one record per element matching item_selector, each field read with a CSS selector relative to the item (text), or selector@attribute (an attribute, e.g. a@href; @href for the item itself). Returns { records, completeness (fields found ÷ fields asked), cached, truncated (true when the page held more than 1,000 records or 500,000 characters, or a value was longer than 10,000 characters, and the rest was left out) }. With url, navigates there first and identical requests are served from a cache for a few minutes.")]
     public async Task<CallToolResult> ExtractAsync(
         RequestContext<CallToolRequestParams> context,
         [Description("CSS selector matching each item, e.g. ul.results > li.")] string item_selector,

@@ -156,7 +156,8 @@ public sealed record SessionClose([property: Id(0)] bool Closed, [property: Id(1
 public sealed record ExtractResult(
     [property: Id(0)] IReadOnlyList<IReadOnlyDictionary<string, string?>> Records,
     [property: Id(1)] double Completeness,
-    [property: Id(2)] bool Cached);
+    [property: Id(2)] bool Cached,
+    [property: Id(3)] bool Truncated = false);
 
 [GenerateSerializer, Immutable, Alias("anchor.TaskStepResult")]
 public sealed record TaskStepResult(

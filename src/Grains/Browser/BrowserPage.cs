@@ -18,22 +18,6 @@ namespace Anchor.Orleans.Grains.Browser;
 /// </summary>
 public sealed partial class BrowserPage : IAsyncDisposable
 {
-    private const string ExtractScript = """
-        (items, fields) => items.map(item => {
-          const record = {};
-          for (const [name, spec] of Object.entries(fields)) {
-            const at = spec.lastIndexOf('@');
-            const attribute = at >= 0 && /^[\w:.-]+$/.test(spec.slice(at + 1).trim()) ? spec.slice(at + 1).trim() : null;
-            const css = attribute ? spec.slice(0, at).trim() : spec.trim();
-            const node = css ? item.querySelector(css) : item;
-            let value = node ? (attribute ? node.getAttribute(attribute) : (node.innerText ?? node.textContent)) : null;
-            if (value !== null && value !== undefined) { value = String(value).replace(/\s+/g, ' ').trim(); }
-            record[name] = value ? value : null;
-          }
-          return record;
-        })
-        """;
-
     /// <summary>Fetches the egress proxy's probe, so the context holds its credentials before any page runs.</summary>
     private const string AuthProbeScript = "u => fetch(u, { mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)";
 
@@ -190,8 +174,8 @@ public sealed partial class BrowserPage : IAsyncDisposable
         ConsoleMessagesAction a => Inspect(PageActivity.IsKnownLevel(a.Level)
             ? PageInspection.Console(_pages.ActivityOf(page).Console(a.Level, a.All), a)
             : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")),
-        NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a)),
-        FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a)),
+        NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a, SearchBudgetOf(deadline))),
+        FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a, SearchBudgetOf(deadline))),
         NetworkRequestAction a => Inspect(await RequestDetails.DescribeAsync(
             _pages.ActivityOf(page).Request(a.Number)
                 ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
@@ -406,9 +390,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             page = await _pages.CurrentAsync(deadline);
         }
 
-        var rows = await deadline.Bound(page.EvalOnSelectorAllAsync<Dictionary<string, string?>[]>(a.ItemSelector, ExtractScript, a.Fields));
-        var records = rows.Select(r => (IReadOnlyDictionary<string, string?>)a.Fields.Keys.ToDictionary(k => k, k => r.GetValueOrDefault(k))).ToList();
-        var result = new ExtractResult(records, PageText.Completeness(records, a.Fields.Count), Cached: false);
+        var result = await PageReads.ExtractAsync(page, a, deadline);
         return new ActionResult(JsonSerializer.Serialize(PageText.ToJson(result)), Extract: result);
     }
 
@@ -581,22 +563,8 @@ public sealed partial class BrowserPage : IAsyncDisposable
         return Inspect($"Emulating {(joined.Length == 0 ? "nothing new" : joined)}.");
     }
 
-    /// <summary>How much of an evaluation's result goes back to the agent.</summary>
-    private const int MaxEvaluationChars = 50_000;
-
-    private async Task<ActionResult> EvaluateAsync(IPage page, EvaluateAction a, ActionDeadline deadline)
-    {
-        var value = a.Element is { } element
-            ? await deadline.Bound(Resolve(page, element).EvaluateAsync(a.Function, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) }))
-            : await deadline.Bound(page.EvaluateAsync(a.Function));
-        var json = value is { } v ? v.GetRawText() : "undefined";
-        if (json.Length > MaxEvaluationChars)
-        {
-            json = json[..MaxEvaluationChars] + $"… (cut at {MaxEvaluationChars} characters)";
-        }
-
-        return Inspect($"### Result\n{json}");
-    }
+    private async Task<ActionResult> EvaluateAsync(IPage page, EvaluateAction a, ActionDeadline deadline) => Inspect("### Result\n" + await PageReads.EvaluateAsync(
+        page, a.Element is { } element ? Resolve(page, element) : null, a.Function, ElementTimeout(deadline), deadline));
 
     private async Task<ActionResult> FillFormAsync(IPage page, FillFormAction a, ActionDeadline deadline)
     {
@@ -692,6 +660,8 @@ public sealed partial class BrowserPage : IAsyncDisposable
         ExtractAction => "extract",
         _ => step.Name,
     };
+
+    private SearchBudget SearchBudgetOf(ActionDeadline deadline) => new(_time, deadline.Token, SearchBudget.DefaultTotal);
 
     private float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
 

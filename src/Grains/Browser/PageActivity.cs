@@ -15,12 +15,27 @@ public sealed record RequestEntry(string Method, string Url, string ResourceType
 
 /// <summary>
 /// What one page logged and requested, for <c>browser_console_messages</c> and <c>browser_network_requests</c>.
-/// A navigation of the page's main frame starts a new chapter (its document request included). Bounded: the oldest entries go first past <see cref="Capacity"/> each. URLs keep
-/// no query string (they may carry tokens). Playwright raises these events on its own thread: guarded by a lock.
+/// A navigation of the page's main frame starts a new chapter (its document request included). Bounded, since a
+/// page can log or request without end between two calls: the oldest entries go first past <see cref="Capacity"/>
+/// each, past <see cref="MaxConsoleChars"/> of console text, and a request's details (its Playwright object, which
+/// holds its body) are let go past <see cref="MaxHeldBodyBytes"/>; the next console read says how many were dropped.
+/// URLs keep no query string (they may carry tokens). Playwright raises these events on its own thread: guarded by a lock.
 /// </summary>
 public sealed class PageActivity
 {
     public const int Capacity = 500;
+
+    /// <summary>Characters of one console message kept (the rest is cut).</summary>
+    public const int MaxMessageChars = 2_000;
+
+    /// <summary>Characters of console text one page keeps in all (about 400 KB).</summary>
+    public const int MaxConsoleChars = 200_000;
+
+    /// <summary>Characters of a URL kept with an entry.</summary>
+    public const int MaxUrlChars = 500;
+
+    /// <summary>Request bodies held for <c>browser_network_request</c> per page; older requests keep only their summary line.</summary>
+    public const long MaxHeldBodyBytes = 4L * 1024 * 1024;
 
     private static readonly string[] Levels = ["error", "warning", "info", "debug"];
 
@@ -29,6 +44,9 @@ public sealed class PageActivity
     private readonly LinkedList<RequestEntry> _requests = [];
     private int _navigation;
     private int _requestNumber;
+    private long _consoleChars;
+    private int _consoleDropped;
+    private long _heldBodyBytes;
 
     public void Watch(IPage page)
     {
@@ -49,13 +67,18 @@ public sealed class PageActivity
         page.RequestFailed += (_, request) => AddRequest(request, $"failed: {request.Failure}");
     }
 
-    /// <summary>Console messages at <paramref name="level"/> or more severe, since the last navigation unless <paramref name="all"/>.</summary>
-    public IReadOnlyList<ConsoleEntry> Console(string level, bool all)
+    /// <summary>
+    /// Console messages at <paramref name="level"/> or more severe, since the last navigation unless <paramref name="all"/>,
+    /// and how many messages (of any level) were dropped for the bounds since the last time this was asked.
+    /// </summary>
+    public (IReadOnlyList<ConsoleEntry> Entries, int Dropped) Console(string level, bool all)
     {
         var rank = Array.IndexOf(Levels, level);
         lock (_gate)
         {
-            return [.. _console.Where(e => (all || e.Navigation == _navigation) && Array.IndexOf(Levels, e.Level) <= rank)];
+            var dropped = _consoleDropped;
+            _consoleDropped = 0;
+            return ([.. _console.Where(e => (all || e.Navigation == _navigation) && Array.IndexOf(Levels, e.Level) <= rank)], dropped);
         }
     }
 
@@ -93,26 +116,49 @@ public sealed class PageActivity
 
     private void AddConsole(string level, string text, string url)
     {
+        (text, url) = (Cut(text, MaxMessageChars), Cut(AnchorTracing.SafeUrl(url), MaxUrlChars));
         lock (_gate)
         {
-            Add(_console, new ConsoleEntry(level, text.Length > 2_000 ? text[..2_000] + "…" : text, AnchorTracing.SafeUrl(url), _navigation));
+            var entry = new ConsoleEntry(level, text, url, _navigation);
+            _console.AddLast(entry);
+            _consoleChars += entry.Text.Length + entry.Url.Length;
+            while (_console.Count > Capacity || _consoleChars > MaxConsoleChars)
+            {
+                var first = _console.First!.Value;
+                _console.RemoveFirst();
+                _consoleChars -= first.Text.Length + first.Url.Length;
+                _consoleDropped++;
+            }
         }
     }
 
     private void AddRequest(IRequest request, string outcome)
     {
+        var url = Cut(AnchorTracing.SafeUrl(request.Url), MaxUrlChars);
+        var bodyBytes = request.PostDataBuffer?.Length ?? 0;
         lock (_gate)
         {
-            Add(_requests, new RequestEntry(request.Method, AnchorTracing.SafeUrl(request.Url), request.ResourceType, outcome, _navigation, ++_requestNumber, request));
+            _requests.AddLast(new RequestEntry(request.Method, url, request.ResourceType, outcome, _navigation, ++_requestNumber, request));
+            _heldBodyBytes += bodyBytes;
+            if (_requests.Count > Capacity)
+            {
+                _heldBodyBytes -= BodyBytes(_requests.First!.Value);
+                _requests.RemoveFirst();
+            }
+
+            // Let go of the oldest requests' details (their bodies) until the rest fit; their summary lines stay.
+            for (var node = _requests.First; node is not null && _heldBodyBytes > MaxHeldBodyBytes; node = node.Next)
+            {
+                if (node.Value.Source is not null && BodyBytes(node.Value) > 0)
+                {
+                    _heldBodyBytes -= BodyBytes(node.Value);
+                    node.Value = node.Value with { Source = null };
+                }
+            }
         }
     }
 
-    private static void Add<T>(LinkedList<T> list, T entry)
-    {
-        list.AddLast(entry);
-        if (list.Count > Capacity)
-        {
-            list.RemoveFirst();
-        }
-    }
+    private static long BodyBytes(RequestEntry entry) => entry.Source?.PostDataBuffer?.Length ?? 0;
+
+    private static string Cut(string text, int max) => text.Length > max ? text[..max] + "…" : text;
 }

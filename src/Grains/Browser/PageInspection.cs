@@ -16,41 +16,61 @@ public static class PageInspection
 
     public const int ContextLines = 2;
 
-    private static readonly TimeSpan RegexLimit = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How much of the accessibility snapshot <c>browser_find</c> searches: a page's snapshot grows with the page,
+    /// and the search runs on the session grain's thread.
+    /// </summary>
+    public const int MaxSearchChars = 1_000_000;
 
-    public static string Console(IReadOnlyList<ConsoleEntry> entries, ConsoleMessagesAction a) => entries.Count == 0
-        ? $"No console messages at level {a.Level} or above{(a.All ? "" : " since the last navigation")}."
-        : $"### Console messages ({entries.Count})\n" + string.Join('\n', entries.Select(e => $"- [{e.Level}] {e.Text} @ {e.Url}"));
-
-    public static string Requests(IReadOnlyList<RequestEntry> entries, NetworkRequestsAction a)
+    public static string Console((IReadOnlyList<ConsoleEntry> Entries, int Dropped) read, ConsoleMessagesAction a)
     {
-        var filter = a.Filter is { Length: > 0 } f ? Pattern(f, RegexOptions.None) : null;
-        var shown = entries.Where(r => filter?.IsMatch(r.Url) != false).ToList();
+        var (entries, dropped) = read;
+        var text = entries.Count == 0
+            ? $"No console messages at level {a.Level} or above{(a.All ? "" : " since the last navigation")}."
+            : $"### Console messages ({entries.Count})\n" + string.Join('\n', entries.Select(e => $"- [{e.Level}] {e.Text} @ {e.Url}"));
+        return dropped == 0
+            ? text
+            : $"{text}\n\n{dropped} earlier console message{(dropped == 1 ? " was" : "s were")} dropped since the last look: a page keeps its last {PageActivity.Capacity} messages and {PageActivity.MaxConsoleChars} characters.";
+    }
+
+    public static string Requests(IReadOnlyList<RequestEntry> entries, NetworkRequestsAction a, SearchBudget budget)
+    {
+        var filter = a.Filter is { Length: > 0 } f ? SearchBudget.Pattern(f, RegexOptions.None) : null;
+        var shown = entries.Where(r => filter is null || budget.IsMatch(filter, r.Url)).ToList();
         return shown.Count == 0
             ? "No network requests since the page loaded."
             : $"### Network requests ({shown.Count})\n" + string.Join('\n', shown.Select(r => $"{r.Number}. [{r.Method}] {r.Url} ({r.ResourceType}) => [{r.Outcome}]"))
               + "\n\nCall browser_network_request with a number for its headers and body.";
     }
 
-    /// <summary>Snapshot lines matching, each with <see cref="ContextLines"/> lines around it.</summary>
-    public static string Find(string snapshot, FindAction a)
+    /// <summary>
+    /// Snapshot lines matching, each with <see cref="ContextLines"/> lines around it; the first
+    /// <see cref="MaxSearchChars"/> characters of the snapshot are searched, within <paramref name="budget"/>.
+    /// </summary>
+    public static string Find(string snapshot, FindAction a, SearchBudget budget)
     {
         if (string.IsNullOrEmpty(a.Text) == string.IsNullOrEmpty(a.Regex))
         {
             throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: give either text or regex.");
         }
 
-        var matcher = a.Regex is { Length: > 0 } r
-            ? Pattern(r, RegexOptions.None)
-            : new Regex(Regex.Escape(a.Text!), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexLimit);
-        var lines = snapshot.Split('\n');
-        var hits = Enumerable.Range(0, lines.Length).Where(i => matcher.IsMatch(lines[i])).ToList();
-        if (hits.Count == 0)
+        var matcher = a.Regex is { Length: > 0 } r ? SearchBudget.Pattern(r, RegexOptions.None) : SearchBudget.Literal(a.Text!);
+        var cut = snapshot.Length > MaxSearchChars;
+        if (cut)
         {
-            return $"No match for {(a.Text is { Length: > 0 } t ? $"\"{t}\"" : a.Regex)} in the page snapshot.";
+            // Whole lines only: the last one may be cut in the middle.
+            snapshot = snapshot[..(snapshot.LastIndexOf('\n', MaxSearchChars - 1) is var end and > 0 ? end : MaxSearchChars)];
         }
 
-        var text = new StringBuilder($"### {hits.Count} match{(hits.Count == 1 ? "" : "es")}{(hits.Count > MaxMatches ? $" (first {MaxMatches} shown)" : "")}\n");
+        var searched = cut ? $"the first {snapshot.Length} characters of the page snapshot (its size limit for browser_find)" : "the page snapshot";
+        var lines = snapshot.Split('\n');
+        var hits = Enumerable.Range(0, lines.Length).Where(i => budget.IsMatch(matcher, lines[i])).ToList();
+        if (hits.Count == 0)
+        {
+            return $"No match for {(a.Text is { Length: > 0 } t ? $"\"{t}\"" : a.Regex)} in {searched}.";
+        }
+
+        var text = new StringBuilder($"### {hits.Count} match{(hits.Count == 1 ? "" : "es")}{(hits.Count > MaxMatches ? $" (first {MaxMatches} shown)" : "")}{(cut ? $" in {searched}" : "")}\n");
         foreach (var hit in hits.Take(MaxMatches))
         {
             text.Append("```yaml\n");
@@ -63,28 +83,5 @@ public static class PageInspection
         }
 
         return text.ToString().TrimEnd();
-    }
-
-    /// <summary>A regular expression from an agent, as <c>/pattern/flags</c> or a bare pattern, bounded in run time.</summary>
-    private static Regex Pattern(string source, RegexOptions options)
-    {
-        if (source.Length > 2 && source[0] == '/' && source.LastIndexOf('/') is var end and > 0)
-        {
-            if (source[(end + 1)..].Contains('i', StringComparison.Ordinal))
-            {
-                options |= RegexOptions.IgnoreCase;
-            }
-
-            source = source[1..end];
-        }
-
-        try
-        {
-            return new Regex(source, options | RegexOptions.CultureInvariant, RegexLimit);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{source}' is not a valid regular expression ({ex.Message}).");
-        }
     }
 }

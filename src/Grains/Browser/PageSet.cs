@@ -11,16 +11,24 @@ namespace Anchor.Orleans.Grains.Browser;
 /// becomes current; when none remains, or the current one crashed, the next action gets a fresh blank page.
 /// JavaScript dialogs are answered at once (alert, confirm and prompt dismissed; beforeunload accepted, so
 /// navigations are never held up), unless the agent said how to answer the next one (<see cref="AnswerNextDialog"/>).
-/// What happened between calls is reported in the next result.
+/// What happened between calls is reported in the next result: at most <see cref="MaxNotes"/> notes of at most
+/// <see cref="MaxNoteChars"/> each, then how many more there were (a popup or dialog loop makes one per window).
 /// Playwright raises its events on its own thread: state is guarded by a lock.
 /// </summary>
 public sealed class PageSet
 {
+    /// <summary>Notes kept between two calls; past it they are only counted.</summary>
+    public const int MaxNotes = 20;
+
+    /// <summary>Characters of one note at most.</summary>
+    public const int MaxNoteChars = 500;
+
     private readonly Lock _gate = new();
     private readonly IBrowserContext _context;
     private readonly int _max;
     private readonly List<IPage> _pages = [];
     private readonly List<string> _notes = [];
+    private int _notesDropped;
     private IPage? _current;
     private bool _crashed;
     private (bool Accept, string? PromptText)? _nextDialog;
@@ -128,7 +136,7 @@ public sealed class PageSet
         {
             page = _current;
             _crashed = true;
-            _notes.Add(why);
+            Note(why);
         }
 
         if (page is not null)
@@ -231,15 +239,33 @@ public sealed class PageSet
     private AnchorException NoTab(int index) =>
         new(ErrorCodes.InvalidArgument, $"invalid_argument: there is no tab {index}; list them with browser_tabs {{ action: list }} ({_pages.Count(p => !p.IsClosed)} open).");
 
-    /// <summary>What happened to pages and dialogs since the last call, oldest first; clears the list.</summary>
+    /// <summary>What happened to pages and dialogs since the last call, oldest first, and how many more; clears the list.</summary>
     public IReadOnlyList<string> TakeNotes()
     {
         lock (_gate)
         {
             var notes = _notes.ToList();
+            if (_notesDropped > 0)
+            {
+                notes.Add($"{_notesDropped} more page event{(_notesDropped == 1 ? " was" : "s were")} not kept: a session reports at most {MaxNotes} between two calls.");
+            }
+
             _notes.Clear();
+            _notesDropped = 0;
             return notes;
         }
+    }
+
+    /// <summary>Keeps a note for the next result, within <see cref="MaxNotes"/>; call under the lock.</summary>
+    private void Note(string note)
+    {
+        if (_notes.Count >= MaxNotes)
+        {
+            _notesDropped++;
+            return;
+        }
+
+        _notes.Add(note.Length > MaxNoteChars ? note[..MaxNoteChars] + "…" : note);
     }
 
     private void Opened(IPage page)
@@ -258,7 +284,7 @@ public sealed class PageSet
             refused = _pages.Count >= _max;
             if (refused)
             {
-                _notes.Add($"A new page was closed at once: a session holds at most {_max} pages (Browser:MaxPagesPerSession).");
+                Note($"A new page was closed at once: a session holds at most {_max} pages (Browser:MaxPagesPerSession).");
             }
             else
             {
@@ -267,11 +293,11 @@ public sealed class PageSet
                 {
                     _current = page;
                     _crashed = false;
-                    _notes.Add("A new tab opened and is now the current page.");
+                    Note("A new tab opened and is now the current page.");
                 }
                 else
                 {
-                    _notes.Add($"The page opened a new tab in the background ({_pages.Count} open); the current page did not change.");
+                    Note($"The page opened a new tab in the background ({_pages.Count} open); the current page did not change.");
                 }
             }
         }
@@ -298,7 +324,7 @@ public sealed class PageSet
             lock (_gate)
             {
                 _fileChooser = chooser;
-                _notes.Add("The page opened a file chooser; answer it with browser_file_upload.");
+                Note("The page opened a file chooser; answer it with browser_file_upload.");
             }
         };
     }
@@ -323,7 +349,7 @@ public sealed class PageSet
 
             _current = _pages.LastOrDefault(p => !p.IsClosed);
             _crashed = false;
-            _notes.Add(_current is null ? "The current page closed; the next action opens a blank page." : "The current tab closed; the most recent remaining tab is now the current page.");
+            Note(_current is null ? "The current page closed; the next action opens a blank page." : "The current tab closed; the most recent remaining tab is now the current page.");
         }
     }
 
@@ -340,7 +366,7 @@ public sealed class PageSet
                 _crashed = true;
                 if (note)
                 {
-                    _notes.Add(CrashedNote);
+                    Note(CrashedNote);
                 }
             }
         }
@@ -360,7 +386,7 @@ public sealed class PageSet
                 }
 
                 _crashed = true;
-                _notes.Add(CrashedNote);
+                Note(CrashedNote);
             }
             else
             {
@@ -383,7 +409,7 @@ public sealed class PageSet
         {
             var message = dialog.Message.Length > 200 ? dialog.Message[..200] + "…" : dialog.Message;
             var how = asked is null ? "" : " as browser_handle_dialog asked";
-            _notes.Add($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}{how}.");
+            Note($"The page showed a JavaScript {dialog.Type} dialog (\"{message}\"); it was {(accept ? "accepted" : "dismissed")}{how}.");
         }
 
         Observe(accept ? dialog.AcceptAsync(asked?.PromptText) : dialog.DismissAsync());

@@ -75,6 +75,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // Fallbacks only: every call below passes the time left of its own deadline.
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
+            await context.AddInitScriptAsync(ConsoleThrottle.Script).WaitAsync(actionLimit, cancellationToken);
             var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, egress);
             await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);

@@ -31,7 +31,7 @@ public sealed class RedisClusterTests(RedisServer redis) : IClassFixture<RedisSe
                 "both silos to see a two-silo cluster");
             Assert.Equal(2, silos);
 
-            using var health = await host.CreateClient().GetAsync("/health", Ct);
+            using var health = await host.CreateClient(TestKeys.Operator).GetAsync("/health", Ct);
             var body = await health.Content.ReadFromJsonAsync<JsonElement>(Ct);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
             Assert.Equal("Redis", body.GetProperty("checks").GetProperty("storage").GetProperty("data").GetProperty("provider").GetString());

@@ -1,5 +1,9 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Anchor.Orleans.Api.Auth;
+using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Grains.Hosting;
+using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +13,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Anchor.Orleans.Api.Health;
 
-public static class HealthEndpoints
+public static partial class HealthEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
@@ -36,13 +40,27 @@ public static class HealthEndpoints
     }
 
     /// <summary>
-    /// <c>{ status, total_duration_ms, checks: { name: { status, duration_ms, description, data } } }</c>.
-    /// Healthy and Degraded answer 200, Unhealthy 503 (the framework's mapping).
+    /// For an operator (an authenticated Operator key): <c>{ status, total_duration_ms, checks: { name: { status,
+    /// duration_ms, description, data } } }</c>, descriptions and data redacted (configured secrets, URL credentials,
+    /// credential-named query parameters). For anyone else: <c>{ status, checks: { name: { status } } }</c> — a failing
+    /// check's message (a Playwright error naming a CDP endpoint and its token, a Redis host) is no business of an
+    /// anonymous prober. Healthy and Degraded answer 200, Unhealthy 503 (the framework's mapping).
     /// </summary>
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
+        if (!context.User.IsInRole(nameof(ApiRole.Operator)))
+        {
+            var names = new
+            {
+                status = report.Status.ToString(),
+                checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString() }),
+            };
+            return context.Response.WriteAsync(JsonSerializer.Serialize(names, Json));
+        }
+
+        var secrets = context.RequestServices.GetService<SecretValues>();
         var body = new
         {
             status = report.Status.ToString(),
@@ -53,10 +71,17 @@ public static class HealthEndpoints
                 {
                     status = e.Value.Status.ToString(),
                     duration_ms = Math.Round(e.Value.Duration.TotalMilliseconds, 2),
-                    description = e.Value.Description,
-                    data = e.Value.Data,
+                    description = e.Value.Description is { } d ? Redact(d, secrets) : null,
+                    data = e.Value.Data.ToDictionary(p => p.Key, p => p.Value is string text ? Redact(text, secrets) : p.Value),
                 }),
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, Json));
     }
+
+    /// <summary>Configured secrets and URL credentials (<see cref="SecretValues"/>), then the values of credential-named query parameters.</summary>
+    internal static string Redact(string text, SecretValues? secrets) =>
+        CredentialParameter().Replace(secrets?.Redact(text) ?? AnchorTracing.WithoutCredentials(text), m => m.Groups["name"].Value + "=" + SecretValues.Mask);
+
+    [GeneratedRegex(@"(?<name>[A-Za-z0-9_\-]*(?:token|key|secret|auth|pass|sig|session)[A-Za-z0-9_\-]*)=[^&\s""'<>]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CredentialParameter();
 }

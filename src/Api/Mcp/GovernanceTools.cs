@@ -13,7 +13,7 @@ public sealed class GovernanceTools(BudgetStatus budgets, ClientPolicies policie
 {
     [ToolFacts(Free = true)]
     [McpServerTool(Name = "budget_status", Title = "Budget and rate-limit status", ReadOnly = true, Idempotent = true, OpenWorld = false)]
-    [Description("Shows your usage and what is left: tool calls remaining in the rate-limit window (and when it resets), and your daily and monthly spend, reservations, limits and remaining budget in USD, next to the cluster-wide budgets. Check it before long tasks.")]
+    [Description("Shows your usage and what is left: tool calls remaining in the rate-limit window (and when it resets), and your daily and monthly spend, reservations, limits and remaining budget in USD, and whether the cluster-wide budget (not yours) is what limits you now. Check it before long tasks.")]
     public async Task<CallToolResult> StatusAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
     {
         var report = await budgets.GetForClientAsync(policies.For(ToolContext.ClientIdOf(context.User)), cancellationToken);
@@ -34,7 +34,7 @@ public sealed class GovernanceTools(BudgetStatus budgets, ClientPolicies policie
         });
     }
 
-    private static object Period(PeriodBudgetStatus p) => new { period = p.Period, client = Usage(p.Client), global = Usage(p.Global) };
+    private static object Period(PeriodBudgetStatus p) => new { period = p.Period, client = Usage(p.Client), limited_by_cluster = p.LimitedByCluster };
 
     private static object Usage(BudgetUsage u) => new { spent_usd = u.SpentUsd, reserved_usd = u.ReservedUsd, limit_usd = u.LimitUsd, remaining_usd = u.RemainingUsd };
 }

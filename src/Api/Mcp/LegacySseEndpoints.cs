@@ -46,6 +46,11 @@ public static partial class LegacySseEndpoints
         var loggers = services.GetRequiredService<ILoggerFactory>();
         var clientId = ToolContext.ClientIdOf(context.User);
         var sessionId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        // A key holds a bounded number of streams: the least recently used idle one is closed for this one, or it is refused.
+        if (!await ClusterTransportSessions.HasRoomAsync(context, clientId, McpTransportKind.SseStream, sessionId))
+        {
+            return;
+        }
 
         // Ends on client disconnect or when the silo stops (not only after the host's shutdown timeout).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
@@ -58,7 +63,7 @@ public static partial class LegacySseEndpoints
         var path = (context.Request.PathBase + context.Request.Path).ToString();
         var endpoint = $"{path[..(path.LastIndexOf('/') + 1)]}message?sessionId={sessionId}";
         await using var transport = new SseResponseStreamTransport(context.Response.Body, endpoint, sessionId);
-        var stream = new LocalStream(transport, clientId);
+        var stream = new LocalStream(transport, clientId, stop, services.GetRequiredService<TimeProvider>());
         streams.Add(sessionId, stream);
         var reference = grains.CreateObjectReference<ILegacySseStreamObserver>(stream);
         var grain = grains.GetGrain<ILegacySseStreamGrain>(sessionId);
@@ -89,6 +94,7 @@ public static partial class LegacySseEndpoints
             try
             {
                 await grain.CloseAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+                await grains.GetGrain<IMcpClientTransportsGrain>(clientId).CloseAsync(McpTransportKind.SseStream, sessionId, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             }
             catch (Exception ex) when (TransientClusterErrors.IsTransient(ex) || ex is OrleansException)
             {
@@ -136,14 +142,34 @@ public static partial class LegacySseEndpoints
     private static partial void LogCloseFailed(ILogger logger, Exception exception);
 
     /// <summary>One open stream on this silo: hands a message, from here or forwarded from another silo, to its server.</summary>
-    internal sealed class LocalStream(SseResponseStreamTransport transport, string clientId) : ILegacySseStreamObserver
+    internal sealed class LocalStream(SseResponseStreamTransport transport, string clientId, CancellationTokenSource stop, TimeProvider time) : ILegacySseStreamObserver
     {
+        private long _lastSeenTicks = time.GetUtcNow().UtcTicks;
+
+        public Task<DateTimeOffset> LastSeenAsync() => Task.FromResult(new DateTimeOffset(Interlocked.Read(ref _lastSeenTicks), TimeSpan.Zero));
+
+        public Task CloseAsync()
+        {
+            try
+            {
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream had already ended.
+            }
+
+            return Task.CompletedTask;
+        }
+
         public async Task<bool> ReceiveAsync(string caller, string messageJson)
         {
             if (caller != clientId)
             {
                 return false;
             }
+
+            Interlocked.Exchange(ref _lastSeenTicks, time.GetUtcNow().UtcTicks);
 
             var message = JsonSerializer.Deserialize<JsonRpcMessage>(messageJson, McpJsonUtilities.DefaultOptions);
             if (message is null)

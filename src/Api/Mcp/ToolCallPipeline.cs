@@ -56,7 +56,8 @@ public static partial class ToolCallPipeline
     {
         var services = context.Services!;
         var name = context.Params?.Name ?? "";
-        // An unknown name is the caller's protocol error: no admission, no metric label, no log line per name.
+        // An unknown name is the caller's protocol error, already counted on the way in (McpRequestAdmission): no admission,
+        // no metric label, no log line per name.
         var catalogue = services.GetRequiredService<ToolCatalogue>();
         var tool = catalogue.Find(name)
             ?? throw new McpProtocolException($"Unknown tool: '{name}'", McpErrorCode.InvalidParams);

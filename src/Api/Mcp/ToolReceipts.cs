@@ -9,7 +9,8 @@ namespace Anchor.Orleans.Api.Mcp;
 
 /// <summary>
 /// The receipt on every tool result (<c>_meta["anchor/receipt"]</c>): what this call cost, the session's cost so far,
-/// and what the ledgers hold for the caller's UTC day and month. The cost is what the session grain charged (an action
+/// and what the ledgers hold for the caller's UTC day and month (its own figures; of the cluster's budget only whether it
+/// is what limits the caller). The cost is what the session grain charged (an action
 /// when it answered; the open minutes on the close that ended the session), the same number the log line and the trace
 /// carry and the ledger settles, so the receipts of a client's calls add up to what it was billed.
 /// </summary>
@@ -82,8 +83,8 @@ public static class ToolReceipts
     }
 
     /// <summary>
-    /// One period as the ledger holds it for the caller; <c>remaining_usd</c> is what the caller can still commit: the
-    /// smaller of its own remainder and the global one.
+    /// One period as the ledger holds it for the caller: its own figures only; <c>limited_by_cluster</c> says that the
+    /// cluster-wide budget has less left than the caller's own <c>remaining_usd</c> (how much less is other tenants' business).
     /// </summary>
     private static JsonObject Period(PeriodBudgetStatus p) => new()
     {
@@ -91,7 +92,8 @@ public static class ToolReceipts
         ["spent_usd"] = p.Client.SpentUsd,
         ["reserved_usd"] = p.Client.ReservedUsd,
         ["limit_usd"] = p.Client.LimitUsd,
-        ["remaining_usd"] = Math.Min(p.Client.RemainingUsd, p.Global.RemainingUsd),
+        ["remaining_usd"] = p.Client.RemainingUsd,
+        ["limited_by_cluster"] = p.LimitedByCluster,
     };
 }
 

@@ -9,15 +9,14 @@ namespace Anchor.Orleans.Grains.Browser;
 /// One request in full for <c>browser_network_request</c>, worded as <c>@playwright/mcp</c> words it: a summary with
 /// both header sets, or one part (request-headers, request-body, response-headers, response-body). Bounded: bodies
 /// show at most <see cref="MaxBodyBytes"/>, binary bodies only their size. Credentials in headers (cookies,
-/// authorization) are shown masked: results go into an agent's context, and from there into logs and transcripts.
+/// authorization, API keys, CSRF tokens: every <see cref="CredentialMasking"/> name) and credential-named fields of request bodies
+/// are shown masked: results go into an agent's context, and from there into logs and transcripts.
 /// </summary>
 public static class RequestDetails
 {
     public const int MaxBodyBytes = 64 * 1024;
 
     public static readonly IReadOnlyList<string> Parts = ["request-headers", "request-body", "response-headers", "response-body"];
-
-    private static readonly HashSet<string> MaskedHeaders = new(StringComparer.OrdinalIgnoreCase) { "cookie", "set-cookie", "authorization", "proxy-authorization" };
 
     public static async Task<string> DescribeAsync(RequestEntry entry, string? part, ActionDeadline deadline)
     {
@@ -31,7 +30,7 @@ public static class RequestDetails
         return part switch
         {
             "request-headers" => Headers(await deadline.Bound(request.AllHeadersAsync())),
-            "request-body" => request.PostDataBuffer is { } posted ? Body(posted, await deadline.Bound(request.HeaderValueAsync("content-type"))) : "(no request body)",
+            "request-body" => request.PostDataBuffer is { } posted ? RequestBody(posted, await deadline.Bound(request.HeaderValueAsync("content-type"))) : "(no request body)",
             "response-headers" => response is null ? "(no response)" : Headers(await deadline.Bound(response.AllHeadersAsync())),
             "response-body" => response is null ? "(no response)" : await ResponseBodyAsync(response, deadline),
             _ => await SummaryAsync(entry, request, response, deadline),
@@ -86,7 +85,21 @@ public static class RequestDetails
     private static string Headers(Dictionary<string, string> headers) =>
         string.Join('\n', headers.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => $"{h.Key}: {Mask(h.Key, h.Value)}"));
 
-    private static string Mask(string name, string value) => MaskedHeaders.Contains(name) ? $"(hidden, {value.Length} characters)" : value;
+    private static string Mask(string name, string value) => CredentialMasking.MaskHeader(name, value);
+
+    /// <summary>A request body as sent, with credential-named form fields hidden (a multipart form is shown as text too).</summary>
+    public static string RequestBody(byte[] body, string? contentType)
+    {
+        if (body.Length == 0 || !(IsText(contentType) || IsMultipartForm(contentType)))
+        {
+            return Body(body, contentType);
+        }
+
+        var shown = CredentialMasking.MaskBody(Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxBodyBytes)), contentType);
+        return body.Length > MaxBodyBytes ? $"{shown}\n… (first {MaxBodyBytes} of {body.Length} bytes shown)" : shown;
+    }
+
+    private static bool IsMultipartForm(string? contentType) => contentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true;
 
     private static async Task<string> ResponseBodyAsync(IResponse response, ActionDeadline deadline)
     {

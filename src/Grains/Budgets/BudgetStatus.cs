@@ -10,8 +10,12 @@ public sealed record BudgetStatusReport(string ClientId, DateTimeOffset At, Rate
 /// <summary>Calls left in the sliding window and when the oldest counted call leaves it.</summary>
 public sealed record RateLimitStatus(int Limit, int Remaining, int WindowSeconds, DateTimeOffset? ResetAt, int? RetryAfterSeconds);
 
-/// <summary>One period's budgets as the client sees them: its own and the global one.</summary>
-public sealed record PeriodBudgetStatus(string Period, BudgetUsage Client, BudgetUsage Global);
+/// <summary>
+/// One period's budget as the client sees it: its own figures, and whether the cluster-wide budget, not its own, is what
+/// limits it now (less left globally than the client has left). The global figures themselves are other tenants'
+/// spend, for operators only (<c>GET /api/budget</c>).
+/// </summary>
+public sealed record PeriodBudgetStatus(string Period, BudgetUsage Client, bool LimitedByCluster);
 
 /// <summary>Spent, reserved (by open sessions), the limit, and what is left: limit − spent − reserved, at least 0.</summary>
 public sealed record BudgetUsage(decimal SpentUsd, decimal ReservedUsd, decimal LimitUsd, decimal RemainingUsd)
@@ -90,10 +94,8 @@ public sealed class BudgetStatus(IGrainFactory grains, TimeProvider time)
     private static PeriodBudgetStatus ForClient(LedgerTotals totals, string clientId, decimal clientLimit)
     {
         var mine = totals.Clients.GetValueOrDefault(clientId) ?? new ClientTotals(0, 0, 0);
-        return new PeriodBudgetStatus(
-            totals.Period,
-            BudgetUsage.Of(mine.SpentUsd, mine.ReservedUsd, clientLimit),
-            BudgetUsage.Of(totals.SpentUsd, totals.ReservedUsd, totals.LimitUsd));
+        var own = BudgetUsage.Of(mine.SpentUsd, mine.ReservedUsd, clientLimit);
+        return new PeriodBudgetStatus(totals.Period, own, BudgetUsage.Of(totals.SpentUsd, totals.ReservedUsd, totals.LimitUsd).RemainingUsd < own.RemainingUsd);
     }
 
     private static PeriodOverview Overview(LedgerTotals t) => new(

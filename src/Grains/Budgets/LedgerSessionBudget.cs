@@ -97,6 +97,7 @@ public static class BudgetMessages
 {
     public static string Exceeded(string period, BudgetScope scope, string clientId, decimal limitUsd, decimal committedUsd) =>
         scope == BudgetScope.Global
-            ? string.Create(CultureInfo.InvariantCulture, $"budget_exceeded: the {period} global budget (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).")
+            // The cluster's figures are other tenants' spend: the caller learns only that the cluster is full.
+            ? $"budget_exceeded: the {period} cluster-wide budget has no room left."
             : string.Create(CultureInfo.InvariantCulture, $"budget_exceeded: the {period} budget of client '{clientId}' (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).");
 }

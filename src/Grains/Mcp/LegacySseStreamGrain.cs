@@ -33,6 +33,20 @@ public sealed class LegacySseStreamGrain : Grain, ILegacySseStreamGrain
         return await _stream.ReceiveAsync(clientId, messageJson);
     }
 
+    public async Task<DateTimeOffset?> LastSeenAsync(CancellationToken cancellationToken = default) =>
+        _stream is { } stream ? await stream.LastSeenAsync() : null;
+
+    public async Task<bool> ReclaimAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stream is not { } stream)
+        {
+            return false;
+        }
+
+        await stream.CloseAsync();
+        return true;
+    }
+
     public Task CloseAsync(CancellationToken cancellationToken = default)
     {
         _stream = null;

@@ -81,6 +81,9 @@ public sealed class McpTransportSessionGrain(
         return true;
     }
 
+    public Task<DateTimeOffset?> LastSeenAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<DateTimeOffset?>(Exists && time.GetUtcNow() - _lastSeen <= Ttl ? _lastSeen : null);
+
     private void StartExpiryTimer()
     {
         if (_expiry is null)

@@ -16,8 +16,9 @@ public sealed class RateLimitOptions
     public int MaxRequests { get; set; } = 100;
 
     /// <summary>
-    /// MCP requests other than tool calls (initialize, tools/list, ping, notifications, SSE streams and messages) a
-    /// client may make per window; counted apart from tool calls.
+    /// MCP requests other than well-formed calls of tools the client may call (initialize, tools/list, ping,
+    /// notifications, SSE streams and messages, malformed bodies, and calls of unknown or denied tools — which also
+    /// count as tool calls) a client may make per window; counted apart from tool calls.
     /// </summary>
     [Range(1, 100_000_000)]
     public int MaxProtocolRequests { get; set; } = 1000;

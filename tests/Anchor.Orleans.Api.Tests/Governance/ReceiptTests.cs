@@ -17,13 +17,64 @@ public sealed class ReceiptAppFixture : BrowserAppFixture
     protected override Dictionary<string, string?> Settings() => BaseSettings(
         ("Anchor:Pricing:SessionMinuteUsd", "0.06"),
         ("Anchor:Pricing:ActionUsd", "0.01"),
-        ("Anchor:Pricing:SessionReserveUsd", "0.05"));
+        ("Anchor:Pricing:SessionReserveUsd", "0.05"),
+        ($"Anchor:Clients:{ReceiptTests.BudgetHog}:Budget:DailyLimitUsd", "1000000"),
+        ($"Anchor:Clients:{ReceiptTests.BudgetHog}:Budget:MonthlyLimitUsd", "1000000"),
+        // The agent's own budget is well inside the cluster's, so only another tenant's spend can make the cluster its limit.
+        ($"Anchor:Clients:{TestKeys.AgentClient}:Budget:DailyLimitUsd", "5"),
+        ($"Anchor:Clients:{TestKeys.AgentClient}:Budget:MonthlyLimitUsd", "50"));
 }
 
 /// <summary>Every tool result carries a receipt; what receipts say a client spent is what the ledger and the log recorded.</summary>
 public sealed class ReceiptTests(ReceiptAppFixture fixture) : IClassFixture<ReceiptAppFixture>
 {
+    /// <summary>Another tenant, allowed to reserve the whole cluster budget.</summary>
+    internal const string BudgetHog = "budget-hog";
+
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ReceiptAndBudgetStatus_ShowTheCallersOwnFigures_AndOfTheCluster_OnlyThatItIsTheLimit()
+    {
+        var services = fixture.Host.Services;
+        var budget = services.GetRequiredService<ISessionBudget>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var daily = (await services.GetRequiredService<BudgetStatus>().GetOverviewAsync(Ct)).Daily;
+        var hogs = daily.LimitUsd - daily.SpentUsd - daily.ReservedUsd - 0.01m;
+        await using var agent = await fixture.ConnectAsync(TestKeys.Agent);
+        var before = await agent.CallAsync("budget_status");
+
+        // Another tenant reserves all of the cluster's day but a cent.
+        await budget.ReserveAsync("hog-session", BudgetHog, now, hogs, Ct);
+        CallToolResult during;
+        try
+        {
+            during = await agent.CallAsync("budget_status");
+        }
+        finally
+        {
+            await budget.SettleAsync("hog-session", BudgetHog, now, 0m, Ct);
+        }
+
+        var after = await agent.CallAsync("budget_status");
+        var own = before.Json().GetProperty("daily").GetProperty("client").GetRawText();
+        Assert.Equal(own, during.Json().GetProperty("daily").GetProperty("client").GetRawText());
+        Assert.Equal(own, after.Json().GetProperty("daily").GetProperty("client").GetRawText());
+        Assert.Equal((false, true, false), (Limited(before, "daily"), Limited(during, "daily"), Limited(after, "daily")));
+        Assert.False(Limited(during, "monthly"));
+        Assert.Equal(["client", "limited_by_cluster", "period"], during.Json().GetProperty("daily").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var receipt = Receipt(during);
+        Assert.Equal(["limit_usd", "limited_by_cluster", "period", "remaining_usd", "reserved_usd", "spent_usd"], receipt["day"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.True(receipt["day"]!["limited_by_cluster"]!.GetValue<bool>());
+        Assert.Equal(before.Json().GetProperty("daily").GetProperty("client").GetProperty("remaining_usd").GetDecimal(), receipt["day"]!["remaining_usd"]!.GetValue<decimal>());
+        Assert.False(Receipt(after)["day"]!["limited_by_cluster"]!.GetValue<bool>());
+        // Nothing of the other tenant's reservation, nor of the cluster's limit, reaches this tenant.
+        var text = during.Text() + receipt.ToJsonString();
+        Assert.DoesNotContain("global", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(hogs.ToString(System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
+    }
+
+    private static bool Limited(CallToolResult status, string period) => status.Json().GetProperty(period).GetProperty("limited_by_cluster").GetBoolean();
 
     [Fact]
     public async Task Receipts_OfAMixedRun_AddUpToTheLedgersChange_AndToTheLoggedCosts()

@@ -16,9 +16,9 @@ public sealed class HealthTests(AppFixture fixture) : IClassFixture<AppFixture>
         body.GetProperty("checks").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
-    public async Task Health_ReportsEveryCheck_WithStatusAndDuration()
+    public async Task Health_ReportsEveryCheck_WithStatusAndDuration_ToAnOperator()
     {
-        using var response = await fixture.Host.CreateClient().GetAsync("/health", Ct);
+        using var response = await fixture.Host.CreateClient(TestKeys.DevOperator).GetAsync("/health", Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -32,6 +32,20 @@ public sealed class HealthTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("cluster").GetProperty("status").GetString());
         Assert.Equal(1, body.GetProperty("checks").GetProperty("cluster").GetProperty("data").GetProperty("silos").GetInt32());
         Assert.Equal("Memory", body.GetProperty("checks").GetProperty("storage").GetProperty("data").GetProperty("provider").GetString());
+    }
+
+    [Fact]
+    public async Task Health_ToAnAnonymousCaller_NamesOnlyStatuses()
+    {
+        using var response = await fixture.Host.CreateClient().GetAsync("/health", Ct);
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(["checks", "status"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["browser", "cluster", "disk", "drain", "emergency", "memory", "storage"], CheckNames(body));
+        foreach (var check in body.GetProperty("checks").EnumerateObject())
+        {
+            Assert.Equal(["status"], check.Value.EnumerateObject().Select(p => p.Name));
+        }
     }
 
     [Fact]
@@ -76,7 +90,37 @@ public sealed class HealthDegradationTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         var body = await health.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal("Unhealthy", body.GetProperty("status").GetString());
-        Assert.Equal("Plugged-in check failing: test", body.GetProperty("checks").GetProperty("plugged-in").GetProperty("description").GetString());
+        Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("plugged-in").GetProperty("status").GetString());
+        using var detailed = await host.CreateClient(TestKeys.DevOperator).GetAsync("/health", Ct);
+        var detail = await detailed.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("Plugged-in check failing: test", detail.GetProperty("checks").GetProperty("plugged-in").GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task FailingCheckMessage_WithACdpToken_IsHiddenFromAnonymousCallers_AndRedactedForOperators()
+    {
+        const string Token = "tok_5b1f0a9c7e2d44a1";
+        await using var host = await AnchorAppHost.StartAsync(
+            TestKeys.Settings(),
+            configure: b => b.Services.AddHealthChecks().AddCheck(
+                "remote-browser",
+                () => HealthCheckResult.Degraded($"BrowserType.ConnectOverCDPAsync: connect ECONNREFUSED wss://user:{Token}@cdp.example.test/chromium?token={Token}&region=eu")));
+
+        using var anonymous = await host.CreateClient().GetAsync("/health", Ct);
+        using var agent = await host.CreateClient(TestKeys.Agent).GetAsync("/health", Ct);
+        using var operatorView = await host.CreateClient(TestKeys.Operator).GetAsync("/health", Ct);
+        var anonymousText = await anonymous.Content.ReadAsStringAsync(Ct);
+        var agentText = await agent.Content.ReadAsStringAsync(Ct);
+        var operatorBody = await operatorView.Content.ReadFromJsonAsync<JsonElement>(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+        Assert.Equal("""{"status":"Degraded"}""", JsonDocument.Parse(anonymousText).RootElement.GetProperty("checks").GetProperty("remote-browser").GetRawText());
+        Assert.DoesNotContain(Token, anonymousText, StringComparison.Ordinal);
+        Assert.DoesNotContain("cdp.example.test", anonymousText, StringComparison.Ordinal);
+        Assert.DoesNotContain("cdp.example.test", agentText, StringComparison.Ordinal);
+        Assert.Equal(
+            "BrowserType.ConnectOverCDPAsync: connect ECONNREFUSED wss://[REDACTED]@cdp.example.test/chromium?token=[REDACTED]&region=eu",
+            operatorBody.GetProperty("checks").GetProperty("remote-browser").GetProperty("description").GetString());
     }
 
     [Fact]

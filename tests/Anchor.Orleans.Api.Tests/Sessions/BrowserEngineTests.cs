@@ -147,7 +147,7 @@ public sealed class BrowserEngineTests : IAsyncLifetime
                 await client.CallAsync("browser_close");
             }
 
-            using var health = await host.CreateClient().GetFromJsonAsync<JsonDocument>("/health", Ct);
+            using var health = await host.CreateClient(TestKeys.Operator).GetFromJsonAsync<JsonDocument>("/health", Ct);
             Assert.Equal("cdp", health!.RootElement.GetProperty("checks").GetProperty("browser").GetProperty("data").GetProperty("mode").GetString());
             await host.DisposeAsync();
 
@@ -166,7 +166,7 @@ public sealed class BrowserEngineTests : IAsyncLifetime
     {
         await using var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings(("Anchor:Browser:ExecutablePath", "/nonexistent/chromium")));
 
-        using var response = await host.CreateClient().GetAsync("/health", Ct);
+        using var response = await host.CreateClient(TestKeys.Operator).GetAsync("/health", Ct);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         await using var client = await McpTestClient.ConnectAsync(host, TestKeys.Agent);
         var call = await client.CallAsync("browser_navigate", new { url = _site.Url("/a") });

@@ -52,7 +52,7 @@ public sealed class GovernedToolAdmissionTests(ClusterFixture fixture)
 
         await budget.ReserveAsync("full-2", "other", now, 9m, Ct);
         var global = await Assert.ThrowsAsync<AnchorException>(() => Admission.AdmitAsync(Policy("fresh"), new ToolFacts("browser_snapshot"), Ct));
-        Assert.Equal("budget_exceeded: the daily global budget ($10.00) has no room left ($10.00 spent or reserved).", global.Message);
+        Assert.Equal("budget_exceeded: the daily cluster-wide budget has no room left.", global.Message);
     }
 
     [Fact]

@@ -27,8 +27,24 @@ public sealed class BudgetStatusTests(ClusterFixture fixture)
         var report = await fixture.Service<BudgetStatus>().GetForClientAsync(policy, Ct);
 
         Assert.Equal(new RateLimitStatus(5, 4, 60, now.AddSeconds(60), null), report.RateLimit);
-        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Day(now), new BudgetUsage(0.1m, 0.25m, 2m, 1.65m), new BudgetUsage(0.1m, 1.25m, 10m, 8.65m)), report.Daily);
-        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Month(now), new BudgetUsage(0.1m, 0.25m, 20m, 19.65m), new BudgetUsage(0.1m, 1.25m, 100m, 98.65m)), report.Monthly);
+        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Day(now), new BudgetUsage(0.1m, 0.25m, 2m, 1.65m), false), report.Daily);
+        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Month(now), new BudgetUsage(0.1m, 0.25m, 20m, 19.65m), false), report.Monthly);
+    }
+
+    [Fact]
+    public async Task GetForClient_ClusterHasLessLeftThanTheClient_SaysOnlyThatTheClusterLimits()
+    {
+        var now = await fixture.FreshMonthAsync();
+        var budget = fixture.Service<ISessionBudget>();
+        // A client allowed more than the cluster's whole day (10) and month (100).
+        var policy = new ClientPolicy($"status-{Guid.NewGuid():N}", 5, 60, 50m, 500m, 3, [], [], []);
+        await budget.ReserveAsync("big-1", "someone-else", now, 1.5m, Ct);
+        await budget.ReserveAsync("big-2", policy.ClientId, now, 0.5m, Ct);
+
+        var report = await fixture.Service<BudgetStatus>().GetForClientAsync(policy, Ct);
+
+        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Day(now), new BudgetUsage(0m, 0.5m, 50m, 49.5m), true), report.Daily);
+        Assert.Equal(new PeriodBudgetStatus(BudgetPeriods.Month(now), new BudgetUsage(0m, 0.5m, 500m, 499.5m), true), report.Monthly);
     }
 
     [Fact]

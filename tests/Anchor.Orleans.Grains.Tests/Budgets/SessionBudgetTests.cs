@@ -76,7 +76,7 @@ public sealed class SessionBudgetTests(ClusterFixture fixture)
         }
 
         var full = await Assert.ThrowsAsync<AnchorException>(() => Budget.ReserveAsync("late-40", "roll", openedAt, 0.25m, Ct));
-        Assert.Equal("budget_exceeded: the daily global budget ($10.00) has no room left ($10.00 spent or reserved).", full.Message);
+        Assert.Equal("budget_exceeded: the daily cluster-wide budget has no room left.", full.Message);
 
         var midnight = openedAt.AddTicks(1);
         ClusterFixture.Time.SetUtcNow(midnight);

@@ -10,8 +10,8 @@ public sealed class GovernedAppFixture : BrowserAppFixture
 {
     protected override Dictionary<string, string?> Settings() => BaseSettings(
         ("Anchor:Clients:agent-b:RateLimit:MaxRequests", "3"),
-        ("Anchor:Clients:agent-b:Tools:Deny:0", "browser_take_screenshot"),
-        ("Anchor:Clients:agent-b:Tools:Deny:1", "browser_run_*"),
+        ("Anchor:Clients:agent-a:Tools:Deny:0", "browser_take_screenshot"),
+        ("Anchor:Clients:agent-a:Tools:Deny:1", "browser_run_*"),
         ("Anchor:Clients:agent-a:Budget:DailyLimitUsd", "0.3"));
 }
 
@@ -23,7 +23,8 @@ public sealed class McpGovernanceTests(GovernedAppFixture fixture) : IClassFixtu
     [Fact]
     public async Task DeniedTools_AreHiddenFromTheList_AndRefusedIfCalled()
     {
-        var limited = await fixture.ConnectAsync(TestKeys.OtherAgent);
+        // agent-a, not the rate-limited agent-b: a denied call counts against the caller's tool-call limit too.
+        var limited = await fixture.ConnectAsync(TestKeys.Agent);
         var other = await fixture.ConnectAsync(TestKeys.Operator);
 
         var visible = (await limited.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
@@ -43,7 +44,7 @@ public sealed class McpGovernanceTests(GovernedAppFixture fixture) : IClassFixtu
     {
         var limited = await fixture.ConnectAsync(TestKeys.OtherAgent);
 
-        // The deny test may have spent some of agent-b's 3 calls: call until refused, at most 4 times.
+        // Call until refused: the fourth call at the latest.
         var results = new List<ModelContextProtocol.Protocol.CallToolResult>();
         for (var i = 0; i < 4 && results.All(r => r.IsError != true); i++)
         {

@@ -83,7 +83,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     public int PageCount => _pages.Count;
 
     public static async Task<BrowserPage> OpenAsync(
-        BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
+        BrowserEngine engine, UrlPolicy urls, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
     {
         var (context, egress) = await engine.NewContextAsync(allowedHosts, storageState, cancellationToken);
         try
@@ -91,8 +91,13 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // Fallbacks only: every call below passes the time left of its own deadline.
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
-            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, egress);
-            await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
+            // A launched browser's traffic all passes the egress proxy, which checks it; only a remote one is routed through the guard.
+            var guard = new NetworkGuard(urls, allowedHosts, egress);
+            if (guard.Routes)
+            {
+                await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
+            }
+
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
             if (egress is not null && !await page.EvaluateAsync<bool>(AuthProbeScript, EgressProxy.AuthProbe.AbsoluteUri).WaitAsync(actionLimit, cancellationToken))
             {
@@ -126,12 +131,15 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
         _guard.Reset();
         _guard.ActionToken = deadline.Token;
-        _guard.ActionSpan = activity?.Context ?? default;
         IPage? page = null;
         try
         {
+            // A page that went past its session's byte budget between calls (or during this one) is reported, once.
+            ThrowOverrun();
             page = await _pages.CurrentAsync(deadline);
-            return await RunOnAsync(page, action, deadline);
+            var result = await RunOnAsync(page, action, deadline);
+            ThrowOverrun();
+            return result;
         }
         catch (Exception ex) when (ex is TimeoutException || ex is PlaywrightException && deadline.Token.IsCancellationRequested)
         {
@@ -164,9 +172,16 @@ public sealed partial class BrowserPage : IAsyncDisposable
         finally
         {
             _guard.ActionToken = default;
-            _guard.ActionSpan = default;
             // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
             _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
+        }
+    }
+
+    private void ThrowOverrun()
+    {
+        if (_guard.TakeOverrun() is { } overrun)
+        {
+            throw new AnchorException(overrun.Code, overrun.Message);
         }
     }
 

@@ -124,9 +124,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         using var activity = AnchorTracing.Source.StartActivity($"browser {action.Name}");
         activity?.SetTag("anchor.browser.action", action.Name);
+        var leaves = false;
         if (action switch { NavigateAction a => a.Url, RunTaskAction a => a.Url, ExtractAction a => a.Url, _ => null } is { Length: > 0 } url)
         {
             activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
+            leaves = true;
         }
 
         _guard.Reset();
@@ -134,8 +136,13 @@ public sealed partial class BrowserPage : IAsyncDisposable
         IPage? page = null;
         try
         {
-            // A page that went past its session's byte budget between calls (or during this one) is reported, once.
-            ThrowOverrun();
+            // A page that went past its session's byte budget between calls is reported once, unless the agent leaves it now;
+            // one that went past it during this action is reported with it.
+            if (_guard.TakeOverrun() is { } earlier && !leaves)
+            {
+                throw new AnchorException(earlier.Code, earlier.Message);
+            }
+
             page = await _pages.CurrentAsync(deadline);
             var result = await RunOnAsync(page, action, deadline);
             ThrowOverrun();
@@ -149,6 +156,12 @@ public sealed partial class BrowserPage : IAsyncDisposable
             if (hung)
             {
                 _pages.Discard("The page stopped answering (a script kept it busy) and was closed; the session continues on a fresh blank page — navigate again.");
+            }
+
+            if (_guard.TakeOverrun() is { } overrun)
+            {
+                // What kept the action from finishing: a cut-off response, or the session's spent byte budget.
+                throw new AnchorException(overrun.Code, overrun.Message + (hung ? " The page stopped answering and was replaced by a blank page." : ""));
             }
 
             throw new AnchorException(

@@ -201,7 +201,17 @@ public sealed class EgressTests(EgressFixture fixture) : IClassFixture<EgressFix
 
         // A rebinding name passed the early check (public) and was refused when the browser connected (loopback).
         Assert.Equal($"url_blocked: {target} refused: {Reason(kind, name)}.", navigated.Text());
-        Assert.Equal(kind == "rebind" ? 2 : kind == "literal" ? 0 : 1, name is null ? 0 : fixture.Dns.Lookups(name));
+        var lookups = name is null ? 0 : fixture.Dns.Lookups(name);
+        if (kind == "rebind")
+        {
+            // The check, and the proxy's one lookup per attempt: Chromium sends a request again, once, when it failed
+            // unanswered on a proxy connection it had opened ahead of time (a preconnect), and it may have used one.
+            Assert.InRange(lookups, 2, 3);
+        }
+        else
+        {
+            Assert.Equal(kind == "literal" ? 0 : 1, lookups);
+        }
         await AssertNothingLeakedAsync(client, session, "navigate");
     }
 
@@ -213,6 +223,7 @@ public sealed class EgressTests(EgressFixture fixture) : IClassFixture<EgressFix
     {
         var name = Prepare("redirect", kind);
         var target = Target("redirect", kind);
+        await PrimeAsync(kind, target); // The redirect's target is first looked up by a check elsewhere, and looks public.
         var (client, session) = await NewSessionAsync();
 
         var navigated = await client.CallAsync("browser_navigate", new { url = fixture.Site.Url($"/redirect?to={Uri.EscapeDataString(target)}"), session_id = session });

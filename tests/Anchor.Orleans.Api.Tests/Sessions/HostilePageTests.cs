@@ -143,7 +143,7 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
 
         var (text, isError, took) = await huge;
         Assert.True(isError);
-        Assert.Equal($"browser_error: navigation to {fixture.Site.Url("/huge")} failed: the response of {fixture.Site.Url("/huge")} is larger than Browser:MaxResponseBytes ({HostilePagesFixture.MaxResponseBytes} bytes) and was cut off.", text);
+        Assert.Equal($"browser_error: page exceeded Browser:MaxResponseBytes: the response of {fixture.Site.Url("/huge")} is larger than {HostilePagesFixture.MaxResponseBytes} bytes and was cut off.", text);
         AnsweredInTime(took, "navigate to an endless body");
         Assert.All(otherResults, Assert.True);
         Assert.True((await other.CallAsync("browser_snapshot", new { session_id = otherSession })).IsError != true);
@@ -232,7 +232,7 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("refused", "the connection was refused by localhost:")]
     [InlineData("redirect-loop", "too many redirects (net::ERR_TOO_MANY_REDIRECTS)")]
-    [InlineData("download", "is a download (Content-Disposition: attachment); sessions do not download files")]
+    [InlineData("download", "the URL starts a download; sessions do not download files")]
     public async Task FailedNavigation_FailsFast_WithBrowserErrorNamingWhy(string kind, string why)
     {
         var (client, session) = await NewSessionAsync();

@@ -157,7 +157,7 @@ public static class ActionLatency
             ("goto + snapshot, Chromium launched with the product's switches (but its resolver rule, which needs the proxy)", () => GotoAndSnapshotAsync(switchedPage)),
             ("goto + snapshot in a context of our engine (product switches, traffic through the egress proxy)", () => GotoAndSnapshotAsync(proxied)),
             ("+ every request through a route handler that continues it", () => GotoAndSnapshotAsync(routed)),
-            ("+ the navigation fetched in .NET (cookies read, HttpClient, FulfillAsync), as our network guard does", () => GotoAndSnapshotAsync(fetched)),
+            ("+ the navigation fetched in .NET (cookies read, HttpClient, FulfillAsync), as our network guard did until navigations went through the egress proxy", () => GotoAndSnapshotAsync(fetched)),
             ("+ that, then the page title (one more driver round trip)", async () => { await GotoAndSnapshotAsync(fetched); await fetched.TitleAsync(); }),
         };
         var times = variants.ToDictionary(v => v.Name, _ => new List<double>());

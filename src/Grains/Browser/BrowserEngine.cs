@@ -12,7 +12,7 @@ namespace Anchor.Orleans.Grains.Browser;
 /// Chromium process or profile directory outlives the silo. A launched Chromium reaches the network only through
 /// this silo's <see cref="EgressProxy"/>, each context with its own credentials; it resolves no name itself.
 /// A remote browser (<c>Browser:CdpEndpoint</c>) cannot reach a proxy on this silo's loopback, so it connects by
-/// itself: only its navigations are pinned (the navigation fetcher), its other requests are checked but not pinned.
+/// itself: its requests (navigations included) are checked by the <see cref="NetworkGuard"/> before they continue, but not pinned.
 /// </summary>
 public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, BrowserCircuit circuit, EgressProxy egress, TimeProvider time, ILogger<BrowserEngine> logger) : IAsyncDisposable
 {

@@ -29,11 +29,23 @@ public sealed class BrowserOptions
     public int ElementTimeoutSeconds { get; set; } = 10;
 
     /// <summary>
-    /// A navigation response larger than this is cut off (the navigation fails with <c>browser_error</c>) without
-    /// being held whole in memory. Default 50 MB.
+    /// A plain-HTTP response larger than this is cut off by the egress proxy (refused unanswered when its
+    /// Content-Length says so; else the connection is reset at the limit) and the action reports
+    /// <c>browser_error: page exceeded Browser:MaxResponseBytes …</c>. Nothing is held whole in memory. Default 50 MB.
     /// </summary>
     [Range(1_024, 1L << 32)]
     public long MaxResponseBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes one session may receive from the network (every response, frame, popup, tunnel and WebSocket of its
+    /// context, through the egress proxy) within a minute. Past it the session's connections are closed, new ones are
+    /// refused until the minute is over, and the session's next action reports
+    /// <c>browser_error: page exceeded Browser:MaxSessionBytesPerMinute …</c>: a hostile page degrades only its own
+    /// session. At least <see cref="MaxResponseBytes"/>. Not enforced for a remote browser (<see cref="CdpEndpoint"/>),
+    /// whose traffic does not pass this silo. Default 256 MB.
+    /// </summary>
+    [Range(1L << 20, 1L << 40)]
+    public long MaxSessionBytesPerMinute { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// Tabs and popups one session may hold. A page opened past it (a popup loop) is closed at once; the agent keeps

@@ -27,6 +27,11 @@ public sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
             failures.Add($"Anchor:Browser:DnsServers holds '{server}': a server is an IP address with an optional port, such as 10.0.0.2 or 127.0.0.1:5353.");
         }
 
+        if (options.MaxSessionBytesPerMinute < options.MaxResponseBytes)
+        {
+            failures.Add($"Anchor:Browser:MaxSessionBytesPerMinute ({options.MaxSessionBytesPerMinute}) must be at least Anchor:Browser:MaxResponseBytes ({options.MaxResponseBytes}): a response that Browser:MaxResponseBytes allows must fit in a session's budget.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -67,7 +67,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     public int PageCount => _pages.Count;
 
     public static async Task<BrowserPage> OpenAsync(
-        BrowserEngine engine, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
+        BrowserEngine engine, UrlPolicy urls, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
     {
         var (context, egress) = await engine.NewContextAsync(allowedHosts, storageState, cancellationToken);
         try
@@ -76,8 +76,13 @@ public sealed partial class BrowserPage : IAsyncDisposable
             context.SetDefaultNavigationTimeout((float)actionLimit.TotalMilliseconds);
             context.SetDefaultTimeout((float)actionLimit.TotalMilliseconds);
             await context.AddInitScriptAsync(ConsoleThrottle.Script).WaitAsync(actionLimit, cancellationToken);
-            var guard = new NetworkGuard(context, urls, fetcher, allowedHosts, actionLimit, egress);
-            await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
+            // A launched browser's traffic all passes the egress proxy, which checks it; only a remote one is routed through the guard.
+            var guard = new NetworkGuard(urls, allowedHosts, egress);
+            if (guard.Routes)
+            {
+                await context.RouteAsync("**/*", guard.HandleAsync).WaitAsync(actionLimit, cancellationToken);
+            }
+
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
             if (egress is not null && !await page.EvaluateAsync<bool>(AuthProbeScript, EgressProxy.AuthProbe.AbsoluteUri).WaitAsync(actionLimit, cancellationToken))
             {
@@ -104,19 +109,29 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         using var activity = AnchorTracing.Source.StartActivity($"browser {action.Name}");
         activity?.SetTag("anchor.browser.action", action.Name);
+        var leaves = false;
         if (action switch { NavigateAction a => a.Url, RunTaskAction a => a.Url, ExtractAction a => a.Url, _ => null } is { Length: > 0 } url)
         {
             activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
+            leaves = true;
         }
 
         _guard.Reset();
         _guard.ActionToken = deadline.Token;
-        _guard.ActionSpan = activity?.Context ?? default;
         IPage? page = null;
         try
         {
+            // A page that went past its session's byte budget between calls is reported once, unless the agent leaves it now;
+            // one that went past it during this action is reported with it.
+            if (_guard.TakeOverrun() is { } earlier && !leaves)
+            {
+                throw new AnchorException(earlier.Code, earlier.Message);
+            }
+
             page = await _pages.CurrentAsync(deadline);
-            return await RunOnAsync(page, action, deadline);
+            var result = await RunOnAsync(page, action, deadline);
+            ThrowOverrun();
+            return result;
         }
         catch (Exception ex) when (ex is TimeoutException || ex is PlaywrightException && deadline.Token.IsCancellationRequested)
         {
@@ -126,6 +141,12 @@ public sealed partial class BrowserPage : IAsyncDisposable
             if (hung)
             {
                 _pages.Discard("The page stopped answering (a script kept it busy) and was closed; the session continues on a fresh blank page — navigate again.");
+            }
+
+            if (_guard.TakeOverrun() is { } overrun)
+            {
+                // What kept the action from finishing: a cut-off response, or the session's spent byte budget.
+                throw new AnchorException(overrun.Code, overrun.Message + (hung ? " The page stopped answering and was replaced by a blank page." : ""));
             }
 
             throw new AnchorException(
@@ -149,9 +170,16 @@ public sealed partial class BrowserPage : IAsyncDisposable
         finally
         {
             _guard.ActionToken = default;
-            _guard.ActionSpan = default;
             // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
             _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
+        }
+    }
+
+    private void ThrowOverrun()
+    {
+        if (_guard.TakeOverrun() is { } overrun)
+        {
+            throw new AnchorException(overrun.Code, overrun.Message);
         }
     }
 

@@ -1,82 +1,99 @@
-using System.Diagnostics;
 using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Playwright;
-using IRequest = Microsoft.Playwright.IRequest;
 
 namespace Anchor.Orleans.Grains.Browser;
 
-/// <summary>A navigation the guard stopped, in the words the agent gets: a stable code and the full message.</summary>
+/// <summary>A request the guard or the egress proxy stopped, in the words the agent gets: a stable code and the full message.</summary>
 public sealed record NetworkFailure(string Code, string Message);
 
 /// <summary>
-/// The route handler of one session's context. Navigations (top-level, frames, popups) are fetched by the
-/// <see cref="NavigationFetcher"/> (bounded in size and time, connected only to checked addresses), so a refused or
-/// failed navigation is named at once instead of waiting out the navigation timeout, and a redirect is checked before
-/// the browser may follow it (Chromium follows it by itself, without this route, through the proxy). Every other request continues to the browser's network, which for a
-/// launched Chromium is the egress proxy: the policy is enforced there, at connect time, for each connection
-/// (WebSockets and WebRTC included, which never pass a route). A remote browser has no proxy; its other requests are
-/// checked here before they continue — a check the browser's own DNS lookup may then contradict (documented as
-/// outside the guarantee). Nothing is cached: each check resolves afresh.
+/// One session's network verdicts, in words. Chromium decides everything a browser decides — which cookies go with
+/// which request (SameSite, Secure, partitioning, the initiator's site), redirects, downloads — and the silo never
+/// fetches for it: a launched Chromium sends every request (navigations, frames, popups, form posts, subresources,
+/// WebSockets) through the egress proxy, which checks each request or tunnel against the policy, bounds the session's
+/// bytes and records why it refused or failed one on the session's <see cref="EgressSession"/>. The guard turns
+/// Chromium's bare <c>net::</c> error for such a request back into that reason (<see cref="FailureFor"/>), and hands
+/// the session's overrun (budget spent, response cut off) to the next action (<see cref="TakeOverrun"/>).
+/// A remote browser (<c>Browser:CdpEndpoint</c>) has no proxy: there the guard is its context's route handler and
+/// checks the URL of every request, navigations included, before it continues — a check the browser's own DNS lookup
+/// may then contradict (documented as outside the guarantee). Nothing is cached: each check resolves afresh.
 /// </summary>
-public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, NavigationFetcher fetcher, IReadOnlyList<string> allowedHosts, TimeSpan fetchLimit, EgressSession? egress)
+public sealed class NetworkGuard(UrlPolicy urls, IReadOnlyList<string> allowedHosts, EgressSession? egress)
 {
+    /// <summary>Chromium's errors for a request the proxy refused or failed (an unanswered close, a failed tunnel, a reset at the size limit).</summary>
+    private static readonly string[] ProxyErrors =
+    [
+        "net::ERR_EMPTY_RESPONSE", "net::ERR_TUNNEL_CONNECTION_FAILED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
+        "net::ERR_CONTENT_LENGTH_MISMATCH", "net::ERR_INCOMPLETE_CHUNKED_ENCODING", "net::ERR_PROXY_CONNECTION_FAILED",
+    ];
+
     private readonly CancellationTokenSource _closed = new();
     private volatile NetworkFailure? _lastFailure;
 
-    /// <summary>The most recent navigation the guard stopped since <see cref="Reset"/>.</summary>
+    /// <summary>Whether the guard must be the context's route handler: only for a remote browser, which has no proxy.</summary>
+    public bool Routes => egress is null;
+
+    /// <summary>The most recent navigation the guard itself stopped (remote browser) since <see cref="Reset"/>.</summary>
     public NetworkFailure? LastFailure => _lastFailure;
 
     /// <summary>
-    /// Why a navigation that failed with <paramref name="playwrightMessage"/> failed, when the guard or the egress proxy
-    /// stopped it. A navigation Chromium continued by itself (a redirect it followed) meets the proxy, whose refusals
-    /// show as an empty response or a failed tunnel.
+    /// Why a request that failed with <paramref name="playwrightMessage"/> failed, when the guard or the egress proxy
+    /// stopped it: the proxy's record for the URL's host:port (else its latest, a redirect's target), or null when
+    /// Chromium's error is not one the proxy causes.
     /// </summary>
-    public NetworkFailure? FailureFor(string playwrightMessage) =>
-        _lastFailure
-        ?? (egress?.LastRefusal is { } refusal && (playwrightMessage.Contains("net::ERR_EMPTY_RESPONSE", StringComparison.Ordinal) || playwrightMessage.Contains("net::ERR_TUNNEL_CONNECTION_FAILED", StringComparison.Ordinal))
-            ? new NetworkFailure(ErrorCodes.UrlBlocked, refusal)
-            : null);
+    public NetworkFailure? FailureFor(string playwrightMessage)
+    {
+        if (_lastFailure is { } stopped)
+        {
+            return stopped;
+        }
 
-    /// <summary>The running action's token: a navigation fetch ends with the action that caused it.</summary>
+        if (egress is null || !ProxyErrors.Any(e => playwrightMessage.Contains(e, StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        var failure = egress.FailureFor(AuthorityIn(playwrightMessage));
+        if (failure is not null)
+        {
+            egress.DropOverrun(failure); // Reported now, with the action that met it.
+        }
+
+        return failure;
+    }
+
+    /// <summary>The session's overrun not yet reported (its byte budget spent, a response cut off), once; null when there is none.</summary>
+    public NetworkFailure? TakeOverrun() => egress?.TakeOverrun();
+
+    /// <summary>The running action's token: a route check made during an action ends with it.</summary>
     public CancellationToken ActionToken { get; set; }
 
-    /// <summary>The running action's span: route events arrive on Playwright's connection, outside it, so a fetch's span names its parent.</summary>
-    public ActivityContext ActionSpan { get; set; }
-
+    /// <summary>A new action starts: earlier verdicts no longer explain its failures (an overrun not yet reported stays).</summary>
     public void Reset()
     {
         _lastFailure = null;
-        if (egress is not null)
-        {
-            egress.LastRefusal = null;
-        }
+        egress?.ClearFailures();
     }
 
-    /// <summary>Stops fetches in flight (the session is closing).</summary>
+    /// <summary>Stops checks in flight (the session is closing).</summary>
     public void Close() => _closed.Cancel();
 
+    /// <summary>The route handler of a remote browser's context: every http(s) request is checked before it continues.</summary>
     public async Task HandleAsync(IRoute route)
     {
         var request = route.Request;
         var url = request.Url;
         try
         {
-            if (!IsHttp(url))
+            if (IsHttp(url) && await RefusalAsync(url) is { } refusal)
             {
-                await route.ContinueAsync();
-                return;
-            }
+                if (request.IsNavigationRequest)
+                {
+                    _lastFailure = new NetworkFailure(ErrorCodes.UrlBlocked, refusal);
+                }
 
-            if (request.IsNavigationRequest)
-            {
-                await FetchNavigationAsync(route, request, url);
-                return;
-            }
-
-            if (egress is null && await RefusalAsync(url) is not null)
-            {
                 await route.AbortAsync("blockedbyclient");
                 return;
             }
@@ -89,68 +106,31 @@ public sealed class NetworkGuard(IBrowserContext context, UrlPolicy urls, Naviga
         }
     }
 
-    private async Task FetchNavigationAsync(IRoute route, IRequest request, string url)
-    {
-        // Cookies read, the fetch, and the hand-over to the browser: what a navigation costs beyond Chromium's own work.
-        using var activity = AnchorTracing.Source.StartActivity("navigation fetch", ActivityKind.Internal, ActionSpan);
-        activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token, ActionToken);
-        limit.CancelAfter(fetchLimit);
-        FetchedResponse response;
-        try
-        {
-            var cookies = await context.CookiesAsync([url]).WaitAsync(limit.Token);
-            var cookieHeader = string.Join("; ", cookies.Select(c => $"{c.Name}={c.Value}"));
-            response = await fetcher.FetchAsync(request.Method, new Uri(url), request.Headers, cookieHeader, request.PostDataBuffer, allowedHosts, limit.Token);
-        }
-        catch (EgressFailure failure)
-        {
-            var message = failure.Code == ErrorCodes.UrlBlocked
-                ? $"url_blocked: {AnchorTracing.SafeUrl(url)} refused: {failure.Message}."
-                : $"browser_error: navigation to {AnchorTracing.SafeUrl(url)} failed: {failure.Message}.";
-            await StopAsync(route, request, new NetworkFailure(failure.Code, message), failure.AbortCode);
-            return;
-        }
-        catch (OperationCanceledException)
-        {
-            await route.AbortAsync("timedout");
-            return;
-        }
-
-        if (response.Status is >= 300 and < 400
-            && response.Headers.FirstOrDefault(h => h.Key.Equals("location", StringComparison.OrdinalIgnoreCase)).Value is { } location
-            && Uri.TryCreate(new Uri(url), location, out var target)
-            && IsHttp(target.AbsoluteUri)
-            && await RefusalAsync(target.AbsoluteUri) is { } redirectRefusal)
-        {
-            await StopAsync(route, request, new NetworkFailure(ErrorCodes.UrlBlocked, redirectRefusal), "blockedbyclient");
-            return;
-        }
-
-        activity?.SetTag("http.response.status_code", response.Status);
-        await route.FulfillAsync(new RouteFulfillOptions { Status = response.Status, Headers = response.Headers, BodyBytes = response.Body });
-    }
-
-    private async Task StopAsync(IRoute route, IRequest request, NetworkFailure failure, string abortCode)
-    {
-        if (request.IsNavigationRequest)
-        {
-            _lastFailure = failure;
-        }
-
-        await route.AbortAsync(abortCode);
-    }
-
     private static bool IsHttp(string url) =>
         url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The host:port of the URL Playwright names (<c>net::ERR_… at http://…</c>), or null.</summary>
+    private static string? AuthorityIn(string playwrightMessage)
+    {
+        var at = playwrightMessage.IndexOf(" at http", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var rest = playwrightMessage[(at + 4)..];
+        var end = rest.IndexOfAny([' ', '\n', '\r']);
+        return Uri.TryCreate(end < 0 ? rest : rest[..end], UriKind.Absolute, out var url) ? EgressProxy.Authority(url.IdnHost, url.Port) : null;
+    }
 
     /// <summary>Why the policy refuses <paramref name="url"/>'s host now, or null.</summary>
     private async Task<string?> RefusalAsync(string url)
     {
         var uri = new Uri(url);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token, ActionToken);
         try
         {
-            await urls.VetAsync(uri.IdnHost, allowedHosts, _closed.Token);
+            await urls.VetAsync(uri.IdnHost, allowedHosts, limit.Token);
             return null;
         }
         catch (EgressFailure refused)

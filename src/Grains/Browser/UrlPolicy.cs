@@ -11,7 +11,7 @@ namespace Anchor.Orleans.Grains.Browser;
 /// link-local, cloud-metadata or other reserved addresses, nor a special-use name (<see cref="SpecialUseName"/>), unless
 /// <c>Browser:AllowPrivateNetworks</c> or an allowed host pattern says so. <c>Browser:BlockedHosts</c> always refuse.
 /// <see cref="VetAsync"/> is the one check every connection of the browser passes at connect time (the egress proxy
-/// and the navigation fetcher connect only to the addresses it returns); <see cref="CheckAsync"/> runs it early on a
+/// connects only to the addresses it returns; a remote browser's requests are vetted by the guard); <see cref="CheckAsync"/> runs it early on a
 /// URL an agent names, so a refusal is named before any page loads. Refusals are <c>url_blocked</c> with the reason.
 /// </summary>
 public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options, EgressResolver resolver)

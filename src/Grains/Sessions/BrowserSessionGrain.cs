@@ -28,7 +28,6 @@ namespace Anchor.Orleans.Grains.Sessions;
 public sealed partial class BrowserSessionGrain(
     BrowserEngine engine,
     UrlPolicy urls,
-    NavigationFetcher fetcher,
     ClientPolicies policies,
     ISessionBudget budget,
     LocalSessions local,
@@ -384,7 +383,7 @@ public sealed partial class BrowserSessionGrain(
             await budget.ReserveAsync(SessionBilling.Id(SessionId, openedAt), clientId, openedAt, reserve, cancellationToken);
             var o = sessionOptions.CurrentValue;
             _page = await BrowserPage.OpenAsync(
-                engine, urls, fetcher, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken, storageState);
+                engine, urls, policy.AllowedHosts, browserOptions.CurrentValue, TimeSpan.FromSeconds(o.ActionTimeoutSeconds), time, cancellationToken, storageState);
         }
         catch (Exception ex)
         {
@@ -681,7 +680,7 @@ public sealed partial class BrowserSessionGrain(
         IReadOnlyList<string> problems;
         try
         {
-            page = await BrowserPage.OpenAsync(engine, urls, fetcher, policies.For(clientId).AllowedHosts, browserOptions.CurrentValue, limit, time, cancellationToken, storageState);
+            page = await BrowserPage.OpenAsync(engine, urls, policies.For(clientId).AllowedHosts, browserOptions.CurrentValue, limit, time, cancellationToken, storageState);
             using var deadline = new ActionDeadline(limit, time, CancellationToken.None, cancellationToken);
             problems = await page.RestoreAsync(new PageCheckpoint(tabs, saved.CurrentTab, saved.ViewportWidth, saved.ViewportHeight, storageState), deadline);
         }

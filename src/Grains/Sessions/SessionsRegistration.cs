@@ -22,7 +22,6 @@ public static class SessionsRegistration
         services.AddSingleton<UrlPolicy>();
         services.AddSingleton<EgressDialer>();
         services.AddSingleton<EgressProxy>();
-        services.AddSingleton<NavigationFetcher>();
         services.AddSingleton<LocalSessions>();
         services.AddPlacementDirector<SessionPlacement, SessionPlacementDirector>();
         services.AddSingleton<SessionCloser>();

@@ -135,7 +135,9 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
 
         var huge = TimedAsync(client, "browser_navigate", new { url = fixture.Site.Url("/huge?mb=200"), session_id = session });
         var otherResults = new List<bool>();
-        while (!huge.IsCompleted)
+        // At most 40 calls: the navigation now answers at the call's limit (Chromium renders the cut page), and the other
+        // client's calls count against its rate limit, which later tests of this class share.
+        while (!huge.IsCompleted && otherResults.Count < 40)
         {
             var typed = await other.CallAsync("browser_type", new { target = "#name", text = $"n{otherResults.Count}", session_id = otherSession });
             otherResults.Add(typed.IsError != true);
@@ -143,7 +145,8 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
 
         var (text, isError, took) = await huge;
         Assert.True(isError);
-        Assert.Equal($"browser_error: navigation to {fixture.Site.Url("/huge")} failed: the response of {fixture.Site.Url("/huge")} is larger than Browser:MaxResponseBytes ({HostilePagesFixture.MaxResponseBytes} bytes) and was cut off.", text);
+        // Followed, when Chromium was still laying out the 8 MB it got, by the note that the page was replaced.
+        Assert.StartsWith($"browser_error: page exceeded Browser:MaxResponseBytes: the response of {fixture.Site.Url("/huge")} is larger than {HostilePagesFixture.MaxResponseBytes} bytes and was cut off.", text, StringComparison.Ordinal);
         AnsweredInTime(took, "navigate to an endless body");
         Assert.All(otherResults, Assert.True);
         Assert.True((await other.CallAsync("browser_snapshot", new { session_id = otherSession })).IsError != true);
@@ -232,7 +235,7 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
     [Theory]
     [InlineData("refused", "the connection was refused by localhost:")]
     [InlineData("redirect-loop", "too many redirects (net::ERR_TOO_MANY_REDIRECTS)")]
-    [InlineData("download", "is a download (Content-Disposition: attachment); sessions do not download files")]
+    [InlineData("download", "the URL starts a download; sessions do not download files")]
     public async Task FailedNavigation_FailsFast_WithBrowserErrorNamingWhy(string kind, string why)
     {
         var (client, session) = await NewSessionAsync();

@@ -35,9 +35,19 @@ public sealed class EgressProxyTests : IAsyncLifetime
             });
             app.MapGet("/hello", (HttpContext http) => Results.Text($"hello {http.Request.Headers.Host} {http.Request.Headers["Proxy-Authorization"].Count}"));
             app.MapGet("/big", () => Results.Bytes(new byte[MaxResponseBytes * 4], "application/octet-stream"));
+            app.MapGet("/part", () => Results.Bytes(new byte[MaxResponseBytes / 2], "application/octet-stream"));
+            app.MapGet("/endless", async (HttpContext http) =>
+            {
+                // No Content-Length: chunked, until the client goes away.
+                var chunk = new byte[16 * 1024];
+                while (!http.RequestAborted.IsCancellationRequested)
+                {
+                    await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
+                }
+            });
         });
         _originPort = _origin.Port;
-        _proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(_options)), new EgressTestParts.FixedOptions(_options), NullLogger<EgressProxy>.Instance);
+        _proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(_options)), new EgressTestParts.FixedOptions(_options), TimeProvider.System, NullLogger<EgressProxy>.Instance);
         _proxy.Start();
     }
 
@@ -109,7 +119,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal("", answer);
         Assert.Equal(0, _hits);
         Assert.Equal(1, session.Refused);
-        Assert.Equal($"url_blocked: http://127.0.0.1:{_originPort}/hello refused: host '127.0.0.1' resolves to a loopback address (127.0.0.1).", session.LastRefusal);
+        Assert.Equal($"url_blocked: http://127.0.0.1:{_originPort}/hello refused: host '127.0.0.1' resolves to a loopback address (127.0.0.1).", session.LastFailure?.Message);
     }
 
     [Fact]
@@ -139,15 +149,71 @@ public sealed class EgressProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Response_LargerThanMaxResponseBytes_IsCutOff()
+    public async Task Response_WhoseContentLengthIsPastMaxResponseBytes_IsRefusedUnanswered()
+    {
+        using var session = _proxy.Open([]);
+
+        var answer = await SendAsync(session, $"GET http://localhost:{_originPort}/big?token=x HTTP/1.1", $"localhost:{_originPort}");
+
+        Assert.Equal("", answer);
+        Assert.Equal(1, _hits);
+        Assert.Equal($"browser_error: page exceeded Browser:MaxResponseBytes: the response of http://localhost:{_originPort}/big is larger than {MaxResponseBytes} bytes and was cut off.", session.LastFailure?.Message);
+        Assert.InRange(session.BytesReceived, 1, EgressProxy.MaxHeadBytes); // The head, and at most what came with it in one read.
+        Assert.Null(session.TakeOverrun()); // Nothing of it reached the page: the request failed, the page is not cut.
+    }
+
+    [Fact]
+    public async Task EndlessResponse_IsCutAtMaxResponseBytes_WithAReset_AndReportedOnce()
     {
         using var session = _proxy.Open([]);
         using var http = Through(session);
 
-        var cut = await Assert.ThrowsAnyAsync<Exception>(() => http.GetByteArrayAsync($"http://localhost:{_originPort}/big", TestContext.Current.CancellationToken));
+        var cut = await Assert.ThrowsAnyAsync<Exception>(() => http.GetByteArrayAsync($"http://localhost:{_originPort}/endless", TestContext.Current.CancellationToken));
 
         Assert.True(cut is HttpRequestException or IOException, cut.ToString());
         Assert.InRange(session.BytesReceived, MaxResponseBytes, MaxResponseBytes + (64 * 1024));
+        var overrun = session.TakeOverrun();
+        Assert.Equal($"browser_error: page exceeded Browser:MaxResponseBytes: the response of http://localhost:{_originPort}/endless is larger than {MaxResponseBytes} bytes and was cut off.", overrun?.Message);
+        Assert.Null(session.TakeOverrun());
+    }
+
+    [Fact]
+    public async Task SessionPastItsBytesPerMinute_HasItsConnectionsRefused_UntilTheMinuteIsOver()
+    {
+        var options = new BrowserOptions { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes, MaxSessionBytesPerMinute = 4 * MaxResponseBytes };
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
+        using var proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(options)), new EgressTestParts.FixedOptions(options), time, NullLogger<EgressProxy>.Instance);
+        using var session = proxy.Open([]);
+        using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Address) { Credentials = new NetworkCredential(session.UserName, session.Password) }, UseProxy = true, PreAuthenticate = true });
+        var url = $"http://localhost:{_originPort}/part";
+
+        var served = 0;
+        while (served < 10)
+        {
+            try
+            {
+                Assert.Equal(MaxResponseBytes / 2, (await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken)).Length);
+                served++;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                break; // The connection that went past the budget was closed mid-body.
+            }
+        }
+
+        var hitsWhenSpent = _hits;
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetByteArrayAsync(url, TestContext.Current.CancellationToken));
+        var overrun = session.TakeOverrun();
+        var hitsAfterRefusal = _hits;
+        time.Advance(EgressSession.Window);
+        var again = await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken);
+
+        Assert.Equal(7, served); // 7 × 32 KB and their heads fit in 128 KB; the 8th went past it and was closed.
+        Assert.Equal(hitsWhenSpent, hitsAfterRefusal); // Refused without dialing.
+        Assert.Equal($"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({4 * MaxResponseBytes} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.", overrun?.Message);
+        Assert.Equal(overrun, session.LastFailure);
+        Assert.Null(session.TakeOverrun());
+        Assert.Equal(MaxResponseBytes / 2, again.Length);
     }
 
     /// <summary>Sends <paramref name="requestLine"/> with the session's credentials (and then <paramref name="then"/>); returns everything the proxy answered until it closed.</summary>

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace Anchor.Orleans.Grains.Browser.Egress;
 
 /// <summary>
-/// Opens every connection the browser's traffic makes (the egress proxy's and the navigation fetcher's): resolves the
+/// Opens every connection the browser's traffic makes (the egress proxy's): resolves the
 /// host once with the one resolver, checks the answer with <see cref="UrlPolicy.VetAsync"/>, and connects to exactly
 /// the addresses that passed — the address checked is the address used, whatever the name answers next.
 /// </summary>

@@ -16,17 +16,32 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// or connects by itself. Listens on 127.0.0.1 on an ephemeral port, started with the browser.
 /// </summary>
 /// <remarks>
-/// A refused CONNECT is answered 403 (Chromium reports <c>net::ERR_TUNNEL_CONNECTION_FAILED</c>); a refused plain-HTTP
-/// request is closed unanswered (<c>net::ERR_EMPTY_RESPONSE</c>), because Chromium would show any answer to it as the
-/// origin's page. Either way the session keeps the refusal in words (<see cref="EgressSession.LastRefusal"/>).
+/// <para>
+/// One request per connection, by construction: a plain-HTTP request is checked and sent upstream with
+/// <c>Connection: close</c>, only its own body (its <c>Content-Length</c>) follows it, and its response reaches the
+/// browser with <c>Connection: close</c>; whatever else the browser sends on that connection is never forwarded, so
+/// no later request can ride an upstream connection that was checked for another host. A CONNECT tunnel is bound to
+/// the host:port it was checked for. Nothing is pooled: every request or tunnel dials (and so checks) afresh.
+/// </para>
+/// <para>
+/// Bounded per session: every byte from the network counts against the session's budget
+/// (<see cref="BrowserOptions.MaxSessionBytesPerMinute"/>; past it the session's connections close and new ones are
+/// refused for the rest of the minute), and a plain-HTTP response is cut at <c>Browser:MaxResponseBytes</c> (refused
+/// unanswered when its <c>Content-Length</c> says so up front). A tunnel is opaque (TLS) and is counted, not cut. The
+/// proxy holds at most one 16 KB buffer per direction per connection.
+/// </para>
+/// <para>
+/// A refused or failed CONNECT is answered 403 or 502 (Chromium reports <c>net::ERR_TUNNEL_CONNECTION_FAILED</c>); a
+/// refused or failed plain-HTTP request is closed unanswered (<c>net::ERR_EMPTY_RESPONSE</c>), because Chromium would
+/// show any answer to it as the origin's page. Either way the session keeps why, in words, for
+/// <see cref="NetworkGuard.FailureFor"/>.
 /// A small implementation rather than YARP: YARP forwards requests Kestrel has parsed, and Kestrel serves neither
 /// absolute-form requests to other hosts nor HTTP/1.1 CONNECT tunnels, which is all a browser's forward proxy does.
-/// Plain-HTTP requests go upstream with <c>Connection: close</c>, one request per connection, so a response is cut at
-/// <c>Browser:MaxResponseBytes</c>; a tunnel is opaque (TLS) and is counted, not cut.
+/// </para>
 /// </remarks>
-public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<BrowserOptions> options, ILogger<EgressProxy> logger) : IDisposable
+public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<BrowserOptions> options, TimeProvider time, ILogger<EgressProxy> logger) : IDisposable
 {
-    /// <summary>The most a request's line and headers may take.</summary>
+    /// <summary>The most a request's or response's line and headers may take.</summary>
     public const int MaxHeadBytes = 32 * 1024;
 
     /// <summary>How long a client may take to send its request's line and headers.</summary>
@@ -39,9 +54,16 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     /// </summary>
     public static readonly Uri AuthProbe = new("http://egress-auth.anchor.invalid/");
 
+    // Not forwarded upstream: the proxy's own, hop-by-hop, or framing the proxy does not carry (bodies go by Content-Length).
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
-        "proxy-authorization", "proxy-connection", "connection", "keep-alive",
+        "proxy-authorization", "proxy-connection", "connection", "keep-alive", "upgrade", "te", "trailer",
+    };
+
+    // Not passed back to the browser: the proxy answers every response with Connection: close.
+    private static readonly HashSet<string> ResponseHopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
     };
 
     private readonly ConcurrentDictionary<string, EgressSession> _sessions = new(StringComparer.Ordinal);
@@ -78,7 +100,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     public EgressSession Open(IReadOnlyList<string> allowedHosts)
     {
         Start();
-        var session = new EgressSession(allowedHosts, Release);
+        var session = new EgressSession(allowedHosts, options.CurrentValue.MaxSessionBytesPerMinute, time, Release, spent => LogBudgetSpent(logger, spent.BytesPerMinute));
         _sessions[session.UserName] = session;
         return session;
     }
@@ -150,7 +172,11 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // The browser or the origin went away, the session closed or the silo stops: the connection just ends.
+            // The browser or the origin went away, the session closed or went past its budget, or the silo stops: the connection just ends.
+        }
+        catch (Exception ex)
+        {
+            LogConnectionFailed(logger, ex); // A fault of the proxy itself: the connection ends, the proxy serves on.
         }
     }
 
@@ -162,6 +188,14 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
             return;
         }
 
+        var authority = Authority(host, port);
+        if (session.OverBudget() is { } spent)
+        {
+            session.Fail(authority, spent.Message);
+            await RespondAsync(client, 403, "Forbidden", spent.Message);
+            return;
+        }
+
         if (await DialAsync(client, host, port, tunnel: true, request.Target, session, cancellationToken) is not { } upstream)
         {
             return;
@@ -169,9 +203,16 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
 
         await using (upstream)
         {
+            // Bound to the host:port just checked: the tunnel's bytes go to this upstream and nowhere else.
             await client.WriteAsync("HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray(), cancellationToken);
+            session.CountSent(request.Rest.Length);
             await upstream.WriteAsync(request.Rest, cancellationToken);
-            await PumpAsync(client, upstream, session, responseLimit: null, cancellationToken);
+            using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var up = CopyAsync(client, upstream, session.CountSent, done.Token);
+            var down = CopyAsync(upstream, client, session.CountReceived, done.Token);
+            await Task.WhenAny(up, down);
+            await done.CancelAsync();
+            await Task.WhenAll(up, down);
         }
     }
 
@@ -189,7 +230,22 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
             return;
         }
 
-        if (await DialAsync(client, url.IdnHost, url.Port, tunnel: false, Telemetry.AnchorTracing.SafeUrl(request.Target), session, cancellationToken) is not { } upstream)
+        if (request.Header("Transfer-Encoding") is not null || !TryContentLength(request.Headers, out var bodyLength))
+        {
+            // Chromium sends HTTP/1.1 bodies with a Content-Length; the proxy forwards nothing it cannot delimit.
+            await RespondAsync(client, 411, "Length Required", "browser_error: the egress proxy forwards request bodies with one Content-Length only.");
+            return;
+        }
+
+        var shown = Telemetry.AnchorTracing.SafeUrl(request.Target);
+        var authority = Authority(url.IdnHost, url.Port);
+        if (session.OverBudget() is { } spent)
+        {
+            session.Fail(authority, spent.Message);
+            return; // Closed unanswered.
+        }
+
+        if (await DialAsync(client, url.IdnHost, url.Port, tunnel: false, shown, session, cancellationToken) is not { } upstream)
         {
             return;
         }
@@ -207,16 +263,121 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
 
             head.Append("Connection: close\r\n\r\n");
             var bytes = Encoding.Latin1.GetBytes(head.ToString());
-            session.CountSent(bytes.Length + request.Rest.Length);
             await upstream.WriteAsync(bytes, cancellationToken);
-            await upstream.WriteAsync(request.Rest, cancellationToken);
-            await PumpAsync(client, upstream, session, options.CurrentValue.MaxResponseBytes, cancellationToken);
+            session.CountSent(bytes.Length);
+
+            // Only this request's own body follows it; bytes past it (a second request) are never forwarded.
+            var early = (int)Math.Min(bodyLength, request.Rest.Length);
+            await upstream.WriteAsync(request.Rest.AsMemory(0, early), cancellationToken);
+            session.CountSent(early);
+            await CopyExactlyAsync(client, upstream, bodyLength - early, session.CountSent, cancellationToken);
+
+            using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var drained = DrainAsync(client, done);
+            try
+            {
+                await RelayResponseAsync(client, upstream, request, shown, authority, session, done.Token);
+            }
+            finally
+            {
+                await done.CancelAsync();
+                await drained;
+            }
         }
     }
 
     /// <summary>
+    /// Passes the origin's response to the browser with <c>Connection: close</c>, cut at <c>Browser:MaxResponseBytes</c>:
+    /// refused unanswered when its length says so up front, else the browser's connection is reset at the limit (so a
+    /// cut response never looks whole). Interim (1xx) responses pass as they are; a protocol switch is refused.
+    /// </summary>
+    private async Task RelayResponseAsync(NetworkStream client, NetworkStream upstream, Request request, string shown, string authority, EgressSession session, CancellationToken cancellationToken)
+    {
+        var limit = options.CurrentValue.MaxResponseBytes;
+        var pending = Array.Empty<byte>();
+        Head? head;
+        int status;
+        while (true)
+        {
+            head = await Head.ReadAsync(upstream, pending, cancellationToken);
+            if (head is null)
+            {
+                session.Fail(authority, $"browser_error: the request to {shown} failed: the server closed the connection without a valid HTTP response.");
+                return;
+            }
+
+            session.CountReceived(head.Length);
+            pending = head.Rest;
+            var statusLine = head.FirstLine.Split(' ', 3);
+            if (statusLine.Length < 2 || !statusLine[0].StartsWith("HTTP/1.", StringComparison.Ordinal)
+                || !int.TryParse(statusLine[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status)
+                || status is < 100 or > 999 || status == 101)
+            {
+                session.Fail(authority, $"browser_error: the request to {shown} failed: the server sent an invalid HTTP response.");
+                return;
+            }
+
+            if (status >= 200)
+            {
+                break;
+            }
+
+            await client.WriteAsync(Encoding.Latin1.GetBytes(head.Serialize(_ => true, "")), cancellationToken);
+        }
+
+        var noBody = request.Method == "HEAD" || status is 204 or 304;
+        var hasLength = TryContentLength(head.Headers, out var length) && head.Headers.Any(h => h.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase));
+        if (!noBody && hasLength && length > limit)
+        {
+            session.Fail(authority, TooLarge(shown, limit));
+            return; // Closed unanswered: nothing of it was sent.
+        }
+
+        await client.WriteAsync(Encoding.Latin1.GetBytes(head.Serialize(h => !ResponseHopByHop.Contains(h), "Connection: close\r\n")), cancellationToken);
+        if (noBody)
+        {
+            return;
+        }
+
+        // The body: exactly its Content-Length, else (chunked, or delimited by the close) until the origin closes.
+        var remaining = hasLength ? length : long.MaxValue;
+        long total = 0;
+        var buffer = new byte[16 * 1024];
+        ReadOnlyMemory<byte> chunk = pending.AsMemory(0, (int)Math.Min(pending.Length, remaining));
+        while (true)
+        {
+            total += chunk.Length;
+            remaining -= chunk.Length;
+            if (total > limit)
+            {
+                session.Cut(authority, TooLarge(shown, limit));
+                client.Socket.LingerState = new LingerOption(true, 0); // A reset, not a close: a cut response must not look complete.
+                return;
+            }
+
+            await client.WriteAsync(chunk, cancellationToken);
+            if (remaining == 0)
+            {
+                return;
+            }
+
+            var read = await upstream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+            if (read == 0)
+            {
+                return;
+            }
+
+            session.CountReceived(read);
+            chunk = buffer.AsMemory(0, read);
+        }
+    }
+
+    private static string TooLarge(string shown, long limit) =>
+        $"browser_error: page exceeded Browser:MaxResponseBytes: the response of {shown} is larger than {limit} bytes and was cut off.";
+
+    /// <summary>
     /// The upstream connection, or null after telling the browser there is none: a refused tunnel is answered 403, a
-    /// refused plain-HTTP request is closed unanswered; a network failure is answered 502. <paramref name="shown"/> is
+    /// failed one 502; a refused or failed plain-HTTP request is closed unanswered. <paramref name="shown"/> is
     /// what the refusal names (the URL without its query, or the tunnel's host:port).
     /// </summary>
     private async Task<NetworkStream?> DialAsync(NetworkStream client, string host, int port, bool tunnel, string shown, EgressSession session, CancellationToken cancellationToken)
@@ -228,7 +389,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         catch (EgressFailure failure) when (failure.Code == Interfaces.Errors.ErrorCodes.UrlBlocked)
         {
             var message = $"url_blocked: {shown} refused: {failure.Message}.";
-            session.Refuse(message);
+            session.Refuse(Authority(host, port), message);
             LogRefused(logger, host, port, failure.Message);
             if (tunnel)
             {
@@ -239,45 +400,93 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
         catch (EgressFailure failure)
         {
-            await RespondAsync(client, 502, "Bad Gateway", $"browser_error: {failure.Message}.");
+            var message = $"browser_error: the request to {shown} failed: {failure.Message}.";
+            session.Fail(Authority(host, port), message);
+            if (tunnel)
+            {
+                await RespondAsync(client, 502, "Bad Gateway", message);
+            }
+
             return null;
         }
     }
 
-    /// <summary>Copies both ways until either side ends; the origin's side is counted and cut past <paramref name="responseLimit"/>.</summary>
-    private static async Task PumpAsync(NetworkStream client, NetworkStream upstream, EgressSession session, long? responseLimit, CancellationToken cancellationToken)
-    {
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var up = CopyAsync(client, upstream, session.CountSent, null, done.Token);
-        var down = CopyAsync(upstream, client, session.CountReceived, responseLimit, done.Token);
-        await Task.WhenAny(up, down);
-        await done.CancelAsync();
-        await Task.WhenAll(up, down);
-    }
+    /// <summary>The key a failure is kept under: <c>host:port</c>, lower case.</summary>
+    internal static string Authority(string host, int port) =>
+        $"{host.Trim('[', ']').ToLowerInvariant()}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
-    private static async Task CopyAsync(Stream from, Stream to, Action<int> count, long? limit, CancellationToken cancellationToken)
+    /// <summary>Copies until either side ends, counting each chunk.</summary>
+    private static async Task CopyAsync(Stream from, Stream to, Action<int> count, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
-        long total = 0;
         try
         {
             int read;
             while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 count(read);
-                total += read;
-                if (total > limit)
-                {
-                    return; // Cut off: the browser sees the connection end mid-response; nothing more is read or held.
-                }
-
                 await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // Either side closed, or the other direction ended the pump.
+            // Either side closed, the session's budget closed it, or the other direction ended the pump.
         }
+    }
+
+    /// <summary>Copies exactly <paramref name="length"/> bytes (a request body); throws <see cref="IOException"/> when the client ends first.</summary>
+    private static async Task CopyExactlyAsync(Stream from, Stream to, long length, Action<int> count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[(int)Math.Min(16 * 1024, Math.Max(length, 1))];
+        while (length > 0)
+        {
+            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length)), cancellationToken);
+            if (read == 0)
+            {
+                throw new IOException("the browser closed the connection inside the request body");
+            }
+
+            count(read);
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            length -= read;
+        }
+    }
+
+    /// <summary>Reads and drops whatever the browser sends after its request; when it closes, ends the exchange.</summary>
+    private static async Task DrainAsync(Stream client, CancellationTokenSource done)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (await client.ReadAsync(buffer, done.Token) > 0)
+            {
+                // Never forwarded: the connection carries one request.
+            }
+
+            await done.CancelAsync();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The exchange ended, or the browser went away.
+        }
+    }
+
+    /// <summary>The one Content-Length of a head (0 when it has none); false when it has several that differ, or a bad one.</summary>
+    private static bool TryContentLength(IReadOnlyList<(string Name, string Value)> headers, out long length)
+    {
+        length = 0;
+        string? seen = null;
+        foreach (var (_, value) in headers.Where(h => h.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
+        {
+            if (seen is not null && seen != value || !long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out length))
+            {
+                return false;
+            }
+
+            seen = value;
+        }
+
+        return true;
     }
 
     private EgressSession? Authenticate(string? header)
@@ -339,6 +548,12 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     [LoggerMessage(Level = LogLevel.Debug, Message = "Browser egress session closed: {BytesReceived} bytes received, {BytesSent} bytes sent, {Refused} connections refused")]
     private static partial void LogSessionClosed(ILogger logger, long bytesReceived, long bytesSent, long refused);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Browser egress connection failed")]
+    private static partial void LogConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Browser egress session went past its byte budget ({Budget} bytes per minute); its connections were closed")]
+    private static partial void LogBudgetSpent(ILogger logger, long budget);
+
     /// <summary>A request's line and headers, and whatever the client sent after them.</summary>
     private sealed record Request(string Method, string Target, string Version, IReadOnlyList<(string Name, string Value)> Headers, byte[] Rest)
     {
@@ -347,8 +562,48 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         /// <summary>Reads up to the blank line ending the headers; null when the client closed first or sent something else.</summary>
         public static async Task<Request?> ReadAsync(Stream stream, CancellationToken cancellationToken)
         {
+            if (await Head.ReadAsync(stream, [], cancellationToken) is not { } head)
+            {
+                return null;
+            }
+
+            var first = head.FirstLine.Split(' ');
+            return first.Length == 3 && first[2].StartsWith("HTTP/1.", StringComparison.Ordinal)
+                ? new Request(first[0], first[1], first[2], head.Headers, head.Rest)
+                : null;
+        }
+    }
+
+    /// <summary>
+    /// An HTTP/1.x message head: its first line, its headers, the bytes read past it (<see cref="Rest"/>) and how many
+    /// bytes were read from the stream for it (<see cref="Length"/>, for counting).
+    /// </summary>
+    private sealed record Head(string FirstLine, IReadOnlyList<(string Name, string Value)> Headers, byte[] Rest, int Length)
+    {
+        /// <summary>The head again, with only the headers <paramref name="keep"/> accepts and <paramref name="extra"/> (whole lines) added.</summary>
+        public string Serialize(Func<string, bool> keep, string extra)
+        {
+            var text = new StringBuilder().Append(FirstLine).Append("\r\n");
+            foreach (var (name, value) in Headers.Where(h => keep(h.Name)))
+            {
+                text.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+
+            return text.Append(extra).Append("\r\n").ToString();
+        }
+
+        /// <summary>Reads, after <paramref name="prefix"/>, up to the blank line ending the head; null when the stream ended first, the head is too large or malformed.</summary>
+        public static async Task<Head?> ReadAsync(Stream stream, byte[] prefix, CancellationToken cancellationToken)
+        {
             var buffer = new byte[MaxHeadBytes];
-            var length = 0;
+            if (prefix.Length > buffer.Length)
+            {
+                return null;
+            }
+
+            prefix.CopyTo(buffer, 0);
+            var length = prefix.Length;
+            var fresh = 0;
             int end;
             while ((end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
             {
@@ -364,15 +619,10 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
                 }
 
                 length += read;
+                fresh += read;
             }
 
             var lines = Encoding.Latin1.GetString(buffer, 0, end).Split("\r\n");
-            var first = lines[0].Split(' ');
-            if (first.Length != 3 || !first[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-            {
-                return null;
-            }
-
             var headers = new List<(string, string)>();
             foreach (var line in lines.Skip(1))
             {
@@ -385,7 +635,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
                 headers.Add((line[..colon].Trim(), line[(colon + 1)..].Trim()));
             }
 
-            return new Request(first[0], first[1], first[2], headers, buffer.AsSpan(end + 4, length - end - 4).ToArray());
+            return new Head(lines[0], headers, buffer.AsSpan(end + 4, length - end - 4).ToArray(), fresh);
         }
     }
 }

@@ -1,24 +1,50 @@
 using System.Security.Cryptography;
+using Anchor.Orleans.Grains.Interfaces.Errors;
 
 namespace Anchor.Orleans.Grains.Browser.Egress;
 
 /// <summary>
 /// One browser context's account at the <see cref="EgressProxy"/>: the credentials its context presents (so the proxy
-/// knows whose request it carries and refuses strangers), the client's allowed hosts, and what went through. Disposing
-/// it ends every connection it holds and makes its credentials worthless.
+/// knows whose request it carries and refuses strangers), the client's allowed hosts, what went through, and its byte
+/// budget. Disposing it ends every connection it holds and makes its credentials worthless.
 /// </summary>
+/// <remarks>
+/// The budget is a fixed window of one minute: past <see cref="BrowserOptions.MaxSessionBytesPerMinute"/> bytes
+/// received from the network within it, every connection of the session is closed, new ones are refused until the
+/// window ends, and the session holds an overrun for its next action to report (<see cref="TakeOverrun"/>).
+/// </remarks>
 public sealed class EgressSession : IDisposable
 {
+    /// <summary>How long the byte budget's window lasts.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+    /// <summary>How many recent failures are kept for <see cref="FailureFor"/>.</summary>
+    private const int KeptFailures = 16;
+
     private readonly Action<EgressSession> _release;
+    private readonly Action<EgressSession> _exceededOnce;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _closing = new();
+    private readonly Lock _gate = new();
+    private readonly List<(string Authority, NetworkFailure Failure)> _failures = [];
+    private CancellationTokenSource _window;
+    private DateTimeOffset _windowStart;
+    private long _windowBytes;
+    private bool _exceeded;
+    private NetworkFailure? _overrun;
     private long _received;
     private long _sent;
     private long _refused;
 
-    internal EgressSession(IReadOnlyList<string> allowedHosts, Action<EgressSession> release)
+    internal EgressSession(IReadOnlyList<string> allowedHosts, long bytesPerMinute, TimeProvider time, Action<EgressSession> release, Action<EgressSession> exceeded)
     {
+        _exceededOnce = exceeded;
         AllowedHosts = allowedHosts;
+        BytesPerMinute = bytesPerMinute;
+        _time = time;
         _release = release;
+        _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        _windowStart = time.GetUtcNow();
         UserName = "anchor-" + RandomNumberGenerator.GetHexString(16, lowercase: true);
         Password = RandomNumberGenerator.GetHexString(32, lowercase: true);
     }
@@ -30,6 +56,9 @@ public sealed class EgressSession : IDisposable
     /// <summary>The client's own allowed hosts (<c>Clients:&lt;id&gt;:Browser:AllowedHosts</c>).</summary>
     public IReadOnlyList<string> AllowedHosts { get; }
 
+    /// <summary>The session's byte budget per minute (<c>Browser:MaxSessionBytesPerMinute</c> when it was opened).</summary>
+    public long BytesPerMinute { get; }
+
     /// <summary>Bytes the network sent to the browser through the proxy.</summary>
     public long BytesReceived => Interlocked.Read(ref _received);
 
@@ -39,19 +68,183 @@ public sealed class EgressSession : IDisposable
     /// <summary>Connections the policy refused.</summary>
     public long Refused => Interlocked.Read(ref _refused);
 
-    /// <summary>The most recent connection the policy refused, in the agent's words (<c>url_blocked: … refused: ….</c>).</summary>
-    public string? LastRefusal { get; set; }
+    /// <summary>The most recent refusal or failure, in the agent's words (<c>url_blocked: … refused: ….</c> or <c>browser_error: …</c>).</summary>
+    public NetworkFailure? LastFailure
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _failures.Count == 0 ? null : _failures[^1].Failure;
+            }
+        }
+    }
 
-    internal CancellationToken Closing => _closing.Token;
+    /// <summary>Ends with the session, and with the budget's window when the session went past it.</summary>
+    internal CancellationToken Closing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                RollWindow();
+                return _window.Token;
+            }
+        }
+    }
 
-    internal void CountReceived(int bytes) => Interlocked.Add(ref _received, bytes);
+    /// <summary>
+    /// Why the failure of a request for <paramref name="authority"/> (<c>host:port</c>) happened, as recorded by the
+    /// proxy since <see cref="ClearFailures"/>: that authority's latest failure, else the latest of any (a redirect's
+    /// target), else null.
+    /// </summary>
+    public NetworkFailure? FailureFor(string? authority)
+    {
+        lock (_gate)
+        {
+            for (var i = _failures.Count - 1; i >= 0; i--)
+            {
+                if (string.Equals(_failures[i].Authority, authority, StringComparison.OrdinalIgnoreCase))
+                {
+                    return _failures[i].Failure;
+                }
+            }
+
+            return _failures.Count == 0 ? null : _failures[^1].Failure;
+        }
+    }
+
+    /// <summary>Forgets recorded failures (a new action starts); an overrun not yet reported is kept.</summary>
+    public void ClearFailures()
+    {
+        lock (_gate)
+        {
+            _failures.Clear();
+        }
+    }
+
+    /// <summary>The budget overrun or cut-off response not reported yet, once; null when there is none.</summary>
+    public NetworkFailure? TakeOverrun()
+    {
+        lock (_gate)
+        {
+            var overrun = _overrun;
+            _overrun = null;
+            return overrun;
+        }
+    }
+
+    /// <summary>Forgets the pending overrun when it is <paramref name="reported"/> (the failing action already reported it).</summary>
+    public void DropOverrun(NetworkFailure reported)
+    {
+        lock (_gate)
+        {
+            if (_overrun == reported)
+            {
+                _overrun = null;
+            }
+        }
+    }
+
+    /// <summary>Why a new connection is refused now (the session went past its budget in this window), or null.</summary>
+    internal NetworkFailure? OverBudget()
+    {
+        lock (_gate)
+        {
+            RollWindow();
+            return _exceeded ? Exceeded() : null;
+        }
+    }
+
+    /// <summary>Counts bytes from the network; past the budget, closes the session's connections and records the overrun.</summary>
+    internal void CountReceived(int bytes)
+    {
+        Interlocked.Add(ref _received, bytes);
+        CancellationTokenSource? close = null;
+        lock (_gate)
+        {
+            RollWindow();
+            _windowBytes += bytes;
+            if (!_exceeded && _windowBytes > BytesPerMinute)
+            {
+                _exceeded = true;
+                var failure = Exceeded();
+                _overrun = failure;
+                Record("", failure);
+                close = _window;
+            }
+        }
+
+        if (close is not null)
+        {
+            close.Cancel();
+            _exceededOnce(this);
+        }
+    }
 
     internal void CountSent(int bytes) => Interlocked.Add(ref _sent, bytes);
 
-    internal void Refuse(string message)
+    /// <summary>A request the policy refused.</summary>
+    internal void Refuse(string authority, string message)
     {
         Interlocked.Increment(ref _refused);
-        LastRefusal = message;
+        lock (_gate)
+        {
+            Record(authority, new NetworkFailure(ErrorCodes.UrlBlocked, message));
+        }
+    }
+
+    /// <summary>A request the network failed (<c>browser_error</c>).</summary>
+    internal void Fail(string authority, string message)
+    {
+        lock (_gate)
+        {
+            Record(authority, new NetworkFailure(ErrorCodes.BrowserError, message));
+        }
+    }
+
+    /// <summary>A response cut off at <c>Browser:MaxResponseBytes</c>: recorded, and reported by the next action as an overrun.</summary>
+    internal void Cut(string authority, string message)
+    {
+        lock (_gate)
+        {
+            var failure = new NetworkFailure(ErrorCodes.BrowserError, message);
+            _overrun ??= failure;
+            Record(authority, failure);
+        }
+    }
+
+    private void Record(string authority, NetworkFailure failure)
+    {
+        if (_failures.Count == KeptFailures)
+        {
+            _failures.RemoveAt(0);
+        }
+
+        _failures.Add((authority, failure));
+    }
+
+    private NetworkFailure Exceeded() => new(
+        ErrorCodes.BrowserError,
+        $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({BytesPerMinute} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.");
+
+    /// <summary>Starts a new window when the current one is over. Under <see cref="_gate"/>.</summary>
+    private void RollWindow()
+    {
+        var now = _time.GetUtcNow();
+        if (now - _windowStart < Window)
+        {
+            return;
+        }
+
+        _windowStart = now;
+        _windowBytes = 0;
+        if (_exceeded)
+        {
+            _exceeded = false;
+            // The spent window's source is left to the collector: connections may still be linking to its (cancelled) token.
+            _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        }
     }
 
     public void Dispose()

@@ -92,6 +92,7 @@ public sealed class HeavySite : IAsyncDisposable
 /// usable (bounded), and another session on the silo keeps answering. The memory bound is asserted; latencies are
 /// reported, not asserted (bench/results/2026-12-03-hostile-network.md).
 /// </summary>
+[Collection(MeasuredAloneCollection.Name)]
 public sealed class HeavyPageTests(HeavyPageFixture fixture) : IClassFixture<HeavyPageFixture>
 {
     /// <summary>The silo's resident memory may grow by at most this while the page loads (it grew by 3.15 GB when the silo fetched the frames).</summary>

@@ -19,19 +19,12 @@ public sealed class PageBoundsFixture : BrowserAppFixture
         ($"Anchor:Clients:{TestKeys.AgentClient}:Tools:Allow:0", "browser_evaluate"));
 }
 
-/// <summary>Runs alone: its tests measure the silo's memory, which other classes running beside it would move.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class PageBoundsCollection
-{
-    public const string Name = "page bounds";
-}
-
 /// <summary>
 /// Work a hostile page can make unbounded inside a session (regex time, extraction and evaluation results, console
 /// and page notes, tabs) stays within its bound; each test also writes the silo's memory and another session's
 /// latency under that page (the figures of bench/results/2026-12-03-hostile-pages.md).
 /// </summary>
-[Collection(PageBoundsCollection.Name)]
+[Collection(MeasuredAloneCollection.Name)]
 public sealed partial class PageBoundsTests(PageBoundsFixture fixture) : IClassFixture<PageBoundsFixture>
 {
     [Fact]

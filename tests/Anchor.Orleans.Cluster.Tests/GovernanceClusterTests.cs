@@ -163,8 +163,8 @@ public sealed class GovernanceClusterTests(RedisServer redis) : IClassFixture<Re
             var refusal = await Poll.UntilAsync(() => RefusalAsync(host), r => r is not null, TimeSpan.FromSeconds(1), "the silo to refuse work", TimeSpan.FromMilliseconds(10));
             Assert.StartsWith("emergency_shutdown: chaos drill (tripped by ops at ", refusal, StringComparison.Ordinal);
             // Readiness reports the switch (Degraded, with the reason) but keeps the silo in rotation, so agents
-            // read the emergency_shutdown refusal rather than an ingress 503.
-            using var ready = await host.CreateClient().GetAsync("/health/ready", Ct);
+            // read the emergency_shutdown refusal rather than an ingress 503. (The reason is shown to operators only.)
+            using var ready = await host.CreateClient(TestKeys.Operator).GetAsync("/health/ready", Ct);
             var body = await ready.Content.ReadFromJsonAsync<JsonElement>(Ct);
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             Assert.Equal("Degraded", body.GetProperty("checks").GetProperty("emergency").GetProperty("status").GetString());

@@ -88,7 +88,7 @@ public sealed partial class FixtureSite : IAsyncLifetime
     public const string Size = "<!doctype html><title>Size</title><p id=\"s\"></p><script>const f = () => document.getElementById('s').textContent = 'viewport ' + innerWidth + 'x' + innerHeight; f(); addEventListener('resize', f);</script>";
 
     /// <summary>Logs to the console at three levels and fetches a URL with a query string.</summary>
-    public const string Activity = "<!doctype html><title>Activity</title><script>console.log('hello log'); console.warn('careful'); console.error('broken'); fetch('/b?token=s3cret').then(r => document.body.append('Fetched ' + r.status));</script>";
+    public const string Activity = "<!doctype html><title>Activity</title><script>console.log('hello log'); console.warn('careful'); console.error('broken'); fetch('/b?page=2&token=s3cret').then(r => document.body.append('Fetched ' + r.status));</script>";
 
     public const string Drag = "<!doctype html><title>Drag</title><div id=\"src\" draggable=\"true\">Drag me</div><div id=\"dst\" style=\"height:50px\" ondragover=\"event.preventDefault()\" ondrop=\"event.preventDefault(); this.textContent = 'Dropped here'\">Drop zone</div>";
 

@@ -48,6 +48,16 @@ public sealed class BrowserOptions
     public long MaxSessionBytesPerMinute { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
+    /// Bytes all sessions of a silo may receive from the network within a minute, shared fairly: once the silo went
+    /// past it, a session that received more than its share (this divided by the sessions open) is cut off as one past
+    /// <see cref="MaxSessionBytesPerMinute"/> is, and its next action reports
+    /// <c>browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute …</c>; sessions within their share
+    /// keep going. At least <see cref="MaxSessionBytesPerMinute"/>. Default 1 GB.
+    /// </summary>
+    [Range(1L << 20, 1L << 42)]
+    public long MaxSiloBytesPerMinute { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
     /// Tabs and popups one session may hold. A page opened past it (a popup loop) is closed at once; the agent keeps
     /// its current page.
     /// </summary>

@@ -32,6 +32,11 @@ public sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
             failures.Add($"Anchor:Browser:MaxSessionBytesPerMinute ({options.MaxSessionBytesPerMinute}) must be at least Anchor:Browser:MaxResponseBytes ({options.MaxResponseBytes}): a response that Browser:MaxResponseBytes allows must fit in a session's budget.");
         }
 
+        if (options.MaxSiloBytesPerMinute < options.MaxSessionBytesPerMinute)
+        {
+            failures.Add($"Anchor:Browser:MaxSiloBytesPerMinute ({options.MaxSiloBytesPerMinute}) must be at least Anchor:Browser:MaxSessionBytesPerMinute ({options.MaxSessionBytesPerMinute}): one session alone may use its whole budget.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

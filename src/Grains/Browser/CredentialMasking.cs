@@ -75,6 +75,23 @@ public static partial class CredentialMasking
         return body;
     }
 
+    /// <summary>
+    /// A request URL as an agent may see it: no <c>user:password@</c> and no fragment, and the value of every
+    /// credential-named query parameter hidden (<c>?page=2&amp;token=(hidden, 6 characters)</c>); other parameters stay,
+    /// since they are often what the agent looks for. Not an absolute http(s) URL: up to its query, as traces show it.
+    /// </summary>
+    public static string MaskUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return Telemetry.AnchorTracing.SafeUrl(url);
+        }
+
+        var shown = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+        var query = uri.GetComponents(UriComponents.Query, UriFormat.UriEscaped);
+        return query.Length == 0 ? shown : $"{shown}?{MaskUrlEncoded(query)}";
+    }
+
     public static string MaskUrlEncoded(string body) => string.Join('&', body.Split('&').Select(pair =>
     {
         var equals = pair.IndexOf('=', StringComparison.Ordinal);

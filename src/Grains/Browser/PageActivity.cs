@@ -134,7 +134,7 @@ public sealed class PageActivity
 
     private void AddRequest(IRequest request, string outcome)
     {
-        var url = Cut(AnchorTracing.SafeUrl(request.Url), MaxUrlChars);
+        var url = Cut(CredentialMasking.MaskUrl(request.Url), MaxUrlChars);
         var bodyBytes = request.PostDataBuffer?.Length ?? 0;
         lock (_gate)
         {

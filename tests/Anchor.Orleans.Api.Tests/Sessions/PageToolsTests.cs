@@ -74,7 +74,7 @@ public sealed class PageToolsTests(OptInToolsFixture fixture) : IClassFixture<Op
     }
 
     [Fact]
-    public async Task ConsoleAndNetwork_ShowWhatTheCurrentPageLoggedAndRequested_WithoutQueryStrings()
+    public async Task ConsoleAndNetwork_ShowWhatTheCurrentPageLoggedAndRequested_WithCredentialQueryValuesHidden()
     {
         var (client, session) = await NewSessionAsync();
         await client.CallAsync("browser_navigate", new { url = fixture.Site.Url("/activity"), session_id = session });
@@ -82,14 +82,14 @@ public sealed class PageToolsTests(OptInToolsFixture fixture) : IClassFixture<Op
 
         var warnings = await client.CallAsync("browser_console_messages", new { level = "warning", session_id = session });
         var requests = await client.CallAsync("browser_network_requests", new { session_id = session });
-        var filtered = await client.CallAsync("browser_network_requests", new { filter = "/b$", session_id = session });
+        var filtered = await client.CallAsync("browser_network_requests", new { filter = "/b\\?page=2", session_id = session });
         var badLevel = await client.CallAsync("browser_console_messages", new { level = "loud", session_id = session });
 
         var page = fixture.Site.Url("/activity");
         Assert.Equal($"### Console messages (2)\n- [warning] careful @ {page}\n- [error] broken @ {page}", warnings.Text());
         const string More = "\n\nCall browser_network_request with a number for its headers and body.";
-        Assert.Equal($"### Network requests (2)\n1. [GET] {page} (document) => [200 OK]\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]{More}", requests.Text());
-        Assert.Equal($"### Network requests (1)\n2. [GET] {fixture.Site.Url("/b")} (fetch) => [200 OK]{More}", filtered.Text());
+        Assert.Equal($"### Network requests (2)\n1. [GET] {page} (document) => [200 OK]\n2. [GET] {fixture.Site.Url("/b")}?page=2&token=(hidden, 6 characters) (fetch) => [200 OK]{More}", requests.Text());
+        Assert.Equal($"### Network requests (1)\n2. [GET] {fixture.Site.Url("/b")}?page=2&token=(hidden, 6 characters) (fetch) => [200 OK]{More}", filtered.Text());
         Assert.DoesNotContain("s3cret", requests.Text(), StringComparison.Ordinal);
         Assert.Equal("invalid_argument: level must be error, warning, info or debug (got 'loud').", badLevel.Text());
         await client.CallAsync("browser_session_close", new { session_id = session });

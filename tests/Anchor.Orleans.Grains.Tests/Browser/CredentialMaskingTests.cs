@@ -35,6 +35,15 @@ public sealed class CredentialMaskingTests
     public void PlainHeaders_AreShown(string name) =>
         Assert.Equal("s3cr3t-value", CredentialMasking.MaskHeader(name, "s3cr3t-value"));
 
+    [Theory]
+    [InlineData("https://shop.example/search?q=kettle&page=2", "https://shop.example/search?q=kettle&page=2")]
+    [InlineData("https://shop.example/api?access_token=abc123&q=x#frag", "https://shop.example/api?access_token=(hidden, 6 characters)&q=x")]
+    [InlineData("https://user:pw@shop.example/cb?code=1&state=2&X-Amz-Signature=ffff", "https://shop.example/cb?code=1&state=2&X-Amz-Signature=(hidden, 4 characters)")]
+    [InlineData("https://shop.example/", "https://shop.example/")]
+    [InlineData("data:text/html,<p>hi?token=x", "data:text/html,<p>hi")]
+    public void Url_KeepsItsQuery_WithCredentialValuesHidden_AndNoUserInfoOrFragment(string url, string expected) =>
+        Assert.Equal(expected, CredentialMasking.MaskUrl(url));
+
     [Fact]
     public void UrlEncodedForm_CredentialFieldsHidden_OthersShown()
     {

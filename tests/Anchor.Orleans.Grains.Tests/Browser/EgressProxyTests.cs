@@ -187,19 +187,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
         using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Address) { Credentials = new NetworkCredential(session.UserName, session.Password) }, UseProxy = true, PreAuthenticate = true });
         var url = $"http://localhost:{_originPort}/part";
 
-        var served = 0;
-        while (served < 10)
-        {
-            try
-            {
-                Assert.Equal(MaxResponseBytes / 2, (await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken)).Length);
-                served++;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                break; // The connection that went past the budget was closed mid-body.
-            }
-        }
+        var served = await FetchUntilCutAsync(http, url, 10);
 
         var hitsWhenSpent = _hits;
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetByteArrayAsync(url, TestContext.Current.CancellationToken));
@@ -214,6 +202,55 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal(overrun, session.LastFailure);
         Assert.Null(session.TakeOverrun());
         Assert.Equal(MaxResponseBytes / 2, again.Length);
+    }
+
+    [Fact]
+    public async Task SessionPastItsShareOfTheSiloBudget_IsCutOff_WhileASessionWithinItsShareKeepsGoing()
+    {
+        // Each session could take 8 × 64 KB alone; the silo's 4 × 64 KB shared by two sessions is 128 KB each.
+        var options = new BrowserOptions { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes, MaxSessionBytesPerMinute = 8 * MaxResponseBytes, MaxSiloBytesPerMinute = 4 * MaxResponseBytes };
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
+        using var proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(options)), new EgressTestParts.FixedOptions(options), time, NullLogger<EgressProxy>.Instance);
+        using var heavy = proxy.Open([]);
+        using var light = proxy.Open([]);
+        HttpClient Client(EgressSession session) => new(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Address) { Credentials = new NetworkCredential(session.UserName, session.Password) }, UseProxy = true, PreAuthenticate = true });
+        using var heavyHttp = Client(heavy);
+        using var lightHttp = Client(light);
+        var url = $"http://localhost:{_originPort}/part";
+
+        var served = await FetchUntilCutAsync(heavyHttp, url, 20);
+
+        var heavyRefused = await Assert.ThrowsAsync<HttpRequestException>(() => heavyHttp.GetByteArrayAsync(url, TestContext.Current.CancellationToken));
+        var lightServed = await lightHttp.GetByteArrayAsync(url, TestContext.Current.CancellationToken);
+        var overrun = heavy.TakeOverrun();
+        time.Advance(EgressSession.Window);
+        var heavyAgain = await heavyHttp.GetByteArrayAsync(url, TestContext.Current.CancellationToken);
+
+        Assert.Equal(7, served); // 7 × 32 KB and their heads fit in the silo's 256 KB; the 8th went past it (and past the 128 KB share).
+        Assert.Equal(MaxResponseBytes / 2, lightServed.Length); // 32 KB is within the light session's share: it keeps going.
+        Assert.Null(light.TakeOverrun());
+        Assert.Equal($"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {4 * MaxResponseBytes} bytes within a minute, this session more than its share of {2 * MaxResponseBytes}); the session's connections were closed and new ones are refused until the minute is over.", overrun?.Message);
+        Assert.Equal(MaxResponseBytes / 2, heavyAgain.Length);
+    }
+
+    /// <summary>Fetches <c>/part</c> (half of <see cref="MaxResponseBytes"/>) until a connection is closed mid-body (a budget was spent) or <paramref name="most"/> were served; returns how many were served whole.</summary>
+    private static async Task<int> FetchUntilCutAsync(HttpClient http, string url, int most)
+    {
+        var served = 0;
+        while (served < most)
+        {
+            try
+            {
+                Assert.Equal(MaxResponseBytes / 2, (await http.GetByteArrayAsync(url, TestContext.Current.CancellationToken)).Length);
+                served++;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                break;
+            }
+        }
+
+        return served;
     }
 
     /// <summary>Sends <paramref name="requestLine"/> with the session's credentials (and then <paramref name="then"/>); returns everything the proxy answered until it closed.</summary>

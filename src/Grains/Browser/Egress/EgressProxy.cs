@@ -26,7 +26,8 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// <para>
 /// Bounded per session: every byte from the network counts against the session's budget
 /// (<see cref="BrowserOptions.MaxSessionBytesPerMinute"/>; past it the session's connections close and new ones are
-/// refused for the rest of the minute), and a plain-HTTP response is cut at <c>Browser:MaxResponseBytes</c> (refused
+/// refused for the rest of the minute), so does every byte against the silo's (<see cref="BrowserOptions.MaxSiloBytesPerMinute"/>,
+/// shared fairly: <see cref="EgressSiloBudget"/>), and a plain-HTTP response is cut at <c>Browser:MaxResponseBytes</c> (refused
 /// unanswered when its <c>Content-Length</c> says so up front). A tunnel is opaque (TLS) and is counted, not cut. The
 /// proxy holds at most one 16 KB buffer per direction per connection.
 /// </para>
@@ -70,6 +71,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private TcpListener? _listener;
+    private EgressSiloBudget? _siloBudget;
 
     /// <summary>Where contexts reach the proxy (valid once started).</summary>
     public Uri Address { get; private set; } = new("http://127.0.0.1:0");
@@ -100,7 +102,8 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     public EgressSession Open(IReadOnlyList<string> allowedHosts)
     {
         Start();
-        var session = new EgressSession(allowedHosts, options.CurrentValue.MaxSessionBytesPerMinute, time, Release, spent => LogBudgetSpent(logger, spent.BytesPerMinute));
+        var silo = LazyInitializer.EnsureInitialized(ref _siloBudget, () => new EgressSiloBudget(() => options.CurrentValue.MaxSiloBytesPerMinute, () => _sessions.Count, time));
+        var session = new EgressSession(allowedHosts, options.CurrentValue.MaxSessionBytesPerMinute, time, Release, spent => LogBudgetSpent(logger, spent.BytesPerMinute), silo);
         _sessions[session.UserName] = session;
         return session;
     }

@@ -11,7 +11,8 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// <remarks>
 /// The budget is a fixed window of one minute: past <see cref="BrowserOptions.MaxSessionBytesPerMinute"/> bytes
 /// received from the network within it, every connection of the session is closed, new ones are refused until the
-/// window ends, and the session holds an overrun for its next action to report (<see cref="TakeOverrun"/>).
+/// window ends, and the session holds an overrun for its next action to report (<see cref="TakeOverrun"/>). The same
+/// happens to a session past its share of the silo's budget while the silo is past it (<see cref="EgressSiloBudget"/>).
 /// </remarks>
 public sealed class EgressSession : IDisposable
 {
@@ -21,6 +22,7 @@ public sealed class EgressSession : IDisposable
     /// <summary>How many recent failures are kept for <see cref="FailureFor"/>.</summary>
     private const int KeptFailures = 16;
 
+    private readonly EgressSiloBudget? _silo;
     private readonly Action<EgressSession> _release;
     private readonly Action<EgressSession> _exceededOnce;
     private readonly TimeProvider _time;
@@ -30,14 +32,15 @@ public sealed class EgressSession : IDisposable
     private CancellationTokenSource _window;
     private DateTimeOffset _windowStart;
     private long _windowBytes;
-    private bool _exceeded;
+    private NetworkFailure? _exceededBy;
     private NetworkFailure? _overrun;
     private long _received;
     private long _sent;
     private long _refused;
 
-    internal EgressSession(IReadOnlyList<string> allowedHosts, long bytesPerMinute, TimeProvider time, Action<EgressSession> release, Action<EgressSession> exceeded)
+    internal EgressSession(IReadOnlyList<string> allowedHosts, long bytesPerMinute, TimeProvider time, Action<EgressSession> release, Action<EgressSession> exceeded, EgressSiloBudget? silo = null)
     {
+        _silo = silo;
         _exceededOnce = exceeded;
         AllowedHosts = allowedHosts;
         BytesPerMinute = bytesPerMinute;
@@ -152,11 +155,14 @@ public sealed class EgressSession : IDisposable
         lock (_gate)
         {
             RollWindow();
-            return _exceeded ? Exceeded() : null;
+            return _exceededBy;
         }
     }
 
-    /// <summary>Counts bytes from the network; past the budget, closes the session's connections and records the overrun.</summary>
+    /// <summary>
+    /// Counts bytes from the network; past the session's budget, or past its share of the silo's while the silo is past
+    /// that, closes the session's connections and records the overrun.
+    /// </summary>
     internal void CountReceived(int bytes)
     {
         Interlocked.Add(ref _received, bytes);
@@ -165,10 +171,11 @@ public sealed class EgressSession : IDisposable
         {
             RollWindow();
             _windowBytes += bytes;
-            if (!_exceeded && _windowBytes > BytesPerMinute)
+            var overSiloShare = _silo?.Count(bytes, _windowBytes) == true;
+            if (_exceededBy is null && (_windowBytes > BytesPerMinute || overSiloShare))
             {
-                _exceeded = true;
-                var failure = Exceeded();
+                var failure = _windowBytes > BytesPerMinute ? Exceeded() : ExceededSiloShare(_silo!);
+                _exceededBy = failure;
                 _overrun = failure;
                 Record("", failure);
                 close = _window;
@@ -228,6 +235,10 @@ public sealed class EgressSession : IDisposable
         ErrorCodes.BrowserError,
         $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({BytesPerMinute} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.");
 
+    private static NetworkFailure ExceededSiloShare(EgressSiloBudget silo) => new(
+        ErrorCodes.BrowserError,
+        $"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {silo.BytesPerMinute} bytes within a minute, this session more than its share of {silo.Share}); the session's connections were closed and new ones are refused until the minute is over.");
+
     /// <summary>Starts a new window when the current one is over. Under <see cref="_gate"/>.</summary>
     private void RollWindow()
     {
@@ -239,9 +250,9 @@ public sealed class EgressSession : IDisposable
 
         _windowStart = now;
         _windowBytes = 0;
-        if (_exceeded)
+        if (_exceededBy is not null)
         {
-            _exceeded = false;
+            _exceededBy = null;
             // The spent window's source is left to the collector: connections may still be linking to its (cancelled) token.
             _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         }

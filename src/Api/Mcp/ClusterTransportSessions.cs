@@ -36,8 +36,7 @@ public sealed class ClusterSessionMigrationHandler(IGrainFactory grains, TimePro
             ClusterTransportSessions.RetryLimit,
             time,
             cancellationToken);
-        // The gate made room before the SDK created the session: record it whatever a concurrent initialize took since
-        // (the overshoot is bounded by the key's concurrent initializes, and taken back at the next full check).
+        // The gate made room (held for it) before the SDK created the session: record it in the hold's place.
         var idle = TimeSpan.FromSeconds(options.CurrentValue.ReclaimIdleAfterSeconds);
         await TransientClusterErrors.RetryAsync(
             ct => grains.GetGrain<IMcpClientTransportsGrain>(clientId).OpenAsync(McpTransportKind.Session, sessionId, int.MaxValue, idle, ct),

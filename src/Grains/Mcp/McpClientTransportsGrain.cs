@@ -6,7 +6,9 @@ namespace Anchor.Orleans.Grains.Mcp;
 
 /// <summary>
 /// One key's open transport sessions and SSE streams (see <see cref="IMcpClientTransportsGrain"/>). The ids are stored
-/// (at most the caps, plus what concurrent opens overshoot), so a silo's loss hands the key no fresh caps. Nothing is
+/// (at most the caps), so a silo's loss hands the key no fresh caps. Room made for a transport session before its id
+/// exists (an <c>initialize</c> on its way through the SDK) is held for <see cref="HoldFor"/> and counts against the
+/// cap until the session is recorded, so concurrent initializes cannot overshoot it. Nothing is
 /// told when a session or stream ends on its own: at the cap the entries are asked when they last served a request, and
 /// those that answer "gone" are dropped — one question per entry, only when the key is full.
 /// </summary>
@@ -19,9 +21,20 @@ public sealed partial class McpClientTransportsGrain(
     /// <summary>How long an entry may take to say when it was last used; past it, it counts as gone.</summary>
     private static readonly TimeSpan AskLimit = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long room made for a transport session that is not recorded yet is kept for it.</summary>
+    public static readonly TimeSpan HoldFor = TimeSpan.FromSeconds(30);
+
+    // When each hold lapses (transport sessions only; in memory: a lost activation frees them, which errs on the open side).
+    private readonly List<DateTimeOffset> _holds = [];
+
     public async Task<TransportAdmission> OpenAsync(McpTransportKind kind, string id, int cap, TimeSpan idleAfter, CancellationToken cancellationToken = default)
     {
-        var admission = await MakeRoomAsync(kind, cap, idleAfter, cancellationToken);
+        if (kind == McpTransportKind.Session && LiveHolds() > 0)
+        {
+            _holds.RemoveAt(0); // The session room was made for is now recorded in its place.
+        }
+
+        var admission = await FitAsync(kind, cap, idleAfter, cancellationToken);
         if (admission.Allowed && state.State.Open.TryAdd(id, kind))
         {
             await state.WriteStateAsync(cancellationToken);
@@ -32,6 +45,18 @@ public sealed partial class McpClientTransportsGrain(
     }
 
     public async Task<TransportAdmission> MakeRoomAsync(McpTransportKind kind, int cap, TimeSpan idleAfter, CancellationToken cancellationToken = default)
+    {
+        var admission = await FitAsync(kind, cap, idleAfter, cancellationToken);
+        if (admission.Allowed && kind == McpTransportKind.Session)
+        {
+            _holds.Add(time.GetUtcNow() + HoldFor);
+        }
+
+        return admission;
+    }
+
+    /// <summary>Whether one more of <paramref name="kind"/> fits under <paramref name="cap"/>, ending idle ones (and forgetting gone ones) to make room.</summary>
+    private async Task<TransportAdmission> FitAsync(McpTransportKind kind, int cap, TimeSpan idleAfter, CancellationToken cancellationToken)
     {
         if (Count(kind) < cap)
         {
@@ -50,7 +75,8 @@ public sealed partial class McpClientTransportsGrain(
 
         string? reclaimed = null;
         var now = time.GetUtcNow();
-        if (live.Count >= cap)
+        var held = kind == McpTransportKind.Session ? LiveHolds() : 0;
+        if (live.Count + held >= cap && live.Count > 0)
         {
             var oldest = live[0];
             if (now - oldest.LastSeen < idleAfter)
@@ -60,11 +86,12 @@ public sealed partial class McpClientTransportsGrain(
                     await state.WriteStateAsync(cancellationToken);
                 }
 
-                return new TransportAdmission(false, live.Count, cap, null, oldest.LastSeen + idleAfter - now);
+                var retry = oldest.LastSeen + idleAfter - now;
+                return new TransportAdmission(false, live.Count + held, cap, null, held > 0 && _holds.Min() - now < retry ? _holds.Min() - now : retry);
             }
 
             // Room for one: end the least recently used idle ones until there is.
-            foreach (var (id, _) in live.Take(live.Count - cap + 1).TakeWhile(p => now - p.LastSeen >= idleAfter))
+            foreach (var (id, _) in live.Take(Math.Min(live.Count, live.Count + held - cap + 1)).TakeWhile(p => now - p.LastSeen >= idleAfter))
             {
                 await ReclaimAsync(kind, id);
                 state.State.Open.Remove(id);
@@ -76,7 +103,7 @@ public sealed partial class McpClientTransportsGrain(
         await state.WriteStateAsync(cancellationToken);
         return Count(kind) < cap
             ? new TransportAdmission(true, Count(kind), cap, reclaimed, TimeSpan.Zero)
-            : new TransportAdmission(false, Count(kind), cap, reclaimed, live.Count > 0 ? live[^1].LastSeen + idleAfter - now : idleAfter);
+            : new TransportAdmission(false, Count(kind), cap, reclaimed, live.Count > 0 ? live[^1].LastSeen + idleAfter - now : held > 0 ? _holds.Min() - now : idleAfter);
     }
 
     public async Task CloseAsync(McpTransportKind kind, string id, CancellationToken cancellationToken = default)
@@ -87,7 +114,15 @@ public sealed partial class McpClientTransportsGrain(
         }
     }
 
-    private int Count(McpTransportKind kind) => state.State.Open.Count(e => e.Value == kind);
+    private int Count(McpTransportKind kind) => state.State.Open.Count(e => e.Value == kind) + (kind == McpTransportKind.Session ? LiveHolds() : 0);
+
+    /// <summary>Holds not lapsed yet (lapsed ones are forgotten).</summary>
+    private int LiveHolds()
+    {
+        var now = time.GetUtcNow();
+        _holds.RemoveAll(lapse => lapse <= now);
+        return _holds.Count;
+    }
 
     private async Task<DateTimeOffset?> LastSeenAsync(McpTransportKind kind, string id)
     {

@@ -1,3 +1,4 @@
+using Anchor.Orleans.Grains.Mcp;
 using Anchor.Orleans.Grains.Interfaces.Mcp;
 
 namespace Anchor.Orleans.Grains.Tests.Mcp;
@@ -88,5 +89,29 @@ public sealed class McpClientTransportsGrainTests(ClusterFixture fixture)
 
         Assert.Null(await session.LastSeenAsync(Ct));
         Assert.Null(await session.TouchAsync("agent-a", Ct));
+    }
+
+    [Fact]
+    public async Task ConcurrentInitializes_GetOnlyTheRoomThereIs_AndRoomNotTakenUpIsFreedAfterTheHold()
+    {
+        var client = $"cap-{Guid.NewGuid():N}";
+        var registry = fixture.Grains.GetGrain<IMcpClientTransportsGrain>(client);
+
+        // Five initializes at once against a cap of 2: room is made (and held) for two; the SDK has created neither yet.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => registry.MakeRoomAsync(McpTransportKind.Session, 2, Idle, Ct)));
+        var id = $"mcp-{Guid.NewGuid():N}";
+        await fixture.Grains.GetGrain<IMcpTransportSessionGrain>(id).StartAsync(client, Initialize, Ct);
+        var recorded = await registry.OpenAsync(McpTransportKind.Session, id, int.MaxValue, Idle, Ct); // As the SDK records one.
+        var whileHeld = await registry.MakeRoomAsync(McpTransportKind.Session, 2, Idle, Ct);
+        await fixture.AdvanceAsync(McpClientTransportsGrain.HoldFor);
+        var afterTheHold = await registry.MakeRoomAsync(McpTransportKind.Session, 2, Idle, Ct);
+
+        Assert.Equal(2, answers.Count(a => a.Allowed));
+        Assert.Equal(2, recorded.Open); // The recorded session took its hold's place: one recorded, one still held.
+        Assert.False(whileHeld.Allowed);
+        Assert.Equal(2, whileHeld.Open);
+        Assert.Equal(McpClientTransportsGrain.HoldFor, whileHeld.RetryAfter); // The hold lapses before the recorded one is idle.
+        Assert.True(afterTheHold.Allowed); // The other initialize never recorded a session: its room came back.
+        Assert.Equal(1, afterTheHold.Open);
     }
 }

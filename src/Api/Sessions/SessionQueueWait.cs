@@ -73,7 +73,7 @@ public static class SessionQueueWait
                 // Queued again after a registry move, past the first deadline: the agent has waited long enough.
                 throw new AnchorException(
                     ErrorCodes.ConcurrencyLimit,
-                    string.Create(CultureInfo.InvariantCulture, $"concurrency_limit: no browser session slot came free in time ({wait.Waiting} waiting); retry after {PollLimit.TotalSeconds:0} s."),
+                    string.Create(CultureInfo.InvariantCulture, $"no browser session slot came free in time ({wait.Waiting} waiting); retry after {PollLimit.TotalSeconds:0} s."),
                     PollLimit);
             }
 

@@ -27,7 +27,7 @@ public sealed class GovernedToolAdmission(EmergencyStopView emergency, LedgerRoo
             var seconds = RetryAfterSeconds(rate.RetryAfter);
             throw new AnchorException(
                 ErrorCodes.RateLimited,
-                string.Create(CultureInfo.InvariantCulture, $"rate_limited: client '{client.ClientId}' has made {rate.Limit} calls in the last {rate.WindowSeconds} s (limit {rate.Limit}); retry after {seconds} s."),
+                string.Create(CultureInfo.InvariantCulture, $"client '{client.ClientId}' has made {rate.Limit} calls in the last {rate.WindowSeconds} s (limit {rate.Limit}); retry after {seconds} s."),
                 TimeSpan.FromSeconds(seconds));
         }
 

@@ -67,7 +67,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
     {
         if (!BudgetPeriods.IsValid(Period))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{Period}' is not a budget period (day:yyyy-MM-dd or month:yyyy-MM).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"'{Period}' is not a budget period (day:yyyy-MM-dd or month:yyyy-MM).");
         }
 
         _isDay = BudgetPeriods.IsDay(Period);
@@ -82,7 +82,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
         _commit.ThrowIfFaulted();
         if (amountUsd <= 0)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a reservation must be positive (got {amountUsd}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"a reservation must be positive (got {amountUsd}).");
         }
 
         _state.Entries.TryGetValue(sessionId, out var existing);
@@ -93,7 +93,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
 
         if (existing is not null && existing.ClientId != clientId)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: the session belongs to another client.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "the session belongs to another client.");
         }
 
         var globalLimit = GlobalLimit;
@@ -244,7 +244,7 @@ public sealed partial class BudgetLedgerGrain : Grain, IBudgetLedgerGrain
         _commit.ThrowIfFaulted();
         if (!string.Equals(snapshot.Period, Period, StringComparison.Ordinal))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: snapshot of '{snapshot.Period}' cannot restore '{Period}'.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"snapshot of '{snapshot.Period}' cannot restore '{Period}'.");
         }
 
         var head = new LedgerHead

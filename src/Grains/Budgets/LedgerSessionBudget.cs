@@ -88,16 +88,16 @@ public sealed partial class LedgerSessionBudget(IGrainFactory grains, ClientPoli
 
     private static AnchorException Refusal(ReserveResult result, string period, string clientId, string sessionId) =>
         result.AlreadySettled
-            ? new AnchorException(ErrorCodes.SessionExpired, $"session_expired: session '{sessionId}' has already been settled.")
+            ? new AnchorException(ErrorCodes.SessionExpired, $"session '{sessionId}' has already been settled.")
             : new AnchorException(ErrorCodes.BudgetExceeded, BudgetMessages.Exceeded(period, result.RefusedBy ?? BudgetScope.Global, clientId, result.LimitUsd, result.CommittedUsd));
 }
 
-/// <summary>How a refusal names the budget, the same for admissions and reservations.</summary>
+/// <summary>How a refusal names the budget (the detail of a <c>budget_exceeded</c>), the same for admissions and reservations.</summary>
 public static class BudgetMessages
 {
     public static string Exceeded(string period, BudgetScope scope, string clientId, decimal limitUsd, decimal committedUsd) =>
         scope == BudgetScope.Global
             // The cluster's figures are other tenants' spend: the caller learns only that the cluster is full.
-            ? $"budget_exceeded: the {period} cluster-wide budget has no room left."
-            : string.Create(CultureInfo.InvariantCulture, $"budget_exceeded: the {period} budget of client '{clientId}' (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).");
+            ? $"the {period} cluster-wide budget has no room left."
+            : string.Create(CultureInfo.InvariantCulture, $"the {period} budget of client '{clientId}' (${limitUsd:0.00##}) has no room left (${committedUsd:0.00##} spent or reserved).");
 }

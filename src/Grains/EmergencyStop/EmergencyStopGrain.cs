@@ -223,7 +223,7 @@ public sealed partial class EmergencyStopGrain : Grain, IEmergencyStopGrain
 
     private static string Require(string value, string name) =>
         string.IsNullOrWhiteSpace(value)
-            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: {name} is required.")
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"{name} is required.")
             : value.Trim();
 
     public const string AlertKey = "emergency:shutdown";

@@ -30,12 +30,12 @@ public sealed class GovernanceBackup(IGrainFactory grains, LedgerRoomView rooms,
     {
         if (backup.FormatVersion != GovernanceExport.CurrentFormat)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: backup format {backup.FormatVersion} is not supported (expected {GovernanceExport.CurrentFormat}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"backup format {backup.FormatVersion} is not supported (expected {GovernanceExport.CurrentFormat}).");
         }
 
         if (backup.Ledgers.FirstOrDefault(l => !BudgetPeriods.IsValid(l.Period)) is { } bad)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{bad.Period}' is not a budget period.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"'{bad.Period}' is not a budget period.");
         }
 
         try

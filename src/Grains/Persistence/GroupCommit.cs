@@ -68,5 +68,5 @@ public sealed class GroupCommit(Func<Task> write, Action<Exception> onFault)
     }
 
     private static AnchorException Unavailable() =>
-        new(ErrorCodes.StorageUnavailable, "storage_unavailable: the change could not be saved; try again.");
+        new(ErrorCodes.StorageUnavailable, "the change could not be saved; try again.");
 }

@@ -69,12 +69,12 @@ public sealed partial class ClientProfilesGrain(
         var plain = Encoding.UTF8.GetBytes(storageState);
         if (plain.Length > o.MaxBytes)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the session's cookies and storage take {plain.Length} bytes; a profile holds at most {o.MaxBytes}.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"the session's cookies and storage take {plain.Length} bytes; a profile holds at most {o.MaxBytes}.");
         }
 
         if (!_state.Entries.ContainsKey(name) && _state.Entries.Count >= o.MaxPerClient)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: this client already has {_state.Entries.Count} of {o.MaxPerClient} profiles; delete one (browser_profile_delete) first.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"this client already has {_state.Entries.Count} of {o.MaxPerClient} profiles; delete one (browser_profile_delete) first.");
         }
 
         var (cookies, origins) = Count(storageState);
@@ -119,7 +119,7 @@ public sealed partial class ClientProfilesGrain(
             // The key that sealed it is not in the ring this silo can read: the key ring's certificate changed without
             // the previous one (docs/runbooks/key-ring-rotation.md). The agent learns that this profile is unusable.
             LogUnreadable(logger, ex, ClientId, name);
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the saved profile '{name}' can no longer be opened (the key that sealed it is not available); save it again from a logged-in session.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"the saved profile '{name}' can no longer be opened (the key that sealed it is not available); save it again from a logged-in session.");
         }
     }
 
@@ -143,7 +143,7 @@ public sealed partial class ClientProfilesGrain(
     {
         if (name is null || !NamePattern().IsMatch(name))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: a profile name is 1 to 64 letters, digits, '.', '_' or '-'.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "a profile name is 1 to 64 letters, digits, '.', '_' or '-'.");
         }
     }
 
@@ -158,7 +158,7 @@ public sealed partial class ClientProfilesGrain(
         }
         catch (JsonException)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: the storage state is not Playwright's JSON.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "the storage state is not Playwright's JSON.");
         }
 
         static int Length(JsonElement root, string property) =>

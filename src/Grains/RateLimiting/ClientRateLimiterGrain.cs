@@ -119,7 +119,7 @@ public sealed partial class ClientRateLimiterGrain : Grain, IClientRateLimiterGr
     {
         if (maxRequests < 1 || windowSeconds < 1)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: rate limit needs maxRequests ≥ 1 and windowSeconds ≥ 1 (got {maxRequests}, {windowSeconds}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"rate limit needs maxRequests ≥ 1 and windowSeconds ≥ 1 (got {maxRequests}, {windowSeconds}).");
         }
     }
 

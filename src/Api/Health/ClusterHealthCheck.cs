@@ -16,7 +16,8 @@ public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"Cluster membership unavailable: {ex.GetType().Name}.");
+            // The answer names the type; the cause goes to the health-check log (redacted).
+            return HealthCheckResult.Unhealthy($"Cluster membership unavailable: {ex.GetType().Name}.", ex);
         }
     }
 }

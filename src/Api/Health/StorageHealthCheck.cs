@@ -25,8 +25,9 @@ public sealed class StorageHealthCheck(RedisConnection redis) : IHealthCheck
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The exception text can hold the connection string: report the type only.
-            return HealthCheckResult.Unhealthy($"Redis unreachable: {ex.GetType().Name}.", data: new Dictionary<string, object> { ["provider"] = "Redis" });
+            // The exception text can hold the connection string: the answer names the type only; the cause goes to the
+            // health-check log, whose redacting logger masks the connection string's secrets.
+            return HealthCheckResult.Unhealthy($"Redis unreachable: {ex.GetType().Name}.", ex, data: new Dictionary<string, object> { ["provider"] = "Redis" });
         }
     }
 }

@@ -91,8 +91,8 @@ public sealed partial class AlertDispatcher : BackgroundService
                 }
                 catch (Exception ex)
                 {
-                    // Channels report HTTP failures as results; anything else is a bug, named by type only.
-                    LogChannelError(_logger, lane.Channel.Name, entry.Id, ex.GetType().Name);
+                    // Channels report HTTP failures as results; anything else is a bug, logged with its cause (redacted).
+                    LogChannelError(_logger, lane.Channel.Name, entry.Id, ex);
                     result = Failed(lane.Channel.Name, "internal_error");
                 }
 
@@ -131,7 +131,7 @@ public sealed partial class AlertDispatcher : BackgroundService
             }
             catch (Exception ex)
             {
-                LogRecordFailed(_logger, entry.Id, result.Channel, ex.GetType().Name);
+                LogRecordFailed(_logger, entry.Id, result.Channel, ex);
             }
         }
     }
@@ -149,9 +149,9 @@ public sealed partial class AlertDispatcher : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert {AlertId} {Key} not delivered to {Channel} after {Attempts} attempts: status {StatusCode} {Error}")]
     private static partial void LogFailed(ILogger logger, long alertId, string key, string channel, int attempts, int? statusCode, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert channel {Channel} threw delivering alert {AlertId}: {Error}")]
-    private static partial void LogChannelError(ILogger logger, string channel, long alertId, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert channel {Channel} threw delivering alert {AlertId}")]
+    private static partial void LogChannelError(ILogger logger, string channel, long alertId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery outcome of alert {AlertId} to {Channel} could not be recorded: {Error}")]
-    private static partial void LogRecordFailed(ILogger logger, long alertId, string channel, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery outcome of alert {AlertId} to {Channel} could not be recorded")]
+    private static partial void LogRecordFailed(ILogger logger, long alertId, string channel, Exception exception);
 }

@@ -30,10 +30,10 @@ public sealed partial class GrainAlertSink(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogRaiseFailed(logger, alert.Key, AlertRouting.Label(alert.Severity), ex.GetType().Name);
+            LogRaiseFailed(logger, alert.Key, AlertRouting.Label(alert.Severity), ex);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {Key} ({Severity}) could not be raised: {Error}")]
-    private static partial void LogRaiseFailed(ILogger logger, string key, string severity, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Alert {Key} ({Severity}) could not be raised")]
+    private static partial void LogRaiseFailed(ILogger logger, string key, string severity, Exception exception);
 }

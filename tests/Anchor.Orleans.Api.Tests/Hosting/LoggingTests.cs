@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.Configuration;
@@ -167,6 +169,70 @@ public sealed class SecretRedactionTests
         }
 
         Assert.Equal(["request_id=r-1, client_id=agent-a", "token=[REDACTED]"], scopes);
+    }
+
+    [Fact]
+    public void ThrownException_HasItsMessageStackAndInnerTextMasked()
+    {
+        // The secret is also this class's helper name, so the thrown exception's stack holds it too.
+        const string Secret = "ThrowWithRoutingKey4711";
+        var inner = new ExceptionProvider();
+        using var provider = new RedactingLoggerProvider(inner, new SecretValues(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Anchor:Alerts:PagerDuty:RoutingKey"] = Secret }).Build()));
+        Exception thrown;
+        try
+        {
+            ThrowWithRoutingKey4711();
+            throw new UnreachableException();
+        }
+        catch (InvalidOperationException ex)
+        {
+            thrown = ex;
+        }
+
+        Assert.Contains(Secret, thrown.StackTrace!, StringComparison.Ordinal);
+
+        provider.CreateLogger("test").LogError(thrown, "Delivery failed");
+
+        var logged = Assert.Single(inner.Exceptions);
+        Assert.Equal("posting with [REDACTED] failed", logged.Message);
+        Assert.Contains("[REDACTED]", logged.StackTrace!, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, logged.StackTrace!, StringComparison.Ordinal);
+        var text = logged.ToString();
+        Assert.StartsWith("System.InvalidOperationException: posting with [REDACTED] failed", text, StringComparison.Ordinal);
+        Assert.Contains("System.Net.Http.HttpRequestException: the endpoint refused [REDACTED]", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowWithRoutingKey4711() =>
+        throw new InvalidOperationException("posting with ThrowWithRoutingKey4711 failed", new HttpRequestException("the endpoint refused ThrowWithRoutingKey4711"));
+
+    /// <summary>Keeps the exceptions the wrapped provider was handed.</summary>
+    private sealed class ExceptionProvider : ILoggerProvider
+    {
+        public List<Exception> Exceptions { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new ExceptionLogger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ExceptionLogger(ExceptionProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (exception is not null)
+                {
+                    owner.Exceptions.Add(exception);
+                }
+            }
+        }
     }
 
     /// <summary>Records each scope as the simple console formatter writes it: its text.</summary>

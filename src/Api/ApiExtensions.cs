@@ -8,6 +8,7 @@ using Anchor.Orleans.Api.Governance;
 using Anchor.Orleans.Api.Health;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
+using Anchor.Orleans.Api.OpenApi;
 using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
 using Anchor.Orleans.Api.Profiles;
@@ -41,6 +42,7 @@ public static class ApiExtensions
         services.AddSingleton<ProcessClock>();
         services.AddHttpContextAccessor();
         services.AddAnchorMcp();
+        services.AddAnchorOpenApi();
         return builder;
     }
 
@@ -72,6 +74,7 @@ public static class ApiExtensions
         app.MapBudgetApi();
         app.MapGovernanceApi();
         app.MapAlertsApi();
+        app.MapAnchorOpenApi();
         return app;
     }
 }

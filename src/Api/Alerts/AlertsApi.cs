@@ -5,6 +5,7 @@ using Anchor.Orleans.Grains.Interfaces.Alerts;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace Anchor.Orleans.Api.Alerts;
@@ -17,11 +18,11 @@ public static class AlertsApi
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/alerts").RequireAuthorization(AuthPolicies.Operator);
-        group.MapGet("/", ListAsync);
+        group.MapGet("/", ListAsync).ProducesProblem(StatusCodes.Status400BadRequest);
         return endpoints;
     }
 
-    private static async Task<IResult> ListAsync(IGrainFactory grains, int? limit, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<AlertView>>, ProblemResult>> ListAsync(IGrainFactory grains, int? limit, CancellationToken cancellationToken)
     {
         var count = limit ?? DefaultLimit;
         if (count is < 1 or > AlertHistory.Size)

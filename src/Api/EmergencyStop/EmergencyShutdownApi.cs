@@ -22,7 +22,7 @@ public static class EmergencyShutdownApi
     {
         var group = endpoints.MapGroup("/api/emergency-shutdown").RequireAuthorization(AuthPolicies.Operator);
         group.MapGet("/", GetAsync);
-        group.MapPost("/", TripAsync);
+        group.MapPost("/", TripAsync).ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapDelete("/", ResetAsync);
         return endpoints;
     }
@@ -30,7 +30,7 @@ public static class EmergencyShutdownApi
     private static async Task<Ok<EmergencyStopState>> GetAsync(IGrainFactory grains, CancellationToken cancellationToken) =>
         TypedResults.Ok(await Switch(grains).GetStateAsync(cancellationToken));
 
-    private static async Task<IResult> TripAsync(TripRequest? request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EmergencyStopState>, ProblemResult>> TripAsync(TripRequest? request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var reason = request?.Reason?.Trim();
         if (string.IsNullOrEmpty(reason) || reason.Length > MaxReasonLength)

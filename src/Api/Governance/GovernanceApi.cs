@@ -29,11 +29,11 @@ public static class GovernanceApi
         var group = endpoints.MapGroup("/api/governance").RequireAuthorization(AuthPolicies.Operator);
         group.MapGet("/export", async Task<Ok<GovernanceExport>> (GovernanceBackup backup, CancellationToken cancellationToken) =>
             TypedResults.Ok(await backup.ExportAsync(cancellationToken)));
-        group.MapPost("/import", ImportAsync).WithMetadata(RequestBodyLimit.Import);
+        group.MapPost("/import", ImportAsync).WithMetadata(RequestBodyLimit.Import).ProducesProblem(StatusCodes.Status400BadRequest);
         return endpoints;
     }
 
-    private static async Task<IResult> ImportAsync(GovernanceExport? backup, GovernanceBackup service, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemResult>> ImportAsync(GovernanceExport? backup, GovernanceBackup service, CancellationToken cancellationToken)
     {
         if (backup?.Ledgers is null || backup.EmergencyStop is null)
         {

@@ -7,16 +7,16 @@ using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Api.Health;
 
 public static partial class HealthEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
-
     public static IServiceCollection AddAnchorHealth(this IServiceCollection services)
     {
         services.AddAnchorOptions<HealthOptions>(HealthOptions.SectionName);
@@ -50,32 +50,28 @@ public static partial class HealthEndpoints
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
+        // The API's JSON convention (snake_case), as every operator endpoint writes it.
+        var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         if (!context.User.IsInRole(nameof(ApiRole.Operator)))
         {
-            var names = new
-            {
-                status = report.Status.ToString(),
-                checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString() }),
-            };
-            return context.Response.WriteAsync(JsonSerializer.Serialize(names, Json));
+            var names = new HealthSummary(
+                report.Status.ToString(),
+                report.Entries.ToDictionary(e => e.Key, e => new CheckSummary(e.Value.Status.ToString())));
+            return context.Response.WriteAsync(JsonSerializer.Serialize(names, json));
         }
 
         var secrets = context.RequestServices.GetService<SecretValues>();
-        var body = new
-        {
-            status = report.Status.ToString(),
-            total_duration_ms = Math.Round(report.TotalDuration.TotalMilliseconds, 2),
-            checks = report.Entries.ToDictionary(
+        var body = new HealthResponse(
+            report.Status.ToString(),
+            Math.Round(report.TotalDuration.TotalMilliseconds, 2),
+            report.Entries.ToDictionary(
                 e => e.Key,
-                e => new
-                {
-                    status = e.Value.Status.ToString(),
-                    duration_ms = Math.Round(e.Value.Duration.TotalMilliseconds, 2),
-                    description = e.Value.Description is { } d ? Redact(d, secrets) : null,
-                    data = e.Value.Data.ToDictionary(p => p.Key, p => p.Value is string text ? Redact(text, secrets) : p.Value),
-                }),
-        };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body, Json));
+                e => new CheckResponse(
+                    e.Value.Status.ToString(),
+                    Math.Round(e.Value.Duration.TotalMilliseconds, 2),
+                    e.Value.Description is { } d ? Redact(d, secrets) : null,
+                    e.Value.Data.ToDictionary(p => p.Key, p => p.Value is string text ? Redact(text, secrets) : p.Value))));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, json));
     }
 
     /// <summary>Configured secrets and URL credentials (<see cref="SecretValues"/>), then the values of credential-named query parameters.</summary>
@@ -85,3 +81,15 @@ public static partial class HealthEndpoints
     [GeneratedRegex(@"(?<name>[A-Za-z0-9_\-]*(?:token|key|secret|auth|pass|sig|session)[A-Za-z0-9_\-]*)=[^&\s""'<>]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CredentialParameter();
 }
+
+/// <summary>What <c>/health</c> tells an operator: the overall status and each check's, with timing, description and data (redacted).</summary>
+public sealed record HealthResponse(string Status, double TotalDurationMs, IReadOnlyDictionary<string, CheckResponse> Checks);
+
+/// <summary>One check as an operator sees it.</summary>
+public sealed record CheckResponse(string Status, double DurationMs, string? Description, IReadOnlyDictionary<string, object> Data);
+
+/// <summary>What <c>/health</c> tells anyone else: status names only.</summary>
+public sealed record HealthSummary(string Status, IReadOnlyDictionary<string, CheckSummary> Checks);
+
+/// <summary>One check's status, for an anonymous prober.</summary>
+public sealed record CheckSummary(string Status);

@@ -20,8 +20,8 @@ public static class ProblemResponses
     }
 
     /// <summary>A problem result for minimal API handlers; <paramref name="retryAfter"/> sets the header on 429 and 503.</summary>
-    public static IResult Result(string code, int status, string detail, TimeSpan? retryAfter = null, IDictionary<string, object?>? extensions = null) =>
-        new ProblemWithRetryAfter(Create(code, status, detail, extensions), retryAfter);
+    public static ProblemResult Result(string code, int status, string detail, TimeSpan? retryAfter = null, IDictionary<string, object?>? extensions = null) =>
+        new(Create(code, status, detail, extensions), retryAfter);
 
     public static ProblemDetails Create(string code, int status, string detail, IDictionary<string, object?>? extensions = null)
     {
@@ -68,17 +68,20 @@ public static class ProblemResponses
         ErrorCodes.BrowserError => "Browser error",
         _ => "Internal error",
     };
+}
 
-    private sealed class ProblemWithRetryAfter(ProblemDetails problem, TimeSpan? retryAfter) : IResult
+/// <summary>The one problem result of every handler (a typed <c>Results&lt;…, ProblemResult&gt;</c> arm), written by <see cref="ProblemResponses.WriteAsync"/>.</summary>
+public sealed class ProblemResult(ProblemDetails problem, TimeSpan? retryAfter) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => problem.Status;
+
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        public Task ExecuteAsync(HttpContext httpContext)
+        if (retryAfter is { } wait)
         {
-            if (retryAfter is { } wait)
-            {
-                httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            return WriteAsync(httpContext, problem.Type!, problem.Status!.Value, problem.Detail ?? "", problem.Extensions);
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        return ProblemResponses.WriteAsync(httpContext, problem.Type!, problem.Status!.Value, problem.Detail ?? "", problem.Extensions);
     }
 }

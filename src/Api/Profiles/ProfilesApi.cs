@@ -18,7 +18,7 @@ public static class ProfilesApi
         var group = endpoints.MapGroup("/api/profiles").RequireAuthorization(AuthPolicies.Operator);
         group.MapGet("/", ListAsync);
         group.MapGet("/{clientId}", ListClientAsync);
-        group.MapDelete("/{clientId}/{name}", DeleteAsync);
+        group.MapDelete("/{clientId}/{name}", DeleteAsync).ProducesProblem(StatusCodes.Status404NotFound);
         return endpoints;
     }
 
@@ -33,7 +33,7 @@ public static class ProfilesApi
     private static async Task<Ok<ProfileList>> ListClientAsync(string clientId, IGrainFactory grains) =>
         TypedResults.Ok(ProfileList.Of(await grains.GetGrain<IClientProfilesGrain>(clientId).ListAsync()));
 
-    private static async Task<IResult> DeleteAsync(string clientId, string name, IGrainFactory grains) =>
+    private static async Task<Results<NoContent, ProblemResult>> DeleteAsync(string clientId, string name, IGrainFactory grains) =>
         await grains.GetGrain<IClientProfilesGrain>(clientId).DeleteAsync(name)
             ? TypedResults.NoContent()
             : ProblemResponses.Result(ErrorCodes.InvalidArgument, StatusCodes.Status404NotFound, $"Client '{clientId}' has no profile '{name}'.");

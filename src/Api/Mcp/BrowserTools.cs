@@ -14,29 +14,11 @@ namespace Anchor.Orleans.Api.Mcp;
 [McpServerToolType]
 public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
 {
-    internal const string SessionIdHelp = "Browser session to use, from browser_session_create. Omit to use your default session (opened on first use).";
-    private const string TargetHelp = "The element: a ref from the latest browser_snapshot (e.g. e6) or a unique Playwright selector (e.g. #submit, text=Sign in).";
-    private const string RefHelp = "Alias of target, for agents written for older @playwright/mcp versions.";
-    private const string SelectorHelp = "Alias of target: a Playwright selector.";
-    private const string ElementHelp = "Human-readable description of the element, used in the answer and logs.";
-
-    [ToolFacts(Search = true)]
-    [McpServerTool(Name = "browser_navigate", Title = "Navigate to a URL", OpenWorld = true)]
-    [Description("Navigates the page to a URL and returns the page state with an accessibility snapshot. Only http and https URLs on public hosts are allowed (url_blocked otherwise).")]
-    public Task<CallToolResult> NavigateAsync(
-        RequestContext<CallToolRequestParams> context,
-        [Description("The URL to open, e.g. https://example.com/search?q=shoes.")] string url,
-        [Description(SessionIdHelp)] string? session_id = null,
-        CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new NavigateAction(url), cancellationToken);
-
-    [McpServerTool(Name = "browser_navigate_back", Title = "Go back", OpenWorld = true)]
-    [Description("Goes back to the previous page in the session's history and returns the page state.")]
-    public Task<CallToolResult> NavigateBackAsync(
-        RequestContext<CallToolRequestParams> context,
-        [Description(SessionIdHelp)] string? session_id = null,
-        CancellationToken cancellationToken = default) =>
-        RunAsync(context, session_id, new NavigateBackAction(), cancellationToken);
+    internal const string SessionIdHelp = ToolHelp.SessionId;
+    private const string TargetHelp = ToolHelp.Target;
+    private const string RefHelp = ToolHelp.Ref;
+    private const string SelectorHelp = ToolHelp.Selector;
+    private const string ElementHelp = ToolHelp.Element;
 
     [McpServerTool(Name = "browser_snapshot", Title = "Page snapshot", ReadOnly = true, OpenWorld = true)]
     [Description("Captures an accessibility snapshot of the current page: its structure as YAML with a [ref=eN] handle on every element you can act on. Prefer this over screenshots; pass a ref as target to click, type, select or hover.")]

@@ -44,6 +44,7 @@ public static class McpExtensions
             .WithCataloguedTools<PageTools>()
             .WithCataloguedTools<MouseTools>()
             .WithCataloguedTools<TaskTools>()
+            .WithBrowserToolFamilies()
             .WithCataloguedTools<GovernanceTools>()
             .WithAnchorPipeline()
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);

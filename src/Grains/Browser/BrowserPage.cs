@@ -5,6 +5,7 @@ using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Grains.Browser;
@@ -183,10 +184,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    private async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) => action switch
+    /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares.</summary>
+    internal async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) => BrowserToolTable.Find(action) is { } handler
+        ? await handler.Run(this, page, action, deadline)
+        : action switch
     {
-        NavigateAction a => await NavigateAsync(page, a.Url, deadline),
-        NavigateBackAction => await BackAsync(page, deadline),
         SnapshotAction a => await SnapshotAsync(page, a, deadline),
         ClickAction a => await ClickAsync(page, a, deadline),
         TypeAction a => await TypeAsync(page, a, deadline),
@@ -244,39 +246,19 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    private async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
+    internal NetworkGuard Guard => _guard;
+
+    /// <summary>The session's tabs: the current page, new tabs, notes for the agent, dialogs and file choosers.</summary>
+    internal PageSet Pages => _pages;
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>The URL as the session's policy allows it (url_blocked otherwise).</summary>
+    internal Task<Uri> CheckUrlAsync(string url, CancellationToken cancellationToken) => _urls.CheckAsync(url, _allowedHosts, cancellationToken);
+
+    /// <summary>The page state after an action: URL, title, notes and the accessibility snapshot, led by <paramref name="result"/>.</summary>
+    internal async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
         new(await PageText.PageStateAsync(page, deadline, result, _pages.TakeNotes()));
-
-    private async Task<ActionResult> NavigateAsync(IPage page, string url, ActionDeadline deadline)
-    {
-        var uri = await _urls.CheckAsync(url, _allowedHosts, deadline.Token);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
-                break;
-            }
-            catch (PlaywrightException ex) when (attempt < 3 && InterruptedBy().Match(ex.Message) is { Success: true } other && _guard.LastFailure is null)
-            {
-                // Another navigation committed first: the error page of an earlier failed navigation, or an earlier
-                // attempt of this one. Let it settle; go again unless it was ours.
-                await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded, new PageWaitForLoadStateOptions { Timeout = deadline.TimeoutMs });
-                if (other.Groups["url"].Value == uri.AbsoluteUri)
-                {
-                    break;
-                }
-            }
-        }
-
-        return await StateAsync(page, deadline, $"Navigated to {page.Url}");
-    }
-
-    private async Task<ActionResult> BackAsync(IPage page, ActionDeadline deadline)
-    {
-        var response = await page.GoBackAsync(new PageGoBackOptions { Timeout = deadline.TimeoutMs });
-        return await StateAsync(page, deadline, response is null ? "There is no previous page." : $"Navigated back to {page.Url}");
-    }
 
     private async Task<ActionResult> ClickAsync(IPage page, ClickAction a, ActionDeadline deadline)
     {
@@ -415,7 +397,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         if (!string.IsNullOrWhiteSpace(a.Url))
         {
-            await NavigateAsync(page, a.Url, deadline);
+            await Navigation.GoAsync(this, page, a.Url, deadline);
             page = await _pages.CurrentAsync(deadline);
         }
 
@@ -481,7 +463,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
                 var page = await _pages.NewAsync(deadline);
                 if (a.Url is { Length: > 0 } url)
                 {
-                    navigated = (await NavigateAsync(page, url, deadline)).Text;
+                    navigated = (await Navigation.GoAsync(this, page, url, deadline)).Text;
                 }
 
                 break;
@@ -535,7 +517,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         return new ActionResult(PageText.WithNotes($"Resized the page to {a.Width}×{a.Height}.", _pages.TakeNotes()));
     }
 
-    private ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
+    internal ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
 
     private async Task<ActionResult> DragAsync(IPage page, DragAction a, ActionDeadline deadline)
     {
@@ -690,11 +672,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
         _ => step.Name,
     };
 
-    private SearchBudget SearchBudgetOf(ActionDeadline deadline) => new(_time, deadline.Token, SearchBudget.DefaultTotal);
+    internal SearchBudget SearchBudgetOf(ActionDeadline deadline) => new(_time, deadline.Token, SearchBudget.DefaultTotal);
 
-    private float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
+    internal float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
 
-    private static ILocator Resolve(IPage page, ElementTarget element)
+    internal static ILocator Resolve(IPage page, ElementTarget element)
     {
         var target = element.Target.Trim();
         if (target.Length == 0)
@@ -725,9 +707,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // The context may be gone with its browser, or its renderer stuck; the browser reaps it.
         }
     }
-
-    [GeneratedRegex("is interrupted by another navigation to \"(?<url>[^\"]*)\"")]
-    private static partial Regex InterruptedBy();
 
     [GeneratedRegex("^(f[0-9]+)?e[0-9]+$")]
     private static partial Regex RefPattern();

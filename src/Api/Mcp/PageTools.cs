@@ -75,18 +75,6 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new NetworkRequestsAction(@static, filter), cancellationToken);
 
-    [McpServerTool(Name = "browser_drag", Title = "Drag mouse", OpenWorld = true)]
-    [Description("Performs drag and drop between two elements and returns the page state.")]
-    public Task<CallToolResult> DragAsync(
-        RequestContext<CallToolRequestParams> context,
-        [Description("The element to drag: a ref from browser_snapshot or a selector.")] string startTarget,
-        [Description("The element to drop it on: a ref from browser_snapshot or a selector.")] string endTarget,
-        [Description("Human-readable description of the dragged element.")] string? startElement = null,
-        [Description("Human-readable description of the drop target.")] string? endElement = null,
-        [Description(SessionIdHelp)] string? session_id = null,
-        CancellationToken cancellationToken = default) =>
-        browser.RunAsync(context, session_id, new DragAction(new ElementTarget(startTarget, startElement), new ElementTarget(endTarget, endElement)), cancellationToken);
-
     [McpServerTool(Name = "browser_emulate_media", Title = "Emulate media", OpenWorld = true)]
     [Description("Emulates CSS media features for the page, e.g. the dark color scheme or print media. Omitted features are left unchanged. forcedColors and contrast are not supported here.")]
     public Task<CallToolResult> EmulateMediaAsync(
@@ -99,17 +87,6 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new EmulateMediaAction(colorScheme, reducedMotion, media, forcedColors, contrast), cancellationToken);
-
-    [McpServerTool(Name = "browser_find", Title = "Find in page", ReadOnly = true, OpenWorld = true)]
-    [Description("Searches the current page's accessibility snapshot for text (case-insensitive) or a regular expression (/pattern/i for flags) and returns each match with two lines of context and its [ref=eN] handles; cheaper than a whole snapshot.")]
-    public Task<CallToolResult> FindAsync(
-        RequestContext<CallToolRequestParams> context,
-        [Description("Plain text to search for (case-insensitive substring). Provide either text or regex.")] string? text = null,
-        [Description("Regular expression to search for; wrap in slashes to add flags, e.g. /error/i. Provide either text or regex.")] string? regex = null,
-        [Description(FileNameHelp)] string? filename = null,
-        [Description(SessionIdHelp)] string? session_id = null,
-        CancellationToken cancellationToken = default) =>
-        browser.RunAsync(context, session_id, new FindAction(text, regex), cancellationToken);
 
     [ToolFacts(OptIn = true)]
     [McpServerTool(Name = "browser_evaluate", Title = "Evaluate JavaScript", OpenWorld = true)]
@@ -178,26 +155,6 @@ public sealed class PageTools(BrowserTools browser, IOptionsMonitor<BrowserOptio
         [Description(SessionIdHelp)] string? session_id = null,
         CancellationToken cancellationToken = default) =>
         browser.RunAsync(context, session_id, new NetworkRequestAction(index, part), cancellationToken);
-
-    [McpServerTool(Name = "browser_pdf_save", Title = "Save as PDF", ReadOnly = true, OpenWorld = true)]
-    [Description("Renders the current page as PDF and returns it as an embedded resource (application/pdf); nothing is written to the server's disk.")]
-    public async Task<CallToolResult> PdfSaveAsync(
-        RequestContext<CallToolRequestParams> context,
-        [Description("Suggested file name for the PDF (used as the resource name only).")] string? filename = null,
-        [Description(SessionIdHelp)] string? session_id = null,
-        CancellationToken cancellationToken = default)
-    {
-        var result = await browser.ExecuteAsync(context, session_id, new PdfAction(), cancellationToken);
-        var name = filename is { Length: > 0 } f ? Path.GetFileName(f) : "page.pdf";
-        return new CallToolResult
-        {
-            Content =
-            [
-                new TextContentBlock { Text = result.Text },
-                new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
-            ],
-        };
-    }
 
     /// <summary>The files an agent sent (never server paths), decoded and within <c>Browser:MaxUploadBytes</c> together.</summary>
     private List<UploadFile> Files(UploadFileArgument[]? files, string[]? paths)

@@ -28,12 +28,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
     /// <summary>How long after an element action a page that opens still counts as opened by it.</summary>
     private static readonly TimeSpan NewPageGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a click on a link that targets a new tab waits for that tab to appear.</summary>
-    private static readonly TimeSpan NewTabWait = TimeSpan.FromSeconds(2);
-
-    /// <summary>Whether an element is (inside) a link or form that opens its target in another tab.</summary>
-    private const string OpensNewTabScript = "e => !!e.closest('a[target]:not([target=\"_self\"]):not([target=\"_top\"]):not([target=\"_parent\"]), form[target]:not([target=\"_self\"])')";
-
     /// <summary>How long closing a context may take before the session stops waiting for it.</summary>
     private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
 
@@ -189,14 +183,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
         ? await handler.Run(this, page, action, deadline)
         : action switch
     {
-        SnapshotAction a => await SnapshotAsync(page, a, deadline),
-        ClickAction a => await ClickAsync(page, a, deadline),
-        TypeAction a => await TypeAsync(page, a, deadline),
-        PressKeyAction a => await PressKeyAsync(page, a, deadline),
-        SelectOptionAction a => await SelectAsync(page, a, deadline),
-        HoverAction a => await HoverAsync(page, a, deadline),
-        WaitForAction a => await WaitForAsync(page, a, deadline),
-        ScreenshotAction a => await ScreenshotAsync(page, a, deadline),
         ExtractAction a => await ExtractAsync(page, a, deadline),
         RunTaskAction a => await RunTaskAsync(a, deadline),
         TabsAction a => await TabsAsync(a, deadline),
@@ -206,19 +192,16 @@ public sealed partial class BrowserPage : IAsyncDisposable
             ? PageInspection.Console(_pages.ActivityOf(page).Console(a.Level, a.All), a)
             : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")),
         NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a, SearchBudgetOf(deadline))),
-        FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a, SearchBudgetOf(deadline))),
         NetworkRequestAction a => Inspect(await RequestDetails.DescribeAsync(
             _pages.ActivityOf(page).Request(a.Number)
                 ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
             a.Part,
             deadline)),
         DropAction a => await DropAsync(page, a, deadline),
-        DragAction a => await DragAsync(page, a, deadline),
         EmulateMediaAction a => await EmulateMediaAsync(page, a, deadline),
         EvaluateAction a => await EvaluateAsync(page, a, deadline),
         FillFormAction a => await FillFormAsync(page, a, deadline),
         FileUploadAction a => await UploadAsync(page, a, deadline),
-        PdfAction => await PdfAsync(page, deadline),
         MouseAction a => await MouseAsync(page, a, deadline),
         _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
     };
@@ -259,139 +242,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
     /// <summary>The page state after an action: URL, title, notes and the accessibility snapshot, led by <paramref name="result"/>.</summary>
     internal async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
         new(await PageText.PageStateAsync(page, deadline, result, _pages.TakeNotes()));
-
-    private async Task<ActionResult> ClickAsync(IPage page, ClickAction a, ActionDeadline deadline)
-    {
-        var locator = Resolve(page, a.Element);
-        var button = ButtonOf(a.Button);
-        var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
-        var opensTab = await locator.EvaluateAsync<bool>(OpensNewTabScript, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) });
-        var newTab = opensTab ? _pages.NextPageAsync() : null;
-        _pages.FollowNewPagesFor(deadline.Remaining);
-        if (a.DoubleClick)
-        {
-            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
-        }
-        else
-        {
-            await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
-        }
-
-        if (newTab is not null)
-        {
-            // The tab appears a moment after the click; wait for it so the answer shows the page the agent is now on.
-            await newTab.WaitAsync(NewTabWait < deadline.Remaining ? NewTabWait : deadline.Remaining, _time).ContinueWith(static _ => { }, TaskScheduler.Default);
-        }
-
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {PageText.Describe(a.Element)}");
-    }
-
-    private static MouseButton ButtonOf(string? name) => name?.ToLowerInvariant() switch
-    {
-        null or "" or "left" => MouseButton.Left,
-        "right" => MouseButton.Right,
-        "middle" => MouseButton.Middle,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{name}')."),
-    };
-
-    private static KeyboardModifier ModifierOf(string name) => name switch
-    {
-        "Alt" => KeyboardModifier.Alt,
-        "Control" => KeyboardModifier.Control,
-        "ControlOrMeta" => KeyboardModifier.ControlOrMeta,
-        "Meta" => KeyboardModifier.Meta,
-        "Shift" => KeyboardModifier.Shift,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
-    };
-
-    private async Task<ActionResult> SnapshotAsync(IPage page, SnapshotAction a, ActionDeadline deadline)
-    {
-        if (a.Element is null && a.Depth is null && !a.Boxes)
-        {
-            return await StateAsync(page, deadline, null);
-        }
-
-        var element = a.Element is { } target ? Resolve(page, target) : null;
-        return new ActionResult(await PageText.SnapshotAsync(page, element, a, deadline, _pages.TakeNotes()));
-    }
-
-    private async Task<ActionResult> TypeAsync(IPage page, TypeAction a, ActionDeadline deadline)
-    {
-        var locator = Resolve(page, a.Element);
-        if (a.Slowly)
-        {
-            await locator.PressSequentiallyAsync(a.Text, new LocatorPressSequentiallyOptions { Timeout = ElementTimeout(deadline) });
-        }
-        else
-        {
-            await locator.FillAsync(a.Text, new LocatorFillOptions { Timeout = ElementTimeout(deadline) });
-        }
-
-        if (a.Submit)
-        {
-            _pages.FollowNewPagesFor(deadline.Remaining);
-            await locator.PressAsync("Enter", new LocatorPressOptions { Timeout = ElementTimeout(deadline) });
-        }
-
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Typed into {PageText.Describe(a.Element)}{(a.Submit ? " and submitted" : "")}");
-    }
-
-    private async Task<ActionResult> PressKeyAsync(IPage page, PressKeyAction a, ActionDeadline deadline)
-    {
-        _pages.FollowNewPagesFor(deadline.Remaining);
-        await deadline.Bound(page.Keyboard.PressAsync(a.Key));
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Pressed {a.Key}");
-    }
-
-    private async Task<ActionResult> SelectAsync(IPage page, SelectOptionAction a, ActionDeadline deadline)
-    {
-        var selected = await Resolve(page, a.Element).SelectOptionAsync(a.Values, new LocatorSelectOptionOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Selected {string.Join(", ", selected)} in {PageText.Describe(a.Element)}");
-    }
-
-    private async Task<ActionResult> HoverAsync(IPage page, HoverAction a, ActionDeadline deadline)
-    {
-        await Resolve(page, a.Element).HoverAsync(new LocatorHoverOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Hovered over {PageText.Describe(a.Element)}");
-    }
-
-    /// <summary>Waits for a time, for text, or for text to go — never longer than the call's deadline.</summary>
-    private async Task<ActionResult> WaitForAsync(IPage page, WaitForAction a, ActionDeadline deadline)
-    {
-        if (a.TimeSeconds is { } seconds)
-        {
-            var wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
-            if (wait >= deadline.Remaining)
-            {
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a wait of {seconds:0.###} s does not fit in the call's limit of {deadline.Limit.TotalSeconds:0.#} s (Sessions:ActionTimeoutSeconds); wait in shorter steps.");
-            }
-
-            await Task.Delay(wait, _time, deadline.Token);
-        }
-
-        if (!string.IsNullOrEmpty(a.Text))
-        {
-            await page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = deadline.TimeoutMs });
-        }
-
-        if (!string.IsNullOrEmpty(a.TextGone))
-        {
-            await page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = deadline.TimeoutMs });
-        }
-
-        var what = a.Text is { Length: > 0 } ? $"text \"{a.Text}\" appeared" : a.TextGone is { Length: > 0 } ? $"text \"{a.TextGone}\" disappeared" : $"waited {a.TimeSeconds:0.###} s";
-        return await StateAsync(page, deadline, $"Waited until {what}");
-    }
-
-    private async Task<ActionResult> ScreenshotAsync(IPage page, ScreenshotAction a, ActionDeadline deadline)
-    {
-        var scale = a.DeviceScale ? ScreenshotScale.Device : ScreenshotScale.Css;
-        var png = a.Element is { } element
-            ? await Resolve(page, element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png, Scale = scale, Timeout = deadline.TimeoutMs })
-            : await page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage, Scale = scale, Timeout = deadline.TimeoutMs });
-        var what = a.Element is { } e ? PageText.Describe(e) : a.FullPage ? "the full page" : "the viewport";
-        return new ActionResult(PageText.WithNotes($"Screenshot of {what} at {page.Url}", _pages.TakeNotes()), png);
-    }
 
     private async Task<ActionResult> ExtractAsync(IPage page, ExtractAction a, ActionDeadline deadline)
     {
@@ -519,12 +369,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     internal ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
 
-    private async Task<ActionResult> DragAsync(IPage page, DragAction a, ActionDeadline deadline)
-    {
-        await Resolve(page, a.Start).DragToAsync(Resolve(page, a.End), new LocatorDragToOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Dragged {PageText.Describe(a.Start)} to {PageText.Describe(a.End)}");
-    }
-
     private async Task<ActionResult> DropAsync(IPage page, DropAction a, ActionDeadline deadline)
     {
         var payload = new DropPayload
@@ -621,17 +465,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
         return await StateAsync(page, deadline, $"Uploaded {string.Join(", ", a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"))}");
     }
 
-    private async Task<ActionResult> PdfAsync(IPage page, ActionDeadline deadline)
-    {
-        var pdf = await deadline.Bound(page.PdfAsync());
-        return new ActionResult(PageText.WithNotes($"PDF of {page.Url} ({pdf.Length} bytes)", _pages.TakeNotes()), Pdf: pdf);
-    }
-
     /// <summary>The coordinate tools: the mouse at viewport coordinates, for pages whose elements a snapshot cannot name.</summary>
     private async Task<ActionResult> MouseAsync(IPage page, MouseAction a, ActionDeadline deadline)
     {
         var mouse = page.Mouse;
-        var button = ButtonOf(a.Button);
+        var button = Elements.ButtonOf(a.Button);
         _pages.FollowNewPagesFor(deadline.Remaining);
         var done = a.Kind switch
         {

@@ -41,32 +41,28 @@ public static class BrowserToolFamilies
 /// <summary>One MCP tool call as a family sees it: the action runs in the caller's session and answers as MCP content.</summary>
 internal sealed class McpToolCall(RequestContext<CallToolRequestParams> request, BrowserTools browser) : ToolCall
 {
-    public override async Task<object> TextAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
-        await browser.RunAsync(request, sessionId, action, cancellationToken);
+    public override string ClientId => ToolContext.ClientIdOf(request.User);
 
-    public override async Task<object> ImageAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken)
-    {
-        var result = await browser.ExecuteAsync(request, sessionId, action, cancellationToken);
-        return new CallToolResult
-        {
-            Content =
-            [
-                new TextContentBlock { Text = result.Text },
-                ImageContentBlock.FromBytes(result.Png ?? [], "image/png"),
-            ],
-        };
-    }
+    public override Task<ActionResult> ExecuteAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+        browser.ExecuteAsync(request, sessionId, action, cancellationToken);
 
-    public override async Task<object> PdfAsync(string? sessionId, BrowserAction action, string name, CancellationToken cancellationToken)
+    public override object Text(string text) => ToolResults.Text(text);
+
+    public override object Image(ActionResult result) => new CallToolResult
     {
-        var result = await browser.ExecuteAsync(request, sessionId, action, cancellationToken);
-        return new CallToolResult
-        {
-            Content =
-            [
-                new TextContentBlock { Text = result.Text },
-                new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
-            ],
-        };
-    }
+        Content =
+        [
+            new TextContentBlock { Text = result.Text },
+            ImageContentBlock.FromBytes(result.Png ?? [], "image/png"),
+        ],
+    };
+
+    public override object Pdf(ActionResult result, string name) => new CallToolResult
+    {
+        Content =
+        [
+            new TextContentBlock { Text = result.Text },
+            new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
+        ],
+    };
 }

@@ -4,6 +4,8 @@ using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
+using Polly;
+using Polly.Retry;
 
 namespace Anchor.Orleans.Api.Mcp;
 
@@ -13,7 +15,7 @@ namespace Anchor.Orleans.Api.Mcp;
 /// default session.
 /// </summary>
 [McpServerToolType]
-public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
+public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, ElsewhereRetry elsewhere)
 {
     internal const string SessionIdHelp = ToolHelp.SessionId;
 
@@ -32,37 +34,60 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time)
         return ToolResults.Text(closed.Closed ? "Browser closed." : "No browser was open.");
     }
 
-    /// <summary>Runs <paramref name="action"/> in the caller's session and answers with its text.</summary>
-    internal async Task<CallToolResult> RunAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
-        ToolResults.Text((await ExecuteAsync(context, sessionId, action, cancellationToken)).Text);
-
-    /// <summary>How long a call keeps looking for a session whose activation the grain directory is handing over.</summary>
-    private static readonly TimeSpan ElsewhereLimit = TimeSpan.FromSeconds(15);
-
+    /// <summary>
+    /// Runs <paramref name="action"/> in the caller's session. A call that reaches a stray activation (one the grain
+    /// directory is handing over, already deactivated) is retried every 250 ms for up to 15 s: the next finds the live one.
+    /// </summary>
     internal async Task<ActionResult> ExecuteAsync(RequestContext<CallToolRequestParams> context, string? sessionId, BrowserAction action, CancellationToken cancellationToken)
     {
         var clientId = ToolContext.ClientIdOf(context.User);
         var (id, isDefault) = ToolContext.Resolve(sessionId, clientId);
-        var giveUp = time.GetUtcNow() + ElsewhereLimit;
-        while (true)
+        var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
+        resilience.Properties.Set(ElsewhereRetry.GiveUpAt, time.GetUtcNow() + ElsewhereRetry.Limit);
+        try
         {
-            try
-            {
-                // A default session's first call opens it, and waits in the fair queue when the cluster is full.
-                var result = await Sessions.SessionQueueWait.OpenAsync(
-                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, cancellationToken), clientId, context, grains, time, cancellationToken);
-                ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored);
-                return result;
-            }
-            catch (SessionElsewhereException) when (time.GetUtcNow() < giveUp)
-            {
-                // The call reached a stray activation (that has already deactivated); the next one finds the live one.
-                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken);
-            }
-            catch (SessionElsewhereException)
-            {
-                throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{id}' could not be reached while the cluster changed; retry in a few seconds.");
-            }
+            // A default session's first call opens it, and waits in the fair queue when the cluster is full.
+            var result = await elsewhere.Pipeline.ExecuteAsync(
+                async ctx => await Sessions.SessionQueueWait.OpenAsync(
+                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, ctx.CancellationToken), clientId, context, grains, time, ctx.CancellationToken),
+                resilience);
+            ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored);
+            return result;
+        }
+        catch (SessionElsewhereException)
+        {
+            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{id}' could not be reached while the cluster changed; retry in a few seconds.");
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(resilience);
         }
     }
+}
+
+/// <summary>The retry of a call that reached a session's stray activation: every 250 ms until <see cref="Limit"/> has passed.</summary>
+public sealed class ElsewhereRetry
+{
+    /// <summary>How long a call keeps looking for a session whose activation the grain directory is handing over.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
+
+    /// <summary>When the call that carries this property stops retrying.</summary>
+    public static readonly ResiliencePropertyKey<DateTimeOffset> GiveUpAt = new("anchor.session-elsewhere.give-up-at");
+
+    public ElsewhereRetry(TimeProvider time)
+    {
+        Pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is SessionElsewhereException && time.GetUtcNow() < args.Context.Properties.GetValue(GiveUpAt, DateTimeOffset.MinValue)),
+                BackoffType = DelayBackoffType.Constant,
+                Delay = TimeSpan.FromMilliseconds(250),
+                UseJitter = false,
+                MaxRetryAttempts = int.MaxValue,
+            })
+            .Build();
+    }
+
+    public ResiliencePipeline Pipeline { get; }
 }

@@ -19,19 +19,34 @@ public interface IBrowserToolFamily
 }
 
 /// <summary>
-/// The front's side of one tool call, handed to a family when the call arrives: it runs an action in the caller's
-/// session (the default one without <c>sessionId</c>) and answers in the front's own result type, opaque here.
+/// The front's side of one tool call, handed to a family when the call arrives: who calls, how an action runs in the
+/// caller's session (the default one without <c>sessionId</c>), and the front's own answers, opaque here.
 /// </summary>
 public abstract class ToolCall
 {
-    /// <summary>Runs <paramref name="action"/> and answers with its text.</summary>
-    public abstract Task<object> TextAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken);
+    /// <summary>The calling client.</summary>
+    public abstract string ClientId { get; }
 
-    /// <summary>Runs <paramref name="action"/> and answers with its text and its PNG.</summary>
-    public abstract Task<object> ImageAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken);
+    /// <summary>Runs <paramref name="action"/> in the session (charged, receipted) and returns what it produced.</summary>
+    public abstract Task<ActionResult> ExecuteAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken);
 
-    /// <summary>Runs <paramref name="action"/> and answers with its text and its PDF as a resource named <paramref name="name"/>.</summary>
-    public abstract Task<object> PdfAsync(string? sessionId, BrowserAction action, string name, CancellationToken cancellationToken);
+    /// <summary>An answer of text.</summary>
+    public abstract object Text(string text);
+
+    /// <summary>An answer of the result's text and its PNG.</summary>
+    public abstract object Image(ActionResult result);
+
+    /// <summary>An answer of the result's text and its PDF as a resource named <paramref name="name"/>.</summary>
+    public abstract object Pdf(ActionResult result, string name);
+
+    public async Task<object> TextAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+        Text((await ExecuteAsync(sessionId, action, cancellationToken)).Text);
+
+    public async Task<object> ImageAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+        Image(await ExecuteAsync(sessionId, action, cancellationToken));
+
+    public async Task<object> PdfAsync(string? sessionId, BrowserAction action, string name, CancellationToken cancellationToken) =>
+        Pdf(await ExecuteAsync(sessionId, action, cancellationToken), name);
 }
 
 /// <summary>
@@ -67,9 +82,22 @@ public sealed class BrowserToolAttribute(string name, string title, Type action)
 /// </summary>
 public sealed record ActionHandler(Type Action, bool ChangesPage, Func<BrowserPage, IPage, BrowserAction, ActionDeadline, Task<ActionResult>> Run)
 {
-    public static ActionHandler For<TAction>(bool changesPage, Func<BrowserPage, IPage, TAction, ActionDeadline, Task<ActionResult>> run)
-        where TAction : BrowserAction =>
-        new(typeof(TAction), changesPage, (browser, page, action, deadline) => run(browser, page, (TAction)action, deadline));
+    /// <summary>Where the action takes the page, if anywhere: traced, and it lets the agent leave a page past its byte budget.</summary>
+    public Func<BrowserAction, string?> Destination { get; init; } = static _ => null;
+
+    /// <summary>Whether a tab that opens just after the action counts as opened by it (element actions, not the page's own popups).</summary>
+    public Func<BrowserAction, bool> MayOpenTab { get; init; } = static _ => false;
+
+    public static ActionHandler For<TAction>(
+        bool changesPage,
+        Func<BrowserPage, IPage, TAction, ActionDeadline, Task<ActionResult>> run,
+        Func<TAction, string?>? destination = null,
+        Func<TAction, bool>? mayOpenTab = null)
+        where TAction : BrowserAction => new(typeof(TAction), changesPage, (browser, page, action, deadline) => run(browser, page, (TAction)action, deadline))
+        {
+            Destination = destination is null ? static _ => null : action => destination((TAction)action),
+            MayOpenTab = mayOpenTab is null ? static _ => false : action => mayOpenTab((TAction)action),
+        };
 }
 
 /// <summary>Every browser tool family of this assembly and the table of their action handlers.</summary>
@@ -87,12 +115,10 @@ public static class BrowserToolTable
     /// <summary>The handler of <paramref name="action"/>'s type, or null when no family declares one.</summary>
     public static ActionHandler? Find(BrowserAction action) => Handlers.GetValueOrDefault(action.GetType());
 
-    /// <summary>Whether an action of this type changes the page (an undeclared one is assumed to).</summary>
-    public static bool ChangesPage(Type action) => Handlers.TryGetValue(action, out var handler) ? handler.ChangesPage : LegacyChangesPage(action);
+    /// <summary>Whether an action of this type changes the page (an undeclared one, which cannot run, is assumed to).</summary>
+    public static bool ChangesPage(Type action) => !Handlers.TryGetValue(action, out var handler) || handler.ChangesPage;
 
     public static bool ChangesPage(BrowserAction action) => ChangesPage(action.GetType());
 
-    private static bool LegacyChangesPage(Type action) => !(action == typeof(SnapshotAction) || action == typeof(ScreenshotAction)
-        || action == typeof(ConsoleMessagesAction) || action == typeof(NetworkRequestsAction) || action == typeof(NetworkRequestAction)
-        || action == typeof(FindAction) || action == typeof(PdfAction) || action == typeof(WaitForAction));
+
 }

@@ -17,7 +17,7 @@ public sealed class Elements(ToolCall call) : IBrowserToolFamily
 
     public static IEnumerable<ActionHandler> Handlers =>
     [
-        ActionHandler.For<ClickAction>(changesPage: true, ClickAsync),
+        ActionHandler.For<ClickAction>(changesPage: true, ClickAsync, mayOpenTab: static _ => true),
         ActionHandler.For<HoverAction>(changesPage: true, HoverAsync),
         ActionHandler.For<SelectOptionAction>(changesPage: true, SelectAsync),
         ActionHandler.For<DragAction>(changesPage: true, DragAsync),

@@ -10,8 +10,8 @@ public sealed class Keyboard(ToolCall call) : IBrowserToolFamily
 {
     public static IEnumerable<ActionHandler> Handlers =>
     [
-        ActionHandler.For<TypeAction>(changesPage: true, TypeAsync),
-        ActionHandler.For<PressKeyAction>(changesPage: true, PressKeyAsync),
+        ActionHandler.For<TypeAction>(changesPage: true, TypeAsync, mayOpenTab: static a => a.Submit),
+        ActionHandler.For<PressKeyAction>(changesPage: true, PressKeyAsync, mayOpenTab: static _ => true),
     ];
 
     [BrowserTool("browser_type", "Type text", typeof(TypeAction))]

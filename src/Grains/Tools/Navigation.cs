@@ -11,7 +11,7 @@ public sealed partial class Navigation(ToolCall call) : IBrowserToolFamily
 {
     public static IEnumerable<ActionHandler> Handlers =>
     [
-        ActionHandler.For<NavigateAction>(changesPage: true, static (browser, page, a, deadline) => GoAsync(browser, page, a.Url, deadline)),
+        ActionHandler.For<NavigateAction>(changesPage: true, static (browser, page, a, deadline) => GoAsync(browser, page, a.Url, deadline), destination: static a => a.Url),
         ActionHandler.For<NavigateBackAction>(changesPage: true, BackAsync),
     ];
 

@@ -29,6 +29,7 @@ public static class McpExtensions
     public static IMcpServerBuilder AddAnchorMcp(this IServiceCollection services)
     {
         services.AddTransient<BrowserTools>();
+        services.AddSingleton<ElsewhereRetry>();
         services.AddSingleton<LegacySseStreams>();
         services.AddSingleton<ISessionMigrationHandler, ClusterSessionMigrationHandler>();
         // A silo's in-memory copy of a transport session goes with the cluster-wide TTL (the grain decides; see the gate).
@@ -41,9 +42,7 @@ public static class McpExtensions
             .WithCataloguedTools<BrowserSessionTools>()
             .WithCataloguedTools<ProfileTools>()
             .WithCataloguedTools<BrowserTools>()
-            .WithCataloguedTools<PageTools>()
-            .WithCataloguedTools<MouseTools>()
-            .WithCataloguedTools<TaskTools>()
+            .WithBrowserToolFamilies()
             .WithCataloguedTools<GovernanceTools>()
             .WithAnchorPipeline()
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);

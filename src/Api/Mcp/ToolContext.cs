@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Grains.Interfaces.Errors;
-using Anchor.Orleans.Grains.Interfaces.Sessions;
 
 namespace Anchor.Orleans.Api.Mcp;
 
@@ -29,13 +28,6 @@ public static partial class ToolContext
             ? (sessionId, sessionId == DefaultSessionId(clientId))
             : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: session_id '{sessionId}' is not a session id (letters, digits, '.', '_', '-'; at most 100).");
     }
-
-    /// <summary>The element an agent named: <c>target</c>, or its older aliases <c>ref</c> and <c>selector</c>.</summary>
-    public static ElementTarget Element(string? target, string? @ref, string? selector, string? element) =>
-        new((target ?? @ref ?? selector) is { Length: > 0 } t
-            ? t
-            : throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: target is required: a ref from browser_snapshot (e.g. e6) or a Playwright selector."),
-            element);
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
     private static partial Regex SessionIdPattern();

@@ -230,7 +230,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
         }
         catch (Exception ex) when (ex is PlaywrightException or ObjectDisposedException or TimeoutException)
         {
-            LogCloseFailed(logger, ex.GetType().Name);
+            LogCloseFailed(logger, ex);
         }
     }
 
@@ -250,6 +250,6 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
     [LoggerMessage(Level = LogLevel.Error, Message = "Browser unavailable: {Reason}")]
     private static partial void LogLaunchFailed(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser failed: {Error}")]
-    private static partial void LogCloseFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser failed")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception);
 }

@@ -1,16 +1,16 @@
-using System.Diagnostics;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Tools;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Grains.Browser;
 
 /// <summary>
-/// One session's browser context and how each <see cref="BrowserAction"/> is carried out on it. Every Playwright
+/// One session's browser context: its lifetime, and the frame every <see cref="BrowserAction"/> runs in (the handler
+/// its tool family declares, found in <see cref="BrowserToolTable"/>; failures translated to stable codes). Every Playwright
 /// call runs under the call's <see cref="ActionDeadline"/>; a page whose script no longer lets it answer is
 /// replaced after a timeout, a crashed page is replaced at the next call, and closing the context interrupts
 /// whatever runs. The network path is <see cref="NetworkGuard"/>, the pages are <see cref="PageSet"/>, the
@@ -22,16 +22,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private const string AuthProbeScript = "u => fetch(u, { mode: 'no-cors', cache: 'no-store' }).then(() => true, () => false)";
 
     /// <summary>How long a page gets to answer a trivial script after a timeout before it counts as hung.</summary>
-    private static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan HungProbe = TimeSpan.FromSeconds(1);
 
     /// <summary>How long after an element action a page that opens still counts as opened by it.</summary>
     private static readonly TimeSpan NewPageGrace = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a click on a link that targets a new tab waits for that tab to appear.</summary>
-    private static readonly TimeSpan NewTabWait = TimeSpan.FromSeconds(2);
-
-    /// <summary>Whether an element is (inside) a link or form that opens its target in another tab.</summary>
-    private const string OpensNewTabScript = "e => !!e.closest('a[target]:not([target=\"_self\"]):not([target=\"_top\"]):not([target=\"_parent\"]), form[target]:not([target=\"_self\"])')";
 
     /// <summary>How long closing a context may take before the session stops waiting for it.</summary>
     private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(3);
@@ -109,8 +103,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         using var activity = AnchorTracing.Source.StartActivity($"browser {action.Name}");
         activity?.SetTag("anchor.browser.action", action.Name);
+        var handler = BrowserToolTable.Find(action);
         var leaves = false;
-        if (action switch { NavigateAction a => a.Url, RunTaskAction a => a.Url, ExtractAction a => a.Url, _ => null } is { Length: > 0 } url)
+        if (handler?.Destination(action) is { Length: > 0 } url)
         {
             activity?.SetTag("url.full", AnchorTracing.SafeUrl(url));
             leaves = true;
@@ -171,7 +166,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         {
             _guard.ActionToken = default;
             // A tab that an element action opened may appear just after it returned; the page's own popups never lead.
-            _pages.FollowNewPagesFor(action is ClickAction or PressKeyAction or TypeAction { Submit: true } ? NewPageGrace : TimeSpan.Zero);
+            _pages.FollowNewPagesFor(handler?.MayOpenTab(action) == true ? NewPageGrace : TimeSpan.Zero);
         }
     }
 
@@ -183,43 +178,10 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    private async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) => action switch
-    {
-        NavigateAction a => await NavigateAsync(page, a.Url, deadline),
-        NavigateBackAction => await BackAsync(page, deadline),
-        SnapshotAction a => await SnapshotAsync(page, a, deadline),
-        ClickAction a => await ClickAsync(page, a, deadline),
-        TypeAction a => await TypeAsync(page, a, deadline),
-        PressKeyAction a => await PressKeyAsync(page, a, deadline),
-        SelectOptionAction a => await SelectAsync(page, a, deadline),
-        HoverAction a => await HoverAsync(page, a, deadline),
-        WaitForAction a => await WaitForAsync(page, a, deadline),
-        ScreenshotAction a => await ScreenshotAsync(page, a, deadline),
-        ExtractAction a => await ExtractAsync(page, a, deadline),
-        RunTaskAction a => await RunTaskAsync(a, deadline),
-        TabsAction a => await TabsAsync(a, deadline),
-        HandleDialogAction a => AnswerNextDialog(a),
-        ResizeAction a => await ResizeAsync(page, a, deadline),
-        ConsoleMessagesAction a => Inspect(PageActivity.IsKnownLevel(a.Level)
-            ? PageInspection.Console(_pages.ActivityOf(page).Console(a.Level, a.All), a)
-            : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")),
-        NetworkRequestsAction a => Inspect(PageInspection.Requests(_pages.ActivityOf(page).Requests(a.Static), a, SearchBudgetOf(deadline))),
-        FindAction a => Inspect(PageInspection.Find(await page.AriaSnapshotAsync(new PageAriaSnapshotOptions { Mode = AriaSnapshotMode.Ai, Timeout = deadline.TimeoutMs }), a, SearchBudgetOf(deadline))),
-        NetworkRequestAction a => Inspect(await RequestDetails.DescribeAsync(
-            _pages.ActivityOf(page).Request(a.Number)
-                ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
-            a.Part,
-            deadline)),
-        DropAction a => await DropAsync(page, a, deadline),
-        DragAction a => await DragAsync(page, a, deadline),
-        EmulateMediaAction a => await EmulateMediaAsync(page, a, deadline),
-        EvaluateAction a => await EvaluateAsync(page, a, deadline),
-        FillFormAction a => await FillFormAsync(page, a, deadline),
-        FileUploadAction a => await UploadAsync(page, a, deadline),
-        PdfAction => await PdfAsync(page, deadline),
-        MouseAction a => await MouseAsync(page, a, deadline),
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."),
-    };
+    /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares.</summary>
+    internal Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) =>
+        (BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."))
+        .Run(this, page, action, deadline);
 
     /// <summary>Whether the page no longer answers even a trivial script (its main thread is stuck).</summary>
     private async Task<bool> IsHungAsync(IPage page)
@@ -244,457 +206,27 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    private async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
+    internal NetworkGuard Guard => _guard;
+
+    /// <summary>The session's tabs: the current page, new tabs, notes for the agent, dialogs and file choosers.</summary>
+    internal PageSet Pages => _pages;
+
+    internal TimeProvider Time => _time;
+
+    /// <summary>The URL as the session's policy allows it (url_blocked otherwise).</summary>
+    internal Task<Uri> CheckUrlAsync(string url, CancellationToken cancellationToken) => _urls.CheckAsync(url, _allowedHosts, cancellationToken);
+
+    /// <summary>The page state after an action: URL, title, notes and the accessibility snapshot, led by <paramref name="result"/>.</summary>
+    internal async Task<ActionResult> StateAsync(IPage page, ActionDeadline deadline, string? result) =>
         new(await PageText.PageStateAsync(page, deadline, result, _pages.TakeNotes()));
 
-    private async Task<ActionResult> NavigateAsync(IPage page, string url, ActionDeadline deadline)
-    {
-        var uri = await _urls.CheckAsync(url, _allowedHosts, deadline.Token);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await page.GotoAsync(uri.AbsoluteUri, new PageGotoOptions { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = deadline.TimeoutMs });
-                break;
-            }
-            catch (PlaywrightException ex) when (attempt < 3 && InterruptedBy().Match(ex.Message) is { Success: true } other && _guard.LastFailure is null)
-            {
-                // Another navigation committed first: the error page of an earlier failed navigation, or an earlier
-                // attempt of this one. Let it settle; go again unless it was ours.
-                await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded, new PageWaitForLoadStateOptions { Timeout = deadline.TimeoutMs });
-                if (other.Groups["url"].Value == uri.AbsoluteUri)
-                {
-                    break;
-                }
-            }
-        }
+    internal ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
 
-        return await StateAsync(page, deadline, $"Navigated to {page.Url}");
-    }
+    internal SearchBudget SearchBudgetOf(ActionDeadline deadline) => new(_time, deadline.Token, SearchBudget.DefaultTotal);
 
-    private async Task<ActionResult> BackAsync(IPage page, ActionDeadline deadline)
-    {
-        var response = await page.GoBackAsync(new PageGoBackOptions { Timeout = deadline.TimeoutMs });
-        return await StateAsync(page, deadline, response is null ? "There is no previous page." : $"Navigated back to {page.Url}");
-    }
+    internal float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
 
-    private async Task<ActionResult> ClickAsync(IPage page, ClickAction a, ActionDeadline deadline)
-    {
-        var locator = Resolve(page, a.Element);
-        var button = ButtonOf(a.Button);
-        var modifiers = (a.Modifiers ?? []).Select(ModifierOf).ToArray();
-        var opensTab = await locator.EvaluateAsync<bool>(OpensNewTabScript, null, new LocatorEvaluateOptions { Timeout = ElementTimeout(deadline) });
-        var newTab = opensTab ? _pages.NextPageAsync() : null;
-        _pages.FollowNewPagesFor(deadline.Remaining);
-        if (a.DoubleClick)
-        {
-            await locator.DblClickAsync(new LocatorDblClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
-        }
-        else
-        {
-            await locator.ClickAsync(new LocatorClickOptions { Button = button, Modifiers = modifiers, Timeout = ElementTimeout(deadline) });
-        }
-
-        if (newTab is not null)
-        {
-            // The tab appears a moment after the click; wait for it so the answer shows the page the agent is now on.
-            await newTab.WaitAsync(NewTabWait < deadline.Remaining ? NewTabWait : deadline.Remaining, _time).ContinueWith(static _ => { }, TaskScheduler.Default);
-        }
-
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"{(a.DoubleClick ? "Double-clicked" : "Clicked")} {PageText.Describe(a.Element)}");
-    }
-
-    private static MouseButton ButtonOf(string? name) => name?.ToLowerInvariant() switch
-    {
-        null or "" or "left" => MouseButton.Left,
-        "right" => MouseButton.Right,
-        "middle" => MouseButton.Middle,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{name}')."),
-    };
-
-    private static KeyboardModifier ModifierOf(string name) => name switch
-    {
-        "Alt" => KeyboardModifier.Alt,
-        "Control" => KeyboardModifier.Control,
-        "ControlOrMeta" => KeyboardModifier.ControlOrMeta,
-        "Meta" => KeyboardModifier.Meta,
-        "Shift" => KeyboardModifier.Shift,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
-    };
-
-    private async Task<ActionResult> SnapshotAsync(IPage page, SnapshotAction a, ActionDeadline deadline)
-    {
-        if (a.Element is null && a.Depth is null && !a.Boxes)
-        {
-            return await StateAsync(page, deadline, null);
-        }
-
-        var element = a.Element is { } target ? Resolve(page, target) : null;
-        return new ActionResult(await PageText.SnapshotAsync(page, element, a, deadline, _pages.TakeNotes()));
-    }
-
-    private async Task<ActionResult> TypeAsync(IPage page, TypeAction a, ActionDeadline deadline)
-    {
-        var locator = Resolve(page, a.Element);
-        if (a.Slowly)
-        {
-            await locator.PressSequentiallyAsync(a.Text, new LocatorPressSequentiallyOptions { Timeout = ElementTimeout(deadline) });
-        }
-        else
-        {
-            await locator.FillAsync(a.Text, new LocatorFillOptions { Timeout = ElementTimeout(deadline) });
-        }
-
-        if (a.Submit)
-        {
-            _pages.FollowNewPagesFor(deadline.Remaining);
-            await locator.PressAsync("Enter", new LocatorPressOptions { Timeout = ElementTimeout(deadline) });
-        }
-
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Typed into {PageText.Describe(a.Element)}{(a.Submit ? " and submitted" : "")}");
-    }
-
-    private async Task<ActionResult> PressKeyAsync(IPage page, PressKeyAction a, ActionDeadline deadline)
-    {
-        _pages.FollowNewPagesFor(deadline.Remaining);
-        await deadline.Bound(page.Keyboard.PressAsync(a.Key));
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, $"Pressed {a.Key}");
-    }
-
-    private async Task<ActionResult> SelectAsync(IPage page, SelectOptionAction a, ActionDeadline deadline)
-    {
-        var selected = await Resolve(page, a.Element).SelectOptionAsync(a.Values, new LocatorSelectOptionOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Selected {string.Join(", ", selected)} in {PageText.Describe(a.Element)}");
-    }
-
-    private async Task<ActionResult> HoverAsync(IPage page, HoverAction a, ActionDeadline deadline)
-    {
-        await Resolve(page, a.Element).HoverAsync(new LocatorHoverOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Hovered over {PageText.Describe(a.Element)}");
-    }
-
-    /// <summary>Waits for a time, for text, or for text to go — never longer than the call's deadline.</summary>
-    private async Task<ActionResult> WaitForAsync(IPage page, WaitForAction a, ActionDeadline deadline)
-    {
-        if (a.TimeSeconds is { } seconds)
-        {
-            var wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
-            if (wait >= deadline.Remaining)
-            {
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a wait of {seconds:0.###} s does not fit in the call's limit of {deadline.Limit.TotalSeconds:0.#} s (Sessions:ActionTimeoutSeconds); wait in shorter steps.");
-            }
-
-            await Task.Delay(wait, _time, deadline.Token);
-        }
-
-        if (!string.IsNullOrEmpty(a.Text))
-        {
-            await page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = deadline.TimeoutMs });
-        }
-
-        if (!string.IsNullOrEmpty(a.TextGone))
-        {
-            await page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = deadline.TimeoutMs });
-        }
-
-        var what = a.Text is { Length: > 0 } ? $"text \"{a.Text}\" appeared" : a.TextGone is { Length: > 0 } ? $"text \"{a.TextGone}\" disappeared" : $"waited {a.TimeSeconds:0.###} s";
-        return await StateAsync(page, deadline, $"Waited until {what}");
-    }
-
-    private async Task<ActionResult> ScreenshotAsync(IPage page, ScreenshotAction a, ActionDeadline deadline)
-    {
-        var scale = a.DeviceScale ? ScreenshotScale.Device : ScreenshotScale.Css;
-        var png = a.Element is { } element
-            ? await Resolve(page, element).ScreenshotAsync(new LocatorScreenshotOptions { Type = ScreenshotType.Png, Scale = scale, Timeout = deadline.TimeoutMs })
-            : await page.ScreenshotAsync(new PageScreenshotOptions { Type = ScreenshotType.Png, FullPage = a.FullPage, Scale = scale, Timeout = deadline.TimeoutMs });
-        var what = a.Element is { } e ? PageText.Describe(e) : a.FullPage ? "the full page" : "the viewport";
-        return new ActionResult(PageText.WithNotes($"Screenshot of {what} at {page.Url}", _pages.TakeNotes()), png);
-    }
-
-    private async Task<ActionResult> ExtractAsync(IPage page, ExtractAction a, ActionDeadline deadline)
-    {
-        if (!string.IsNullOrWhiteSpace(a.Url))
-        {
-            await NavigateAsync(page, a.Url, deadline);
-            page = await _pages.CurrentAsync(deadline);
-        }
-
-        var result = await PageReads.ExtractAsync(page, a, deadline);
-        return new ActionResult(JsonSerializer.Serialize(PageText.ToJson(result)), Extract: result);
-    }
-
-    private async Task<ActionResult> RunTaskAsync(RunTaskAction task, ActionDeadline deadline)
-    {
-        var steps = new List<TaskStepResult>();
-        ExtractResult? extract = null;
-        foreach (var step in task.Steps.Prepend(new NavigateAction(task.Url)))
-        {
-            if (step is RunTaskAction)
-            {
-                throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: a task cannot contain a task.");
-            }
-
-            deadline.ThrowIfExpired("run_task");
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                var result = await RunOnAsync(await _pages.CurrentAsync(deadline), step, deadline);
-                extract = result.Extract ?? extract;
-                steps.Add(new TaskStepResult(StepName(step), true, watch.ElapsedMilliseconds, null));
-            }
-            catch (Exception ex) when (ex is AnchorException or PlaywrightException or TimeoutException && !deadline.Token.IsCancellationRequested)
-            {
-                var failure = ex switch
-                {
-                    AnchorException a => a,
-                    TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
-                    _ => BrowserErrors.From(StepName(step), ex.Message, _guard.FailureFor(ex.Message)),
-                };
-                if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)
-                {
-                    throw failure;
-                }
-
-                steps.Add(new TaskStepResult(StepName(step), false, watch.ElapsedMilliseconds, failure.Message));
-                break;
-            }
-        }
-
-        var body = new Dictionary<string, object?> { ["steps"] = steps.Select(s => new { action = s.Action, ok = s.Ok, ms = s.Ms, error = s.Error }) };
-        if (extract is not null)
-        {
-            body["extract"] = PageText.ToJson(extract);
-        }
-
-        return new ActionResult(JsonSerializer.Serialize(body), Extract: extract, Steps: steps);
-    }
-
-    /// <summary><c>browser_tabs</c>: list, open (optionally navigating), close or select; answers with the tab list.</summary>
-    private async Task<ActionResult> TabsAsync(TabsAction a, ActionDeadline deadline)
-    {
-        string? navigated = null;
-        switch (a.Operation)
-        {
-            case "list":
-                break;
-            case "new":
-                var page = await _pages.NewAsync(deadline);
-                if (a.Url is { Length: > 0 } url)
-                {
-                    navigated = (await NavigateAsync(page, url, deadline)).Text;
-                }
-
-                break;
-            case "close":
-                await _pages.CloseAsync(a.Index, deadline);
-                break;
-            case "select":
-                _pages.Select(a.Index ?? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: index is required to select a tab."));
-                break;
-            default:
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: action must be list, new, close or select (got '{a.Operation}').");
-        }
-
-        var lines = new List<string>();
-        var tabs = _pages.Tabs();
-        for (var i = 0; i < tabs.Count; i++)
-        {
-            var (tab, current) = tabs[i];
-            string title;
-            try
-            {
-                title = await tab.TitleAsync().WaitAsync(HungProbe, _time);
-            }
-            catch (Exception ex) when (ex is TimeoutException or PlaywrightException)
-            {
-                title = "(not answering)";
-            }
-
-            lines.Add($"- {i}:{(current ? " (current)" : "")} [{title}]({tab.Url})");
-        }
-
-        var list = "### Open tabs\n" + (lines.Count == 0 ? "No open tabs. Navigate to a URL to create one." : string.Join('\n', lines));
-        return new ActionResult(navigated is null ? PageText.WithNotes(list, _pages.TakeNotes()) : $"{list}\n\n{navigated}");
-    }
-
-    private ActionResult AnswerNextDialog(HandleDialogAction a)
-    {
-        _pages.AnswerNextDialog(a.Accept, a.PromptText);
-        var how = a.Accept ? $"accepted{(a.PromptText is { } text ? $" with \"{text}\"" : "")}" : "dismissed";
-        return new ActionResult(PageText.WithNotes($"The next JavaScript dialog will be {how}; later ones are dismissed again.", _pages.TakeNotes()));
-    }
-
-    private async Task<ActionResult> ResizeAsync(IPage page, ResizeAction a, ActionDeadline deadline)
-    {
-        if (a.Width is < 100 or > 10_000 || a.Height is < 100 or > 10_000)
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: width and height must be between 100 and 10000 pixels (got {a.Width}×{a.Height}).");
-        }
-
-        await deadline.Bound(page.SetViewportSizeAsync(a.Width, a.Height));
-        return new ActionResult(PageText.WithNotes($"Resized the page to {a.Width}×{a.Height}.", _pages.TakeNotes()));
-    }
-
-    private ActionResult Inspect(string text) => new(PageText.WithNotes(text, _pages.TakeNotes()));
-
-    private async Task<ActionResult> DragAsync(IPage page, DragAction a, ActionDeadline deadline)
-    {
-        await Resolve(page, a.Start).DragToAsync(Resolve(page, a.End), new LocatorDragToOptions { Timeout = ElementTimeout(deadline) });
-        return await StateAsync(page, deadline, $"Dragged {PageText.Describe(a.Start)} to {PageText.Describe(a.End)}");
-    }
-
-    private async Task<ActionResult> DropAsync(IPage page, DropAction a, ActionDeadline deadline)
-    {
-        var payload = new DropPayload
-        {
-            Files = a.Files.Count == 0 ? null : [.. a.Files.Select(f => new FilePayload { Name = f.Name, MimeType = f.MimeType, Buffer = f.Content })],
-            Data = a.Data.Count == 0 ? null : a.Data,
-        };
-        await Resolve(page, a.Element).DropAsync(payload, new LocatorDropOptions { Timeout = ElementTimeout(deadline) });
-        var what = string.Join(", ", [.. a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"), .. a.Data.Keys]);
-        return await StateAsync(page, deadline, $"Dropped {what} onto {PageText.Describe(a.Element)}");
-    }
-
-    private async Task<ActionResult> EmulateMediaAsync(IPage page, EmulateMediaAction a, ActionDeadline deadline)
-    {
-        if (a.ForcedColors is not null || a.Contrast is not null)
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.");
-        }
-
-        var options = new PageEmulateMediaOptions
-        {
-            ColorScheme = a.ColorScheme switch
-            {
-                null => null,
-                "light" => ColorScheme.Light,
-                "dark" => ColorScheme.Dark,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: colorScheme must be light or dark (got '{a.ColorScheme}')."),
-            },
-            ReducedMotion = a.ReducedMotion switch
-            {
-                null => null,
-                "reduce" => ReducedMotion.Reduce,
-                "no-preference" => ReducedMotion.NoPreference,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: reducedMotion must be reduce or no-preference (got '{a.ReducedMotion}')."),
-            },
-            Media = a.Media switch
-            {
-                null => null,
-                "screen" => Media.Screen,
-                "print" => Media.Print,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: media must be screen or print (got '{a.Media}')."),
-            },
-        };
-        await deadline.Bound(page.EmulateMediaAsync(options));
-        var set = new[] { ("colorScheme", a.ColorScheme), ("reducedMotion", a.ReducedMotion), ("media", a.Media) }.Where(f => f.Item2 is not null).Select(f => $"{f.Item1} {f.Item2}");
-        var joined = string.Join(", ", set);
-        return Inspect($"Emulating {(joined.Length == 0 ? "nothing new" : joined)}.");
-    }
-
-    private async Task<ActionResult> EvaluateAsync(IPage page, EvaluateAction a, ActionDeadline deadline) => Inspect("### Result\n" + await PageReads.EvaluateAsync(
-        page, a.Element is { } element ? Resolve(page, element) : null, a.Function, ElementTimeout(deadline), deadline));
-
-    private async Task<ActionResult> FillFormAsync(IPage page, FillFormAction a, ActionDeadline deadline)
-    {
-        foreach (var field in a.Fields)
-        {
-            var locator = Resolve(page, field.Element);
-            var timeout = ElementTimeout(deadline);
-            switch (field.Type)
-            {
-                case "textbox" or "slider":
-                    await locator.FillAsync(field.Value, new LocatorFillOptions { Timeout = timeout });
-                    break;
-                case "checkbox" or "radio":
-                    await locator.SetCheckedAsync(field.Value is "true" or "checked" or "on", new LocatorSetCheckedOptions { Timeout = timeout });
-                    break;
-                case "combobox":
-                    await locator.SelectOptionAsync(new SelectOptionValue { Label = field.Value }, new LocatorSelectOptionOptions { Timeout = timeout });
-                    break;
-                default:
-                    throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: field type must be textbox, checkbox, radio, combobox or slider (got '{field.Type}').");
-            }
-        }
-
-        return await StateAsync(page, deadline, $"Filled {a.Fields.Count} field{(a.Fields.Count == 1 ? "" : "s")}: {string.Join(", ", a.Fields.Select(f => PageText.Describe(f.Element)))}");
-    }
-
-    private async Task<ActionResult> UploadAsync(IPage page, FileUploadAction a, ActionDeadline deadline)
-    {
-        var files = a.Files.Select(f => new FilePayload { Name = f.Name, MimeType = f.MimeType, Buffer = f.Content }).ToArray();
-        if (a.Element is { } element)
-        {
-            await Resolve(page, element).SetInputFilesAsync(files, new LocatorSetInputFilesOptions { Timeout = ElementTimeout(deadline) });
-        }
-        else if (_pages.TakeFileChooser() is { } chooser)
-        {
-            await chooser.SetFilesAsync(files, new FileChooserSetFilesOptions { Timeout = deadline.TimeoutMs });
-        }
-        else
-        {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: no file chooser is open; pass target (the file input) or click the upload button first.");
-        }
-
-        return await StateAsync(page, deadline, $"Uploaded {string.Join(", ", a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"))}");
-    }
-
-    private async Task<ActionResult> PdfAsync(IPage page, ActionDeadline deadline)
-    {
-        var pdf = await deadline.Bound(page.PdfAsync());
-        return new ActionResult(PageText.WithNotes($"PDF of {page.Url} ({pdf.Length} bytes)", _pages.TakeNotes()), Pdf: pdf);
-    }
-
-    /// <summary>The coordinate tools: the mouse at viewport coordinates, for pages whose elements a snapshot cannot name.</summary>
-    private async Task<ActionResult> MouseAsync(IPage page, MouseAction a, ActionDeadline deadline)
-    {
-        var mouse = page.Mouse;
-        var button = ButtonOf(a.Button);
-        _pages.FollowNewPagesFor(deadline.Remaining);
-        var done = a.Kind switch
-        {
-            "click" => await Run(mouse.ClickAsync((float)a.X, (float)a.Y, new MouseClickOptions { Button = button, ClickCount = Math.Clamp(a.ClickCount, 1, 3), Delay = (float)Math.Clamp(a.DelayMs, 0, 5_000) }), $"Clicked at ({a.X}, {a.Y})"),
-            "move" => await Run(mouse.MoveAsync((float)a.X, (float)a.Y), $"Moved the mouse to ({a.X}, {a.Y})"),
-            "down" => await Run(mouse.DownAsync(new MouseDownOptions { Button = button }), $"Pressed the {a.Button ?? "left"} button"),
-            "up" => await Run(mouse.UpAsync(new MouseUpOptions { Button = button }), $"Released the {a.Button ?? "left"} button"),
-            "wheel" => await Run(mouse.WheelAsync((float)a.X, (float)a.Y), $"Scrolled by ({a.X}, {a.Y})"),
-            "drag" => await DragXyAsync(mouse, a, deadline),
-            _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown mouse action '{a.Kind}'."),
-        };
-        return await StateAsync(await _pages.CurrentAsync(deadline), deadline, done);
-
-        async Task<string> Run(Task task, string what)
-        {
-            await deadline.Bound(task);
-            return what;
-        }
-    }
-
-    private static async Task<string> DragXyAsync(IMouse mouse, MouseAction a, ActionDeadline deadline)
-    {
-        await deadline.Bound(mouse.MoveAsync((float)a.X, (float)a.Y));
-        await deadline.Bound(mouse.DownAsync());
-        await deadline.Bound(mouse.MoveAsync((float)a.X2, (float)a.Y2, new MouseMoveOptions { Steps = 10 }));
-        await deadline.Bound(mouse.UpAsync());
-        return $"Dragged from ({a.X}, {a.Y}) to ({a.X2}, {a.Y2})";
-    }
-
-    private static string StepName(BrowserAction step) => step switch
-    {
-        NavigateAction => "navigate",
-        ClickAction => "click",
-        TypeAction => "type",
-        SelectOptionAction => "select",
-        WaitForAction => "wait",
-        ExtractAction => "extract",
-        _ => step.Name,
-    };
-
-    private SearchBudget SearchBudgetOf(ActionDeadline deadline) => new(_time, deadline.Token, SearchBudget.DefaultTotal);
-
-    private float ElementTimeout(ActionDeadline deadline) => Math.Min(deadline.TimeoutMs, (float)_elementTimeout.TotalMilliseconds);
-
-    private static ILocator Resolve(IPage page, ElementTarget element)
+    internal static ILocator Resolve(IPage page, ElementTarget element)
     {
         var target = element.Target.Trim();
         if (target.Length == 0)
@@ -725,9 +257,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
             // The context may be gone with its browser, or its renderer stuck; the browser reaps it.
         }
     }
-
-    [GeneratedRegex("is interrupted by another navigation to \"(?<url>[^\"]*)\"")]
-    private static partial Regex InterruptedBy();
 
     [GeneratedRegex("^(f[0-9]+)?e[0-9]+$")]
     private static partial Regex RefPattern();

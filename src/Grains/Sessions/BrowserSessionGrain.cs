@@ -780,8 +780,7 @@ public sealed partial class BrowserSessionGrain(
     }
 
     /// <summary>Whether an action may change what a checkpoint keeps (reading the page does not).</summary>
-    private static bool ChangesPage(BrowserAction action) => action is not (SnapshotAction or ScreenshotAction or ConsoleMessagesAction
-        or NetworkRequestsAction or NetworkRequestAction or FindAction or PdfAction or WaitForAction);
+    private static bool ChangesPage(BrowserAction action) => Tools.BrowserToolTable.ChangesPage(action);
 
     /// <summary>
     /// Asks for a checkpoint without waiting for it: one write runs at a time in the background (on this activation),

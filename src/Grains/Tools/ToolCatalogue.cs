@@ -15,7 +15,8 @@ namespace Anchor.Orleans.Grains.Tools;
 /// <param name="Search">Visits a page to find results: counts toward the search statistics and the search-timeout alert.</param>
 /// <param name="OptIn">Off unless a client's <c>Tools:Allow</c> names it (by name, or by a pattern that matches only opt-in tools).</param>
 /// <param name="Extraction">Produces records: a failure counts toward the extraction-failure alert.</param>
-public sealed record ToolFacts(string Name, bool Free = false, bool Search = false, bool OptIn = false, bool Extraction = false);
+/// <param name="ChangesPage">Runs a browser action that changes the page (its tool is not read-only; the session checkpoints after it).</param>
+public sealed record ToolFacts(string Name, bool Free = false, bool Search = false, bool OptIn = false, bool Extraction = false, bool ChangesPage = false);
 
 /// <summary>Declares a tool method's <see cref="ToolFacts"/> (the method's <c>McpServerTool</c> attribute gives the name).</summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]

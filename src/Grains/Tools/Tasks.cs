@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -9,12 +10,10 @@ using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Extraction;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
-using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.Options;
-using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
+using Microsoft.Playwright;
 
-namespace Anchor.Orleans.Api.Mcp;
+namespace Anchor.Orleans.Grains.Tools;
 
 /// <summary>One step of <c>browser_run_task</c>.</summary>
 public sealed class TaskStep
@@ -64,20 +63,26 @@ public sealed class TaskStep
     public Dictionary<string, string>? Fields { get; set; }
 }
 
-/// <summary>Whole tasks in one call: structured extraction (cached cluster-wide) and multi-step scripts.</summary>
-[McpServerToolType]
-public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPolicy urls, ClientPolicies policies, IOptionsMonitor<BrowserOptions> options, AnchorMetrics metrics)
+/// <summary>
+/// <c>browser_extract</c> and <c>browser_run_task</c>: whole tasks in one call, structured extraction (cached
+/// cluster-wide) and multi-step scripts. Both may navigate, so neither is read-only.
+/// </summary>
+public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, ClientPolicies policies, IOptionsMonitor<BrowserOptions> options, AnchorMetrics metrics) : IBrowserToolFamily
 {
     /// <summary>Steps one task may hold: a task runs in one grain turn, and its time is bounded by the action timeout.</summary>
     public const int MaxSteps = 50;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    [ToolFacts(Search = true, Extraction = true)]
-    [McpServerTool(Name = "browser_extract", Title = "Extract records", ReadOnly = true, OpenWorld = true)]
+    public static IEnumerable<ActionHandler> Handlers =>
+    [
+        ActionHandler.For<ExtractAction>(changesPage: true, ExtractAsync, destination: static a => a.Url),
+        ActionHandler.For<RunTaskAction>(changesPage: true, static (browser, _, task, deadline) => RunTaskAsync(browser, task, deadline), destination: static a => a.Url),
+    ];
+
+    [BrowserTool("browser_extract", "Extract records", typeof(ExtractAction), Search = true, Extraction = true)]
     [Description("Extracts structured records from a page: one record per element matching item_selector, each field read with a CSS selector relative to the item (text), or selector@attribute (an attribute, e.g. a@href; @href for the item itself). Returns { records, completeness (fields found ÷ fields asked), cached, truncated (true when the page held more than 1,000 records or 500,000 characters, or a value was longer than 10,000 characters, and the rest was left out) }. With url, navigates there first and identical requests are served from a cache for a few minutes.")]
-    public async Task<CallToolResult> ExtractAsync(
-        RequestContext<CallToolRequestParams> context,
+    public async Task<object> ExtractAsync(
         [Description("CSS selector matching each item, e.g. ul.results > li.")] string item_selector,
         [Description("Field name to selector, e.g. { \"title\": \"h2\", \"price\": \".price\", \"link\": \"a@href\" }.")] Dictionary<string, string> fields,
         [Description("Page to extract from; omit to use the page the session is on.")] string? url = null,
@@ -86,7 +91,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
     {
         var action = ExtractOf(url, item_selector, fields);
         var ttl = TimeSpan.FromSeconds(options.CurrentValue.ExtractCacheSeconds);
-        var clientId = ToolContext.ClientIdOf(context.User);
+        var clientId = call.ClientId;
         var cache = url is { Length: > 0 } && ttl > TimeSpan.Zero ? grains.GetGrain<IExtractCacheGrain>(CacheKey(clientId, action)) : null;
         if (cache is not null)
         {
@@ -96,24 +101,22 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
             metrics.CacheLookup(hit is not null);
             if (hit is not null)
             {
-                return ToolResults.Json(PageText.ToJson(hit with { Cached = true }));
+                return call.Text(JsonSerializer.Serialize(PageText.ToJson(hit with { Cached = true }), Json));
             }
         }
 
-        var result = await browser.ExecuteAsync(context, session_id, action, cancellationToken);
+        var result = await call.ExecuteAsync(session_id, action, cancellationToken);
         if (cache is not null && result.Extract is { } extract)
         {
             await cache.SetAsync(extract, ttl);
         }
 
-        return ToolResults.Text(result.Text);
+        return call.Text(result.Text);
     }
 
-    [ToolFacts(Search = true)]
-    [McpServerTool(Name = "browser_run_task", Title = "Run a task", OpenWorld = true)]
+    [BrowserTool("browser_run_task", "Run a task", typeof(RunTaskAction), Search = true)]
     [Description("Opens url, then runs the steps in order in one call, stopping at the first that fails. Steps: { action: navigate, url } | { action: click, target } | { action: type, target, text, submit? } | { action: select, target, values } | { action: wait, time? | text? } | { action: extract, item_selector, fields }. Returns { steps: [ { action, ok, ms, error? } ], extract? }.")]
-    public async Task<CallToolResult> RunTaskAsync(
-        RequestContext<CallToolRequestParams> context,
+    public Task<object> RunTaskAsync(
         [Description("The page to start on.")] string url,
         [Description("The steps to run after opening url.")] TaskStep[] steps,
         [Description("Browser session to use; omit for your default session.")] string? session_id = null,
@@ -125,8 +128,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
         }
 
         var actions = steps.Select((s, i) => StepOf(s, i)).ToList();
-        var result = await browser.ExecuteAsync(context, session_id, new RunTaskAction(url, actions), cancellationToken);
-        return ToolResults.Text(result.Text);
+        return call.TextAsync(session_id, new RunTaskAction(url, actions), cancellationToken);
     }
 
     private static ExtractAction ExtractOf(string? url, string? itemSelector, Dictionary<string, string>? fields, string where = "")
@@ -147,7 +149,7 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
     private static BrowserAction StepOf(TaskStep step, int index)
     {
         var where = $"steps[{index}].";
-        ElementTarget Target() => ToolContext.Element(step.Target, step.Ref, step.Selector, null);
+        ElementTarget Target() => ToolHelp.ElementOf(step.Target, step.Ref, step.Selector, null);
         return step.Action.ToLowerInvariant() switch
         {
             "navigate" => new NavigateAction(step.Url ?? throw Invalid($"{where}url is required for navigate.")),
@@ -174,4 +176,73 @@ public sealed class TaskTools(IGrainFactory grains, BrowserTools browser, UrlPol
         var canonical = JsonSerializer.Serialize(new { client = clientId, url = action.Url, item = action.ItemSelector, fields = action.Fields.OrderBy(f => f.Key, StringComparer.Ordinal) }, Json);
         return "extract-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
+
+    private static async Task<ActionResult> ExtractAsync(BrowserPage browser, IPage page, ExtractAction a, ActionDeadline deadline)
+    {
+        if (!string.IsNullOrWhiteSpace(a.Url))
+        {
+            await Navigation.GoAsync(browser, page, a.Url, deadline);
+            page = await browser.Pages.CurrentAsync(deadline);
+        }
+
+        var result = await PageReads.ExtractAsync(page, a, deadline);
+        return new ActionResult(JsonSerializer.Serialize(PageText.ToJson(result)), Extract: result);
+    }
+
+    private static async Task<ActionResult> RunTaskAsync(BrowserPage browser, RunTaskAction task, ActionDeadline deadline)
+    {
+        var steps = new List<TaskStepResult>();
+        ExtractResult? extract = null;
+        foreach (var step in task.Steps.Prepend(new NavigateAction(task.Url)))
+        {
+            if (step is RunTaskAction)
+            {
+                throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: a task cannot contain a task.");
+            }
+
+            deadline.ThrowIfExpired("run_task");
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                var result = await browser.RunOnAsync(await browser.Pages.CurrentAsync(deadline), step, deadline);
+                extract = result.Extract ?? extract;
+                steps.Add(new TaskStepResult(StepName(step), true, watch.ElapsedMilliseconds, null));
+            }
+            catch (Exception ex) when (ex is AnchorException or PlaywrightException or TimeoutException && !deadline.Token.IsCancellationRequested)
+            {
+                var failure = ex switch
+                {
+                    AnchorException a => a,
+                    TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
+                    _ => BrowserErrors.From(StepName(step), ex.Message, browser.Guard.FailureFor(ex.Message)),
+                };
+                if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)
+                {
+                    throw failure;
+                }
+
+                steps.Add(new TaskStepResult(StepName(step), false, watch.ElapsedMilliseconds, failure.Message));
+                break;
+            }
+        }
+
+        var body = new Dictionary<string, object?> { ["steps"] = steps.Select(s => new { action = s.Action, ok = s.Ok, ms = s.Ms, error = s.Error }) };
+        if (extract is not null)
+        {
+            body["extract"] = PageText.ToJson(extract);
+        }
+
+        return new ActionResult(JsonSerializer.Serialize(body), Extract: extract, Steps: steps);
+    }
+
+    private static string StepName(BrowserAction step) => step switch
+    {
+        NavigateAction => "navigate",
+        ClickAction => "click",
+        TypeAction => "type",
+        SelectOptionAction => "select",
+        WaitForAction => "wait",
+        ExtractAction => "extract",
+        _ => step.Name,
+    };
 }

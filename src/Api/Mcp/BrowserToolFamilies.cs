@@ -1,0 +1,68 @@
+using System.Reflection;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Anchor.Orleans.Api.Mcp;
+
+/// <summary>
+/// Serves the browser tool families (<see cref="IBrowserToolFamily"/>): each method marked
+/// <see cref="BrowserToolAttribute"/> becomes an MCP tool whose schema the SDK reads from its parameters, whose
+/// annotations come from its declaration (read-only exactly when its action does not change the page), and whose
+/// facts enter the <see cref="ToolCatalogue"/>. A call creates the family with an <see cref="McpToolCall"/>.
+/// </summary>
+public static class BrowserToolFamilies
+{
+    public static IMcpServerBuilder WithBrowserToolFamilies(this IMcpServerBuilder builder)
+    {
+        foreach (var family in BrowserToolTable.Families)
+        {
+            foreach (var method in family.GetMethods(BindingFlags.Public | BindingFlags.Instance))
+            {
+                if (method.GetCustomAttribute<BrowserToolAttribute>() is not { } tool)
+                {
+                    continue;
+                }
+
+                builder.Services.AddSingleton(tool.Facts);
+                builder.Services.AddSingleton(services => McpServerTool.Create(
+                    method,
+                    request => ActivatorUtilities.CreateInstance(request.Services!, family, new McpToolCall(request, request.Services!.GetRequiredService<BrowserTools>())),
+                    new McpServerToolCreateOptions { Services = services, Name = tool.Name, Title = tool.Title, OpenWorld = true, ReadOnly = tool.ReadOnly }));
+            }
+        }
+
+        return builder;
+    }
+}
+
+/// <summary>One MCP tool call as a family sees it: the action runs in the caller's session and answers as MCP content.</summary>
+internal sealed class McpToolCall(RequestContext<CallToolRequestParams> request, BrowserTools browser) : ToolCall
+{
+    public override string ClientId => ToolContext.ClientIdOf(request.User);
+
+    public override Task<ActionResult> ExecuteAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+        browser.ExecuteAsync(request, sessionId, action, cancellationToken);
+
+    public override object Text(string text) => ToolResults.Text(text);
+
+    public override object Image(ActionResult result) => new CallToolResult
+    {
+        Content =
+        [
+            new TextContentBlock { Text = result.Text },
+            ImageContentBlock.FromBytes(result.Png ?? [], "image/png"),
+        ],
+    };
+
+    public override object Pdf(ActionResult result, string name) => new CallToolResult
+    {
+        Content =
+        [
+            new TextContentBlock { Text = result.Text },
+            new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
+        ],
+    };
+}

@@ -2,6 +2,7 @@ using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Persistence;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Sessions.Queueing;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

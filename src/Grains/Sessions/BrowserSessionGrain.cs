@@ -1,6 +1,4 @@
 using Anchor.Orleans.Grains.Browser;
-using Anchor.Orleans.Grains.Budgets;
-using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
@@ -8,10 +6,7 @@ using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions.Billing;
 using Anchor.Orleans.Grains.Sessions.Lifetime;
 using Anchor.Orleans.Grains.Sessions.Moves;
-using Anchor.Orleans.Grains.Telemetry;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Sessions;
 
@@ -31,28 +26,11 @@ namespace Anchor.Orleans.Grains.Sessions;
 [global::Orleans.GrainDirectory.GrainDirectory(Hosting.OrleansHostingExtensions.SessionDirectoryName)]
 [SessionPlacement] // The browser opens on the silo whose front received the call, unless that silo drains.
 public sealed partial class BrowserSessionGrain(
-    BrowserEngine engine,
-    UrlPolicy urls,
-    ClientPolicies policies,
-    ISessionBudget budget,
-    LocalSessions local,
-    AnchorMetrics metrics,
-    IOptionsMonitor<SessionsOptions> sessionOptions,
-    IOptionsMonitor<PricingOptions> pricingOptions,
-    IOptionsMonitor<BrowserOptions> browserOptions,
+    SessionServices services,
     [PersistentState("session-checkpoint", Hosting.OrleansHostingExtensions.StorageName)] IPersistentState<SessionCheckpoint> checkpoint,
-    IDataProtectionProvider protection,
-    IOptions<Hosting.AnchorHostingOptions> hosting,
     ILocalSiloDetails silo,
-    TimeProvider time,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
 {
-    /// <inheritdoc cref="SessionRestores.MaxLossRestores"/>
-    public const int MaxLossRestores = SessionRestores.MaxLossRestores;
-
-    /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
-    private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
-
     private SessionAccount _account = null!;
     private SessionLifetime _lifetime = null!;
     private SessionCheckpointing _checkpoints = null!;
@@ -64,7 +42,6 @@ public sealed partial class BrowserSessionGrain(
     private SessionEndReason? _ending;
     private DateTimeOffset? _endedAt;
     private Task? _end;
-    private SessionRestored? _restored;
 
     private string SessionId => this.GetPrimaryKeyString();
 
@@ -74,17 +51,12 @@ public sealed partial class BrowserSessionGrain(
 
     private bool IsOpen => _page is not null;
 
+    private DateTimeOffset Now => services.Time.GetUtcNow();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var durable = hosting.Value.Storage.Provider == Hosting.StorageProvider.Redis;
-        _account = new SessionAccount(SessionId, budget, pricingOptions);
-        _lifetime = new SessionLifetime(time, sessionOptions);
-        _checkpoints = new(SessionId, checkpoint, protection, sessionOptions, durable, () => _end is null ? _page : null, _account, _lifetime, metrics.Checkpoint, time, logger);
-        _browser = new SessionBrowser(SessionId, engine, urls, policies, browserOptions, sessionOptions, time, logger);
-        _slot = new SessionSlot(SessionId, SiloName, GrainFactory, _account, metrics, time, logger);
-        _mover = new SessionMover(
-            SessionId, SiloName, GrainFactory, _checkpoints, _account, _lifetime, _browser,
-            reason => SettleAndReleaseAsync(reason, time.GetUtcNow(), hostedHere: false), metrics, time, logger);
+        (_account, _lifetime, _checkpoints, _browser, _slot, _mover) = services.Create(
+            SessionId, SiloName, checkpoint, () => _end is null ? _page : null, reason => SettleAndReleaseAsync(reason, Now, hostedHere: false), logger);
         return Task.CompletedTask;
     }
 
@@ -123,7 +95,7 @@ public sealed partial class BrowserSessionGrain(
             return Owner == clientId ? Info() : throw NotFound();
         }
 
-        if (await GrainFactory.GetGrain<ISessionRegistryGrain>(0).GetEndedAsync(SessionId, clientId, SiloName) is { } ended)
+        if (await _slot.EndedAsync(clientId) is { } ended)
         {
             throw ended.LiveElsewhere ? new SessionElsewhereException(SessionId) : SessionErrors.Expired(ended);
         }
@@ -136,12 +108,7 @@ public sealed partial class BrowserSessionGrain(
     {
         ClientProfilesGrain.CheckName(name);
         await HostAsync(clientId, openIfNeeded: false, cancellationToken);
-        if (_page is not { } page)
-        {
-            throw NotFound();
-        }
-
-        var state = await SessionProfiles.ReadAsync(SessionId, page, _browser.ActionLimit, cancellationToken);
+        var state = await SessionProfiles.ReadAsync(SessionId, _page ?? throw NotFound(), _browser.ActionLimit, cancellationToken);
         _lifetime.Touch();
         return await GrainFactory.GetGrain<IClientProfilesGrain>(clientId).SaveAsync(name, state, cancellationToken);
     }
@@ -156,16 +123,9 @@ public sealed partial class BrowserSessionGrain(
         var restoreEnded = IsOpen ? null : await RestoreAsync(clientId, cancellationToken);
         if (!IsOpen)
         {
-            var ended = restoreEnded ?? await GrainFactory.GetGrain<ISessionRegistryGrain>(0).GetEndedAsync(SessionId, clientId, SiloName);
-            if (ended is { LiveElsewhere: true })
+            if (await _slot.RefusalAsync(clientId, restoreEnded, openIfNeeded) is { } refused)
             {
-                throw new SessionElsewhereException(SessionId);
-            }
-
-            // A default session whose browser was lost says so once (session_expired); the next call opens a fresh one.
-            if (!openIfNeeded || ended is { JustLost: true })
-            {
-                throw ended is not null ? SessionErrors.Expired(ended) : NotFound();
+                throw refused;
             }
 
             await OpenCoreAsync(clientId, cancellationToken);
@@ -184,7 +144,7 @@ public sealed partial class BrowserSessionGrain(
         // The price of this call: one action, a task its steps and its first navigation. Held before it runs, charged
         // only when it answers (a failed or interrupted action costs its minutes, not an action).
         var (steps, price) = _account.Quote(action);
-        await EnsureReservedAsync(_account.Accrued(time.GetUtcNow()) + price, cancellationToken);
+        await EnsureReservedAsync(_account.Accrued(Now) + price, cancellationToken);
         if (_ending is not null || _page is not { } page)
         {
             throw Closed(_ending ?? SessionEndReason.Completed);
@@ -202,7 +162,7 @@ public sealed partial class BrowserSessionGrain(
 
             if (result.Extract is { } extract)
             {
-                metrics.Extracted(extract.Records.Count, extract.Completeness);
+                services.Metrics.Extracted(extract.Records.Count, extract.Completeness);
             }
 
             _account.Charge(steps, price);
@@ -211,15 +171,7 @@ public sealed partial class BrowserSessionGrain(
                 _checkpoints.Request();
             }
 
-            var restored = _restored;
-            _restored = null;
-            return result with
-            {
-                Text = restored is null ? result.Text : $"{SessionRestores.Note(restored)}\n\n{result.Text}",
-                ChargedUsd = price,
-                SessionCostUsd = _account.CostAt(time.GetUtcNow()),
-                Restored = restored,
-            };
+            return _mover.WithRestoredNote(result with { ChargedUsd = price, SessionCostUsd = _account.CostAt(Now) });
         }
         catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {
@@ -255,19 +207,8 @@ public sealed partial class BrowserSessionGrain(
 
     public async Task<SessionClose> CloseAsync(string? clientId, SessionEndReason reason)
     {
-        if (!IsOpen)
+        if (!IsOpen && _end is null)
         {
-            if (_end is { } ending)
-            {
-                if (clientId is not null && clientId != Owner)
-                {
-                    throw NotFound();
-                }
-
-                await ending; // Another close is under way: answer when it is done (that close reports the charge).
-                return new SessionClose(true);
-            }
-
             var parked = _checkpoints.Saved;
             if (parked.Exists && _calls == 0 && (clientId is null || clientId == parked.ClientId) && await _mover.EndParkedAsync(reason) is { } closed)
             {
@@ -283,6 +224,7 @@ public sealed partial class BrowserSessionGrain(
             throw NotFound();
         }
 
+        // A close already under way is awaited, and reports the charge itself.
         var ends = _end is null;
         await EndOnceAsync(reason);
         return ends ? new SessionClose(true, _account.CloseChargeUsd, _account.CloseChargeUsd + _account.ActionsUsd) : new SessionClose(true);
@@ -323,30 +265,16 @@ public sealed partial class BrowserSessionGrain(
 
     private async Task OpenCoreAsync(string clientId, CancellationToken cancellationToken, string? storageState = null)
     {
-        if (!local.AcceptingNewSessions)
+        if (!services.Local.AcceptingNewSessions)
         {
             throw new AnchorException(ErrorCodes.ConcurrencyLimit, "concurrency_limit: this silo is draining for shutdown; retry and another silo will take the session.");
         }
 
-        var lease = await _slot.AcquireAsync(clientId, policies.For(clientId).MaxSessions, cancellationToken);
-        decimal reserved;
-        try
-        {
-            reserved = await _account.ReserveOpeningAsync(clientId, lease.AcquiredAt, cancellationToken);
-            _page = await _browser.OpenAsync(clientId, storageState, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            // No lease or reservation outlives a failed open, whatever failed (a refusal, storage, a cancelled request).
-            await _slot.AbandonAsync(clientId, lease.AcquiredAt, ex);
-            throw;
-        }
-
-        _account.Open(clientId, lease.AcquiredAt, reserved);
+        (var lease, _page) = await _slot.OpenAsync(clientId, storageState, cancellationToken);
         _lifetime.Begin(lease.ExpiresAt);
         _checkpoints.LossRestores = 0;
         Hosted(clientId);
-        metrics.SessionOpened();
+        services.Metrics.SessionOpened();
         LogOpened(logger, SessionId, clientId);
         _checkpoints.Request(); // A session lost before its first action is restored too (as a blank page).
     }
@@ -357,34 +285,16 @@ public sealed partial class BrowserSessionGrain(
         _ending = null;
         _endedAt = null;
         _end = null;
-        local.Add(SessionId, clientId);
+        services.Local.Add(SessionId, clientId);
         _lifetime.Watch(this, CheckLifetimeAsync);
     }
 
     private async Task CheckLifetimeAsync(CancellationToken cancellationToken)
     {
-        if (!IsOpen || _end is not null)
+        if (IsOpen && _end is null
+            && await _lifetime.DueEndAsync(_browser.IsRunning, _calls > 0, (now, ct) => EnsureReservedAsync(_account.Accrued(now), ct), cancellationToken) is { } reason)
         {
-            return;
-        }
-
-        var now = time.GetUtcNow();
-        var check = _lifetime.Check(now, _browser.IsRunning, _calls > 0);
-        if (check is LifetimeCheck.TimedOut or LifetimeCheck.Idle)
-        {
-            await EndOnceAsync(check == LifetimeCheck.TimedOut ? SessionEndReason.TimedOut : SessionEndReason.Idle);
-        }
-        else if (check == LifetimeCheck.Accrue)
-        {
-            try
-            {
-                // Open minutes cost money too: hold enough for them, or end the session when the budget is spent.
-                await EnsureReservedAsync(_account.Accrued(now), cancellationToken);
-            }
-            catch (AnchorException ex) when (ex.Code == ErrorCodes.BudgetExceeded)
-            {
-                await EndOnceAsync(SessionEndReason.Budget);
-            }
+            await EndOnceAsync(reason);
         }
     }
 
@@ -406,16 +316,16 @@ public sealed partial class BrowserSessionGrain(
     private async Task EndAsync(SessionEndReason reason)
     {
         _ending = reason;
-        _endedAt = time.GetUtcNow();
+        _endedAt = Now;
         var page = _page!;
         _lifetime.Stop();
         _browser.Interrupt();
-        var now = time.GetUtcNow();
+        var now = Now;
         // The context may already be gone with its browser; the slot and the money are settled regardless.
-        metrics.Cleanup(success: await _browser.CloseAsync(page));
-        await _browser.UnwoundAsync(UnwindLimit);
+        services.Metrics.Cleanup(success: await _browser.CloseAsync(page));
+        await _browser.UnwoundAsync();
         _page = null;
-        local.Remove(SessionId);
+        services.Local.Remove(SessionId);
         await SettleAndReleaseAsync(reason, now, hostedHere: true);
     }
 
@@ -438,7 +348,7 @@ public sealed partial class BrowserSessionGrain(
 
         _lifetime.Stop();
         _page = null;
-        local.Remove(SessionId);
+        services.Local.Remove(SessionId);
         await _mover.LeaveAsync(page, cost);
         this.DeactivateOnIdle();
         return true;
@@ -467,7 +377,6 @@ public sealed partial class BrowserSessionGrain(
         }
 
         _page = page;
-        _restored = outcome.Restored;
         Hosted(clientId);
         _checkpoints.Request();
         return null;
@@ -479,11 +388,11 @@ public sealed partial class BrowserSessionGrain(
 
     private SessionInfo Info() =>
         new(SessionId, Owner, SiloName, _account.OpenedAt, _lifetime.ExpiresAt, _lifetime.LastActivity, _account.Actions,
-            _account.CostAt(time.GetUtcNow()), _page?.Url, _page?.PageCount ?? 0, _browser.RunningAction);
+            _account.CostAt(Now), _page?.Url, _page?.PageCount ?? 0, _browser.RunningAction);
 
     private AnchorException NotFound() => SessionErrors.NotFound(SessionId);
 
-    private AnchorException Closed(SessionEndReason reason) => SessionErrors.Closed(SessionId, Owner, reason, _endedAt ?? time.GetUtcNow());
+    private AnchorException Closed(SessionEndReason reason) => SessionErrors.Closed(SessionId, Owner, reason, _endedAt ?? Now);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} opened for {ClientId}")]
     private static partial void LogOpened(ILogger logger, string sessionId, string clientId);

@@ -21,6 +21,9 @@ public sealed partial class SessionBrowser(
     TimeProvider time,
     ILogger logger)
 {
+    /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
+    private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
+
     private CancellationTokenSource? _interrupt;
     private Task? _running;
 
@@ -61,14 +64,14 @@ public sealed partial class SessionBrowser(
     /// <summary>Cancels the running action, if any (closing the page then fails every Playwright call it makes at once).</summary>
     public void Interrupt() => _interrupt?.Cancel();
 
-    /// <summary>Waits up to <paramref name="limit"/> for an interrupted action to unwind.</summary>
-    public async Task UnwoundAsync(TimeSpan limit)
+    /// <summary>Waits a little (<see cref="UnwindLimit"/>) for an interrupted action to unwind.</summary>
+    public async Task UnwoundAsync()
     {
         if (_running is { } running)
         {
             try
             {
-                await running.WaitAsync(limit, time);
+                await running.WaitAsync(UnwindLimit, time);
             }
             catch (TimeoutException)
             {

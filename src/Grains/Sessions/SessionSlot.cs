@@ -1,4 +1,6 @@
+using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Budgets;
+using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Sessions.Billing;
@@ -9,17 +11,47 @@ namespace Anchor.Orleans.Grains.Sessions;
 
 /// <summary>
 /// A session's hold on one of the cluster's session slots (its lease in the registry): taken at open (or queued for,
-/// or refused), given back when the session ends, together with the settlement of its <see cref="SessionAccount"/>.
+/// or refused) with the opening's first reservation and its page, given back when the session ends, together with the
+/// settlement of its <see cref="SessionAccount"/>.
 /// </summary>
 public sealed partial class SessionSlot(
-    string sessionId, string siloName, IGrainFactory grains, SessionAccount account, AnchorMetrics metrics, TimeProvider time, ILogger logger)
+    string sessionId,
+    string siloName,
+    IGrainFactory grains,
+    ClientPolicies policies,
+    SessionAccount account,
+    SessionBrowser browser,
+    AnchorMetrics metrics,
+    TimeProvider time,
+    ILogger logger)
 {
     private ISessionRegistryGrain Registry => grains.GetGrain<ISessionRegistryGrain>(0);
 
-    /// <summary>Takes a slot for <paramref name="clientId"/>, or throws: queued (the front waits and calls again) or refused.</summary>
-    public async Task<SessionLease> AcquireAsync(string clientId, int maxPerClient, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the session for <paramref name="clientId"/>: takes a slot (or throws: queued, and the front waits and calls
+    /// again; or refused), reserves the opening's first amount and opens its page (with <paramref name="storageState"/>,
+    /// if given). No lease or reservation outlives a failed open, whatever failed (a refusal, storage, a cancelled request).
+    /// </summary>
+    public async Task<(SessionLease Lease, BrowserPage Page)> OpenAsync(string clientId, string? storageState, CancellationToken cancellationToken)
     {
-        var lease = await Registry.AcquireAsync(sessionId, clientId, siloName, maxPerClient, cancellationToken);
+        var lease = await AcquireAsync(clientId, cancellationToken);
+        try
+        {
+            var reserved = await account.ReserveOpeningAsync(clientId, lease.AcquiredAt, cancellationToken);
+            var page = await browser.OpenAsync(clientId, storageState, cancellationToken);
+            account.Open(clientId, lease.AcquiredAt, reserved);
+            return (lease, page);
+        }
+        catch (Exception ex)
+        {
+            await AbandonAsync(clientId, lease.AcquiredAt, ex);
+            throw;
+        }
+    }
+
+    private async Task<SessionLease> AcquireAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var lease = await Registry.AcquireAsync(sessionId, clientId, siloName, policies.For(clientId).MaxSessions, cancellationToken);
         if (lease.Queued is { } queued)
         {
             // No slot free: the front that holds the agent's request waits in the registry's queue and calls again.
@@ -35,8 +67,28 @@ public sealed partial class SessionSlot(
         return lease.Lease!;
     }
 
+    /// <summary>How the session ended for <paramref name="clientId"/>, if it did lately (or that it lives on another silo).</summary>
+    public Task<EndedSession?> EndedAsync(string clientId) => Registry.GetEndedAsync(sessionId, clientId, siloName);
+
+    /// <summary>
+    /// Why a call of <paramref name="clientId"/> finds no session to open here (<paramref name="ended"/>, if a restore
+    /// already learned it): it lives elsewhere, it ended, or it is unknown; null when a default session may open
+    /// (<paramref name="mayOpen"/>). A default session whose browser was lost says so once (session_expired); the next
+    /// call opens a fresh one.
+    /// </summary>
+    public async Task<Exception?> RefusalAsync(string clientId, EndedSession? ended, bool mayOpen)
+    {
+        ended ??= await EndedAsync(clientId);
+        if (ended is { LiveElsewhere: true })
+        {
+            return new SessionElsewhereException(sessionId);
+        }
+
+        return !mayOpen || ended is { JustLost: true } ? (ended is not null ? SessionErrors.Expired(ended) : SessionErrors.NotFound(sessionId)) : null;
+    }
+
     /// <summary>Releases what a failed open took: the reservation (settled at zero, if it landed) and the lease.</summary>
-    public async Task AbandonAsync(string clientId, DateTimeOffset openedAt, Exception cause)
+    private async Task AbandonAsync(string clientId, DateTimeOffset openedAt, Exception cause)
     {
         LogOpenFailed(logger, sessionId, cause);
         try

@@ -24,6 +24,7 @@ public static class SessionsRegistration
         services.AddSingleton<EgressDialer>();
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<LocalSessions>();
+        services.AddSingleton<SessionServices>();
         services.AddPlacementDirector<SessionPlacement, SessionPlacementDirector>();
         services.AddSingleton<SessionCloser>();
         services.AddHostedService<SessionSweeper>();

@@ -1,3 +1,5 @@
+using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace Anchor.Orleans.Grains.Sessions.Lifetime;
@@ -65,6 +67,37 @@ public sealed class SessionLifetime(TimeProvider time, IOptionsMonitor<SessionsO
     {
         _timer?.Dispose();
         _timer = null;
+    }
+
+    /// <summary>
+    /// What ends the session now, if anything: its maximum duration, idleness, or, between actions, a budget too spent to
+    /// hold its open minutes (<paramref name="holdMinutes"/> reserves what it has run up by the time given).
+    /// </summary>
+    public async Task<SessionEndReason?> DueEndAsync(
+        bool actionRunning, bool callsInProgress, Func<DateTimeOffset, CancellationToken, Task> holdMinutes, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        switch (Check(now, actionRunning, callsInProgress))
+        {
+            case LifetimeCheck.TimedOut:
+                return SessionEndReason.TimedOut;
+            case LifetimeCheck.Idle:
+                return SessionEndReason.Idle;
+            case LifetimeCheck.Accrue:
+                try
+                {
+                    // Open minutes cost money too: hold enough for them, or end the session when the budget is spent.
+                    await holdMinutes(now, cancellationToken);
+                }
+                catch (AnchorException ex) when (ex.Code == ErrorCodes.BudgetExceeded)
+                {
+                    return SessionEndReason.Budget;
+                }
+
+                return null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>

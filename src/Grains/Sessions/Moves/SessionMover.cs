@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Anchor.Orleans.Grains.Sessions.Moves;
 
-/// <summary>What a restore came to: the rebuilt page and its note, or how the session ended, or neither (nothing to restore).</summary>
-public sealed record RestoreOutcome(BrowserPage? Page, SessionRestored? Restored, EndedSession? Ended);
+/// <summary>What a restore came to: the rebuilt page, or how the session ended, or neither (nothing to restore).</summary>
+public sealed record RestoreOutcome(BrowserPage? Page, EndedSession? Ended);
 
 /// <summary>
 /// Moves a session between silos: parks it when its silo drains (after a last checkpoint), and rebuilds it from its
@@ -30,6 +30,8 @@ public sealed partial class SessionMover(
     TimeProvider time,
     ILogger logger)
 {
+    private SessionRestored? _restored;
+
     private ISessionRegistryGrain Registry => grains.GetGrain<ISessionRegistryGrain>(0);
 
     /// <summary>
@@ -42,7 +44,7 @@ public sealed partial class SessionMover(
         var saved = checkpoints.Saved;
         if (!saved.Exists || saved.ClientId != clientId)
         {
-            return new RestoreOutcome(null, null, null);
+            return new RestoreOutcome(null, null);
         }
 
         var resume = await Registry.ResumeAsync(sessionId, clientId, siloName);
@@ -54,7 +56,7 @@ public sealed partial class SessionMover(
             }
 
             await checkpoints.ForgetAsync();
-            return new RestoreOutcome(null, null, resume.Ended);
+            return new RestoreOutcome(null, resume.Ended);
         }
 
         var how = SessionRestores.How(lease);
@@ -89,7 +91,16 @@ public sealed partial class SessionMover(
         checkpoints.LossRestores = saved.LossRestores + (how == "lost" ? 1 : 0);
         metrics.SessionMoved("restored");
         LogRestored(logger, sessionId, clientId, how, saved.TakenAt);
-        return new RestoreOutcome(page, new SessionRestored(how, saved.TakenAt, kept.Tabs.Count, [.. problems, .. missing]), null);
+        _restored = new SessionRestored(how, saved.TakenAt, kept.Tabs.Count, [.. problems, .. missing]);
+        return new RestoreOutcome(page, null);
+    }
+
+    /// <summary>The first answer after a restore, which says so (<see cref="SessionRestores.Note"/>); later answers as they are.</summary>
+    public ActionResult WithRestoredNote(ActionResult result)
+    {
+        var restored = _restored;
+        _restored = null;
+        return result with { Text = restored is null ? result.Text : $"{SessionRestores.Note(restored)}\n\n{result.Text}", Restored = restored };
     }
 
     /// <summary>

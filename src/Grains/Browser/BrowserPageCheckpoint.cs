@@ -6,7 +6,14 @@ namespace Anchor.Orleans.Grains.Browser;
 /// <summary>What a session's browser looks like, enough to rebuild it elsewhere: its tabs, cookies and storage, viewport.</summary>
 public sealed record PageCheckpoint(IReadOnlyList<string> Tabs, int CurrentTab, int? ViewportWidth, int? ViewportHeight, string? StorageState);
 
-public sealed partial class BrowserPage
+/// <summary>What a session's checkpoint is read from: its <see cref="BrowserPage"/> (a stand-in in tests).</summary>
+public interface IPageCheckpoints
+{
+    /// <summary>The tabs' URLs, which is current, the current viewport and the context's storage state, within <paramref name="limit"/>.</summary>
+    Task<PageCheckpoint> CheckpointAsync(TimeSpan limit, CancellationToken cancellationToken);
+}
+
+public sealed partial class BrowserPage : IPageCheckpoints
 {
     /// <summary>The tabs' URLs, which is current, the current viewport and the context's storage state, within <paramref name="limit"/>.</summary>
     public async Task<PageCheckpoint> CheckpointAsync(TimeSpan limit, CancellationToken cancellationToken)

@@ -36,7 +36,7 @@ public sealed partial class SessionCloser(IGrainFactory grains, AnchorMetrics me
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
+                LogCloseFailed(logger, lease.SessionId, ex);
                 return (lease.SessionId, Ok: false);
             }
         }));
@@ -55,6 +55,6 @@ public sealed partial class SessionCloser(IGrainFactory grains, AnchorMetrics me
         return succeeded + forced;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed: {Error}; its lease is ended and settled by the registry")]
-    private static partial void LogCloseFailed(ILogger logger, string sessionId, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed; its lease is ended and settled by the registry")]
+    private static partial void LogCloseFailed(ILogger logger, string sessionId, Exception exception);
 }

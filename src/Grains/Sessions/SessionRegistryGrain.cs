@@ -1,7 +1,7 @@
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Persistence;
-using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Sessions.Queueing;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -59,12 +59,6 @@ public sealed partial class SessionRegistryGrain(
     /// <summary>How long ended sessions are remembered for <c>session_expired</c> answers.</summary>
     public static readonly TimeSpan EndedRetention = TimeSpan.FromHours(1);
 
-    /// <summary>How long a slot offered to a waiter stays held for it; its front claims it at once unless it is gone.</summary>
-    public static readonly TimeSpan OfferClaimWindow = TimeSpan.FromSeconds(10);
-
-    /// <summary>A waiter with no poll under way for this long is gone (its front died or gave up) and is dropped.</summary>
-    public static readonly TimeSpan WaiterStaleAfter = TimeSpan.FromSeconds(10);
-
     private const int MaxEndedRemembered = 10_000;
 
     private readonly EntryState<SessionRegistryState, EndedSession> _state = new(store, serializer, "session-registry");
@@ -72,13 +66,12 @@ public sealed partial class SessionRegistryGrain(
     // Ended sessions oldest first, so forgetting them costs O(forgotten), not a sort of all remembered.
     private readonly Queue<(string SessionId, DateTimeOffset EndedAt)> _endedOrder = new();
 
-    // Requests waiting for a slot and slots offered to them: memory only. A registry that moves loses them, and its
-    // waiters, told Unknown at their next poll, queue again; slots are only ever held by leases and live offers.
-    private readonly FairQueue<SlotWaiter> _queue = new(w => w.SessionId, w => w.ClientId);
-    private readonly Dictionary<string, SlotOffer> _offers = new(StringComparer.Ordinal);
-    private TaskCompletionSource _queueChanged = NewSignal();
+    private SlotQueue? _slots;
 
     private SessionRegistryState S => _state.Head;
+
+    // Requests waiting for a slot and slots offered to them (memory only).
+    private SlotQueue Slots => _slots ??= new SlotQueue(() => S.Leases, options, time, logger);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -96,57 +89,34 @@ public sealed partial class SessionRegistryGrain(
     {
         if (S.Leases.TryGetValue(sessionId, out var existing))
         {
-            return existing.ClientId == clientId
-                ? new LeaseResult(true, null, null, existing)
-                : new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
+            return existing.ClientId == clientId ? new LeaseResult(true, null, null, existing) : SlotQueue.NotYours(sessionId);
         }
 
         var o = options.CurrentValue;
         var now = time.GetUtcNow();
-        Grant();
-        if (_offers.Remove(sessionId, out var offer) && offer.ClientId != clientId)
+        Slots.Grant();
+        var claim = Slots.Claim(sessionId, clientId);
+        if (claim == SlotClaim.Foreign)
         {
-            _offers[sessionId] = offer;
-            return new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
+            return SlotQueue.NotYours(sessionId);
         }
 
-        if (offer is null)
+        if (claim == SlotClaim.None)
         {
-            if (_queue.Find(sessionId) is { } waiting)
+            if (Slots.Queued(sessionId, clientId) is { } queued)
             {
-                if (waiting.ClientId != clientId)
-                {
-                    return new LeaseResult(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);
-                }
-
-                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, null, null, Queued: WaitOf(waiting, SlotWaitState.Queued));
+                return queued;
             }
 
-            if (Held() >= o.MaxConcurrent)
+            if (Slots.Full)
             {
                 // A dead silo's leases may still be counted: reclaim them before refusing.
                 await ReclaimDeadSilosAsync();
             }
 
-            var mine = HeldBy(clientId);
-            if (mine + _queue.CountOf(clientId) >= maxPerClient)
+            if (Slots.Admit(sessionId, clientId, maxPerClient, now) is { } refused)
             {
-                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: this client has {mine} of {maxPerClient} sessions open{WaitingNote(clientId)}; close one (browser_session_close) first.", null, RetryAfter(clientId));
-            }
-
-            if (Held() >= o.MaxConcurrent)
-            {
-                if (o.QueueTimeoutSeconds == 0)
-                {
-                    var retry = RetryAfter(null);
-                    return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, $"concurrency_limit: {Held()} of {o.MaxConcurrent} browser sessions are open cluster-wide; close one (browser_session_close) or retry after {Seconds(retry)} s.", null, retry);
-                }
-
-                var waiter = new SlotWaiter(sessionId, clientId, maxPerClient, now.AddSeconds(o.QueueTimeoutSeconds), now);
-                _queue.Enqueue(waiter);
-                LogQueued(logger, sessionId, clientId, _queue.PositionOf(sessionId), _queue.Count);
-                Signal();
-                return new LeaseResult(false, ErrorCodes.ConcurrencyLimit, null, null, Queued: WaitOf(waiter, SlotWaitState.Queued));
+                return refused;
             }
         }
 
@@ -169,69 +139,20 @@ public sealed partial class SessionRegistryGrain(
                 _state.Set(sessionId, endedBefore);
             }
 
-            Grant();
+            Slots.Grant();
             throw;
         }
 
         return new LeaseResult(true, null, null, lease);
     }
 
-    public async Task<SlotWait> WaitForSlotAsync(string sessionId, string clientId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default)
-    {
-        // Interleaved: every step between awaits is synchronous and leaves the queue consistent.
-        Grant();
-        if (!IsWaitOf(sessionId, clientId))
-        {
-            // Another client's request (or none): nothing about it is told, and polling it keeps nothing alive.
-            return new SlotWait(SlotWaitState.Unknown, 0, _queue.Count, time.GetUtcNow());
-        }
-
-        if (Answer(sessionId) is { } settled)
-        {
-            return settled;
-        }
-
-        var waiter = _queue.Find(sessionId)!;
-        waiter.LastSeen = time.GetUtcNow();
-        if (_queue.PositionOf(sessionId) != knownPosition)
-        {
-            return WaitOf(waiter, SlotWaitState.Queued);
-        }
-
-        var wait = Min(maxWait, waiter.Deadline - time.GetUtcNow());
-        waiter.Polling++;
-        try
-        {
-            // Wakes on any change of the queue (a grant, a leaver), so positions are reported as they move.
-            await _queueChanged.Task.WaitAsync(wait, time, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-        }
-        finally
-        {
-            waiter.Polling--;
-            waiter.LastSeen = time.GetUtcNow();
-        }
-
-        Grant();
-        return Answer(sessionId) ?? WaitOf(waiter, SlotWaitState.Queued);
-    }
+    // Interleaved: every step between awaits is synchronous and leaves the queue consistent.
+    public Task<SlotWait> WaitForSlotAsync(string sessionId, string clientId, int knownPosition, TimeSpan maxWait, CancellationToken cancellationToken = default) =>
+        Slots.WaitAsync(sessionId, clientId, knownPosition, maxWait, cancellationToken);
 
     public Task LeaveQueueAsync(string sessionId, string clientId)
     {
-        if (!IsWaitOf(sessionId, clientId))
-        {
-            return Task.CompletedTask;
-        }
-
-        var left = _queue.Remove(sessionId) | _offers.Remove(sessionId);
-        if (left)
-        {
-            Signal();
-            Grant();
-        }
-
+        Slots.Leave(sessionId, clientId);
         return Task.CompletedTask;
     }
 
@@ -241,7 +162,7 @@ public sealed partial class SessionRegistryGrain(
         {
             Remember(lease, reason);
             await _state.WriteAsync();
-            Grant();
+            Slots.Grant();
         }
     }
 
@@ -341,7 +262,7 @@ public sealed partial class SessionRegistryGrain(
         if (S.LastSweepAt is not { } last || now - last >= TimeSpan.FromSeconds(o.CleanupIntervalSeconds / 2.0))
         {
             await ReclaimDeadSilosAsync();
-            Grant();
+            Slots.Grant();
             Forget(e => now - e.EndedAt > EndedRetention);
 
             S.LastSweepAt = now;
@@ -374,15 +295,6 @@ public sealed partial class SessionRegistryGrain(
     /// <summary>How <paramref name="clientId"/>'s session ended, if it did recently; another client's ended session is not told.</summary>
     private EndedSession? EndedOf(string sessionId, string clientId) =>
         _state.Entries.GetValueOrDefault(sessionId) is { } ended && ended.ClientId == clientId ? ended : null;
-
-    /// <summary>
-    /// Whether whatever <paramref name="sessionId"/> names here (a waiter, an offer, a lease) is <paramref name="clientId"/>'s;
-    /// true when it names nothing.
-    /// </summary>
-    private bool IsWaitOf(string sessionId, string clientId) =>
-        _queue.Find(sessionId) is { } waiter ? waiter.ClientId == clientId
-        : _offers.TryGetValue(sessionId, out var offer) ? offer.ClientId == clientId
-        : !S.Leases.TryGetValue(sessionId, out var lease) || lease.ClientId == clientId;
 
     /// <summary>The answer to an activation that is not the session's: it lives on the lease's silo.</summary>
     private EndedSession LiveElsewhere(SessionLease lease) =>
@@ -464,107 +376,13 @@ public sealed partial class SessionRegistryGrain(
                 // Keep the lease: the next sweep tries again, so the reservation is settled exactly once, later.
                 S.CleanupFailed++;
                 events.Cleanup(success: false);
-                LogCloseFailed(logger, lease.SessionId, ex.GetType().Name);
+                LogCloseFailed(logger, lease.SessionId, ex);
             }
         }
 
         await _state.WriteAsync();
-        Grant();
+        Slots.Grant();
     }
-
-    /// <summary>Slots taken: open leases and slots offered to waiters.</summary>
-    private int Held() => S.Leases.Count + _offers.Count;
-
-    private int HeldBy(string clientId) =>
-        S.Leases.Values.Count(l => l.ClientId == clientId) + _offers.Values.Count(o => o.ClientId == clientId);
-
-    /// <summary>
-    /// Lapses offers nobody took and drops waiters that stopped asking or outlived their deadline, then offers free
-    /// slots to waiters in fair order (skipping those at their client's cap). Synchronous: safe to interleave.
-    /// </summary>
-    private void Grant()
-    {
-        var now = time.GetUtcNow();
-        var changed = false;
-        foreach (var (id, offer) in _offers.Where(o => now >= o.Value.ExpiresAt).ToList())
-        {
-            _offers.Remove(id);
-            changed = true;
-            LogOfferLapsed(logger, id, offer.ClientId);
-        }
-
-        foreach (var gone in _queue.InServiceOrder().Where(w => (w.Polling == 0 && now - w.LastSeen >= WaiterStaleAfter) || now >= w.Deadline + WaiterStaleAfter).ToList())
-        {
-            _queue.Remove(gone.SessionId);
-            changed = true;
-        }
-
-        var max = options.CurrentValue.MaxConcurrent;
-        while (Held() < max && _queue.Dequeue(w => HeldBy(w.ClientId) < w.MaxPerClient) is { } next)
-        {
-            _offers[next.SessionId] = new SlotOffer(next.ClientId, now + OfferClaimWindow);
-            changed = true;
-            LogOffered(logger, next.SessionId, next.ClientId);
-        }
-
-        if (changed)
-        {
-            Signal();
-        }
-    }
-
-    /// <summary>The answer for a request that is no longer simply waiting; null while it waits.</summary>
-    private SlotWait? Answer(string sessionId)
-    {
-        var now = time.GetUtcNow();
-        if (_offers.ContainsKey(sessionId) || S.Leases.ContainsKey(sessionId))
-        {
-            return new SlotWait(SlotWaitState.Offered, 0, _queue.Count, now);
-        }
-
-        if (_queue.Find(sessionId) is not { } waiter)
-        {
-            return new SlotWait(SlotWaitState.Unknown, 0, _queue.Count, now);
-        }
-
-        if (now < waiter.Deadline)
-        {
-            return null;
-        }
-
-        _queue.Remove(sessionId);
-        Signal();
-        var o = options.CurrentValue;
-        var retry = RetryAfter(null);
-        var waited = Seconds(waiter.Deadline - waiter.EnqueuedAt);
-        return new SlotWait(SlotWaitState.Expired, 0, _queue.Count, waiter.Deadline, retry,
-            $"concurrency_limit: no browser session slot came free in {waited} s ({Held()} of {o.MaxConcurrent} open cluster-wide, {_queue.Count} waiting); retry after {Seconds(retry)} s.");
-    }
-
-    private SlotWait WaitOf(SlotWaiter waiter, SlotWaitState state) =>
-        new(state, _queue.PositionOf(waiter.SessionId), _queue.Count, waiter.Deadline);
-
-    private string WaitingNote(string clientId) => _queue.CountOf(clientId) is > 0 and var n ? $" and {n} waiting" : "";
-
-    /// <summary>
-    /// When a retry can expect a slot: the soonest an open lease (the client's own, for its cap) reaches its maximum
-    /// duration — a slot frees then at the latest. At least one second.
-    /// </summary>
-    private TimeSpan RetryAfter(string? clientId)
-    {
-        var now = time.GetUtcNow();
-        var soonest = S.Leases.Values.Where(l => clientId is null || l.ClientId == clientId).Select(l => l.ExpiresAt - now).DefaultIfEmpty(OfferClaimWindow).Min();
-        return soonest < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : soonest;
-    }
-
-    private static int Seconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds));
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Wakes every waiting poll (positions moved or a slot was offered).</summary>
-    private void Signal() => Interlocked.Exchange(ref _queueChanged, NewSignal()).TrySetResult();
 
     private void Remember(SessionLease lease, SessionEndReason reason)
     {
@@ -590,36 +408,6 @@ public sealed partial class SessionRegistryGrain(
         }
     }
 
-    /// <summary>A request waiting for a slot (memory only).</summary>
-    private sealed class SlotWaiter(string sessionId, string clientId, int maxPerClient, DateTimeOffset deadline, DateTimeOffset now)
-    {
-        public string SessionId { get; } = sessionId;
-
-        public string ClientId { get; } = clientId;
-
-        public int MaxPerClient { get; } = maxPerClient;
-
-        public DateTimeOffset EnqueuedAt { get; } = now;
-
-        public DateTimeOffset Deadline { get; } = deadline;
-
-        /// <summary>When its last poll ended; with no poll under way for <see cref="WaiterStaleAfter"/>, it is gone.</summary>
-        public DateTimeOffset LastSeen { get; set; } = now;
-
-        public int Polling { get; set; }
-    }
-
-    private sealed record SlotOffer(string ClientId, DateTimeOffset ExpiresAt);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} queued for a slot at position {Position} of {Waiting}")]
-    private static partial void LogQueued(ILogger logger, string sessionId, string clientId, int position, int waiting);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Slot offered to queued session {SessionId} of {ClientId}")]
-    private static partial void LogOffered(ILogger logger, string sessionId, string clientId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Slot offered to session {SessionId} of {ClientId} lapsed untaken; offered to the next waiter")]
-    private static partial void LogOfferLapsed(ILogger logger, string sessionId, string clientId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} of {ClientId} (last on silo {Silo}) ended without its browser ({Reason}); slot freed and reservation settled")]
     private static partial void LogLost(ILogger logger, string sessionId, string clientId, string silo, string reason);
 
@@ -632,6 +420,6 @@ public sealed partial class SessionRegistryGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of {ClientId} moves from silo {From} to {To}")]
     private static partial void LogResumed(ILogger logger, string sessionId, string clientId, string from, string to);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed: {Error}")]
-    private static partial void LogCloseFailed(ILogger logger, string sessionId, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing session {SessionId} failed")]
+    private static partial void LogCloseFailed(ILogger logger, string sessionId, Exception exception);
 }

@@ -2,6 +2,7 @@ using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Hosting;
 using Anchor.Orleans.Grains.Operations;
+using Anchor.Orleans.Grains.Sessions.Moves;
 using Anchor.Orleans.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +24,7 @@ public static class SessionsRegistration
         services.AddSingleton<EgressDialer>();
         services.AddSingleton<EgressProxy>();
         services.AddSingleton<LocalSessions>();
+        services.AddSingleton<SessionServices>();
         services.AddPlacementDirector<SessionPlacement, SessionPlacementDirector>();
         services.AddSingleton<SessionCloser>();
         services.AddHostedService<SessionSweeper>();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Anchor.Orleans.Api.Tests.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Sessions;
+using Anchor.Orleans.Grains.Sessions.Moves;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
@@ -11,7 +12,7 @@ namespace Anchor.Orleans.Api.Tests.Sessions;
 
 /// <summary>
 /// A page that takes its silo down would take each next silo down when its checkpoint replays it: a session is restored
-/// after losing its silo at most <see cref="BrowserSessionGrain.MaxLossRestores"/> times, then ended, settled and forgotten.
+/// after losing its silo at most <see cref="SessionRestores.MaxLossRestores"/> times, then ended, settled and forgotten.
 /// (The losses are staged: a real checkpoint is copied under a new session id with its count set, and that session's
 /// lease is held by a silo that is gone.)
 /// </summary>

@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Sessions;
+using Anchor.Orleans.Grains.Sessions.Queueing;
 
 namespace Anchor.Orleans.Grains.Tests.Sessions;
 

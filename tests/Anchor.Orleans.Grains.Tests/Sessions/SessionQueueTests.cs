@@ -1,6 +1,7 @@
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Sessions;
+using Anchor.Orleans.Grains.Sessions.Queueing;
 
 namespace Anchor.Orleans.Grains.Tests.Sessions;
 
@@ -149,7 +150,7 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
         await fixture.FreshMonthAsync();
         var registry = await FullRegistryAsync("a1", "b1", "c1"); // a1's front dies: it never polls
 
-        ClusterFixture.Time.Advance(SessionRegistryGrain.WaiterStaleAfter - TimeSpan.FromSeconds(1));
+        ClusterFixture.Time.Advance(SlotQueue.WaiterStaleAfter - TimeSpan.FromSeconds(1));
         await StandingAsync(registry, "b1", "c1");
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(1));
 
@@ -158,9 +159,9 @@ public sealed class SessionQueueTests(ClusterFixture fixture)
         Assert.Equal(
             new Dictionary<string, (SlotWaitState, int)> { ["b1"] = (SlotWaitState.Offered, 0), ["c1"] = (SlotWaitState.Queued, 1) },
             await StandingAsync(registry, "b1", "c1"));
-        ClusterFixture.Time.Advance(SessionRegistryGrain.OfferClaimWindow / 2);
+        ClusterFixture.Time.Advance(SlotQueue.OfferClaimWindow / 2);
         await StandingAsync(registry, "c1");
-        ClusterFixture.Time.Advance(SessionRegistryGrain.OfferClaimWindow / 2);
+        ClusterFixture.Time.Advance(SlotQueue.OfferClaimWindow / 2);
         Assert.Equal(
             new Dictionary<string, (SlotWaitState, int)> { ["a1"] = (SlotWaitState.Unknown, 0), ["c1"] = (SlotWaitState.Offered, 0) },
             await StandingAsync(registry, "a1", "c1"));

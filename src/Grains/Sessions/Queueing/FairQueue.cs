@@ -1,4 +1,4 @@
-namespace Anchor.Orleans.Grains.Sessions;
+namespace Anchor.Orleans.Grains.Sessions.Queueing;
 
 /// <summary>
 /// Requests waiting for a session slot, served round-robin across clients and first-in-first-out within a client,

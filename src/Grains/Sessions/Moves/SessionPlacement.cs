@@ -1,7 +1,7 @@
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 
-namespace Anchor.Orleans.Grains.Sessions;
+namespace Anchor.Orleans.Grains.Sessions.Moves;
 
 /// <summary>
 /// Where a session activates: on the silo whose front received the call (one hop less per action), unless that silo

@@ -1,9 +1,11 @@
+// The namespace stays that of the Sessions folder: grain storage may record the type's full name with the state,
+// and checkpoints already in Redis must still load.
 namespace Anchor.Orleans.Grains.Sessions;
 
 /// <summary>
 /// What a session keeps in grain storage (Redis in cluster mode) so it can be rebuilt on another silo: its owner,
 /// lifetime and money, and its browser's tabs, cookies and localStorage (encrypted). Written after actions that may change the
-/// page, in the background; removed when the session ends.
+/// page, in the background (<see cref="Moves.SessionCheckpointing"/>); removed when the session ends.
 /// </summary>
 [GenerateSerializer, Alias("anchor.SessionCheckpoint")]
 public sealed class SessionCheckpoint
@@ -61,7 +63,7 @@ public sealed class SessionCheckpoint
 
     /// <summary>
     /// How many times the session was restored after losing its silo. A page that takes a silo down would take the
-    /// next one down too: past <c>BrowserSessionGrain.MaxLossRestores</c> the session is not restored again.
+    /// next one down too: past <c>SessionRestores.MaxLossRestores</c> the session is not restored again.
     /// </summary>
     [Id(14)]
     public int LossRestores { get; set; }

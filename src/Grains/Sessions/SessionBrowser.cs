@@ -1,0 +1,103 @@
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Anchor.Orleans.Grains.Sessions;
+
+/// <summary>
+/// The browser side of one session activation: opens its page (a browser context limited to the client's allowed
+/// hosts), runs one action at a time on it within <c>Sessions:ActionTimeoutSeconds</c>, lets a close interrupt that
+/// action and wait for it to unwind, and closes the page.
+/// </summary>
+public sealed partial class SessionBrowser(
+    string sessionId,
+    BrowserEngine engine,
+    UrlPolicy urls,
+    ClientPolicies policies,
+    IOptionsMonitor<BrowserOptions> browser,
+    IOptionsMonitor<SessionsOptions> sessions,
+    TimeProvider time,
+    ILogger logger)
+{
+    /// <summary>How long a close waits for an interrupted action to unwind before it settles regardless.</summary>
+    private static readonly TimeSpan UnwindLimit = TimeSpan.FromSeconds(2);
+
+    private CancellationTokenSource? _interrupt;
+    private Task? _running;
+
+    /// <summary>The name of the action running now, if any.</summary>
+    public string? RunningAction { get; private set; }
+
+    public bool IsRunning => _running is not null;
+
+    /// <summary>One tool call's limit.</summary>
+    public TimeSpan ActionLimit => TimeSpan.FromSeconds(sessions.CurrentValue.ActionTimeoutSeconds);
+
+    /// <summary>Opens a page for <paramref name="clientId"/>, with a saved <paramref name="storageState"/> (cookies and storage) if given.</summary>
+    public Task<BrowserPage> OpenAsync(string clientId, string? storageState, CancellationToken cancellationToken) =>
+        BrowserPage.OpenAsync(engine, urls, policies.For(clientId).AllowedHosts, browser.CurrentValue, ActionLimit, time, cancellationToken, storageState);
+
+    /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> within <see cref="ActionLimit"/>, or until <see cref="Interrupt"/>.</summary>
+    public async Task<ActionResult> RunAsync(BrowserPage page, BrowserAction action, CancellationToken cancellationToken)
+    {
+        using var interrupt = new CancellationTokenSource();
+        var running = new TaskCompletionSource();
+        _interrupt = interrupt;
+        _running = running.Task;
+        RunningAction = action.Name;
+        try
+        {
+            using var deadline = new ActionDeadline(ActionLimit, time, interrupt.Token, cancellationToken);
+            return await page.RunAsync(action, deadline);
+        }
+        finally
+        {
+            _interrupt = null;
+            _running = null;
+            RunningAction = null;
+            running.SetResult();
+        }
+    }
+
+    /// <summary>Cancels the running action, if any (closing the page then fails every Playwright call it makes at once).</summary>
+    public void Interrupt() => _interrupt?.Cancel();
+
+    /// <summary>Waits a little (<see cref="UnwindLimit"/>) for an interrupted action to unwind.</summary>
+    public async Task UnwoundAsync()
+    {
+        if (_running is { } running)
+        {
+            try
+            {
+                await running.WaitAsync(UnwindLimit, time);
+            }
+            catch (TimeoutException)
+            {
+                LogUnwindSlow(logger, sessionId);
+            }
+        }
+    }
+
+    /// <summary>Closes <paramref name="page"/>'s browser context; false (logged) when that failed, as when it is already gone with its browser.</summary>
+    public async Task<bool> CloseAsync(BrowserPage page)
+    {
+        try
+        {
+            await page.DisposeAsync();
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogContextCloseFailed(logger, sessionId, ex);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the interrupted action did not unwind in time; settling regardless")]
+    private static partial void LogUnwindSlow(ILogger logger, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the browser context of session {SessionId} failed")]
+    private static partial void LogContextCloseFailed(ILogger logger, string sessionId, Exception exception);
+}

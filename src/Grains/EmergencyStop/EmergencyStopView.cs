@@ -145,13 +145,11 @@ public sealed partial class EmergencyStopView(
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        // Quickly while the state is unknown (a silo joining a forming cluster), then every RefreshSeconds.
-        var unknownRetry = TimeSpan.FromMilliseconds(250);
+        using var timer = new PeriodicTimer(PollInterval(), time);
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await Task.Delay(_state is null ? unknownRetry : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time, cancellationToken);
                 try
                 {
                     await RefreshOrReadStoredAsync(cancellationToken);
@@ -161,12 +159,21 @@ public sealed partial class EmergencyStopView(
                     // Stays on the last state until StaleAfterSeconds, then fails closed.
                     LogRefreshFailed(logger, ex);
                 }
+
+                if (PollInterval() is var interval && interval != timer.Period)
+                {
+                    timer.Period = interval;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    /// <summary>Quickly while the state is unknown (a silo joining a forming cluster), then every <c>RefreshSeconds</c>.</summary>
+    private TimeSpan PollInterval() =>
+        _state is null ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds);
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {

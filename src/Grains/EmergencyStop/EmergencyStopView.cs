@@ -134,8 +134,9 @@ public sealed partial class EmergencyStopView(
         var retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
+                // Until the switch is known (a push may tell it first) or the next attempt would start past the deadline.
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is not null && !cancellationToken.IsCancellationRequested && time.GetUtcNow() + StartRetryDelay < deadline),
+                    args.Outcome.Exception is not null && _state is null && !cancellationToken.IsCancellationRequested && time.GetUtcNow() + StartRetryDelay < deadline),
                 Delay = StartRetryDelay,
                 BackoffType = DelayBackoffType.Constant,
                 UseJitter = false,

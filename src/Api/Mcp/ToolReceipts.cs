@@ -1,4 +1,6 @@
-using System.Text.Json.Nodes;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
@@ -26,6 +28,9 @@ public static class ToolReceipts
     /// <summary>How long a receipt waits for the ledgers; past it the receipt carries the cost without the budgets.</summary>
     private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(2);
 
+    // Names come from the records' attributes; nothing else of a naming policy applies.
+    private static readonly JsonSerializerOptions Json = new();
+
     /// <summary>Starts collecting the charges of one call.</summary>
     public static ToolCharge Begin(MessageContext context)
     {
@@ -46,56 +51,76 @@ public static class ToolReceipts
     /// <summary>Writes the receipt into <paramref name="result"/>. Budgets are read best-effort (a ledger failing over leaves them out).</summary>
     public static async Task WriteAsync(CallToolResult result, ToolCharge charge, ClientPolicy? client, BudgetStatus budgets, TimeProvider time, CancellationToken cancellationToken)
     {
-        var receipt = new JsonObject { ["cost_usd"] = charge.CostUsd };
-        if (charge.SessionId is { } sessionId)
-        {
-            receipt["session_id"] = sessionId;
-            receipt["session_cost_usd"] = charge.SessionCostUsd;
-        }
-
+        var receipt = new ToolReceipt(charge.CostUsd, charge.SessionId, charge.SessionId is null ? null : charge.SessionCostUsd);
         if (client is not null)
         {
             try
             {
                 var (daily, monthly) = await budgets.GetBudgetsAsync(client, time.GetUtcNow(), cancellationToken).WaitAsync(LedgerWait, time, cancellationToken);
-                receipt["day"] = Period(daily);
-                receipt["month"] = Period(monthly);
+                receipt = receipt with { Day = ReceiptPeriod.Of(daily), Month = ReceiptPeriod.Of(monthly) };
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                receipt["budgets"] = "unavailable";
+                receipt = receipt with { Budgets = "unavailable" };
             }
         }
 
         result.Meta ??= [];
-        result.Meta[MetaKey] = receipt;
+        result.Meta[MetaKey] = JsonSerializer.SerializeToNode(receipt, Json);
         if (charge.Restored is { } restored)
         {
-            result.Meta[RestoredKey] = new JsonObject
-            {
-                ["session_id"] = charge.SessionId,
-                ["reason"] = restored.Reason,
-                ["checkpoint_at"] = restored.CheckpointAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                ["tabs"] = restored.Tabs,
-                ["not_restored"] = new JsonArray([.. restored.NotRestored.Select(p => (JsonNode?)JsonValue.Create(p))]),
-            };
+            result.Meta[RestoredKey] = JsonSerializer.SerializeToNode(
+                new RestoredReceipt(charge.SessionId, restored.Reason, restored.CheckpointAt.ToString("O", CultureInfo.InvariantCulture), restored.Tabs, restored.NotRestored),
+                Json);
         }
     }
-
-    /// <summary>
-    /// One period as the ledger holds it for the caller: its own figures only; <c>limited_by_cluster</c> says that the
-    /// cluster-wide budget has less left than the caller's own <c>remaining_usd</c> (how much less is other tenants' business).
-    /// </summary>
-    private static JsonObject Period(PeriodBudgetStatus p) => new()
-    {
-        ["period"] = p.Period,
-        ["spent_usd"] = p.Client.SpentUsd,
-        ["reserved_usd"] = p.Client.ReservedUsd,
-        ["limit_usd"] = p.Client.LimitUsd,
-        ["remaining_usd"] = p.Client.RemainingUsd,
-        ["limited_by_cluster"] = p.LimitedByCluster,
-    };
 }
+
+/// <summary>The receipt of one tool call (<c>_meta["anchor/receipt"]</c>); members left out when they do not apply.</summary>
+/// <param name="CostUsd">What this call was charged.</param>
+/// <param name="SessionId">The session the call ran in, if any.</param>
+/// <param name="SessionCostUsd">That session's cost so far.</param>
+public sealed record ToolReceipt(
+    [property: JsonPropertyName("cost_usd")] decimal CostUsd,
+    [property: JsonPropertyName("session_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SessionId,
+    [property: JsonPropertyName("session_cost_usd"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? SessionCostUsd)
+{
+    /// <summary>The caller's UTC day as the ledger holds it.</summary>
+    [JsonPropertyName("day"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReceiptPeriod? Day { get; init; }
+
+    /// <summary>The caller's UTC month as the ledger holds it.</summary>
+    [JsonPropertyName("month"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReceiptPeriod? Month { get; init; }
+
+    /// <summary><c>unavailable</c> when the ledgers did not answer in time (then there is no day or month).</summary>
+    [JsonPropertyName("budgets"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Budgets { get; init; }
+}
+
+/// <summary>
+/// One period as the ledger holds it for the caller: its own figures only; <c>limited_by_cluster</c> says that the
+/// cluster-wide budget has less left than the caller's own <c>remaining_usd</c> (how much less is other tenants' business).
+/// </summary>
+public sealed record ReceiptPeriod(
+    [property: JsonPropertyName("period")] string Period,
+    [property: JsonPropertyName("spent_usd")] decimal SpentUsd,
+    [property: JsonPropertyName("reserved_usd")] decimal ReservedUsd,
+    [property: JsonPropertyName("limit_usd")] decimal LimitUsd,
+    [property: JsonPropertyName("remaining_usd")] decimal RemainingUsd,
+    [property: JsonPropertyName("limited_by_cluster")] bool LimitedByCluster)
+{
+    public static ReceiptPeriod Of(PeriodBudgetStatus p) =>
+        new(p.Period, p.Client.SpentUsd, p.Client.ReservedUsd, p.Client.LimitUsd, p.Client.RemainingUsd, p.LimitedByCluster);
+}
+
+/// <summary>Where a result says its session was rebuilt on another silo from its checkpoint (<c>_meta["anchor/restored"]</c>).</summary>
+public sealed record RestoredReceipt(
+    [property: JsonPropertyName("session_id")] string? SessionId,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("checkpoint_at")] string CheckpointAt,
+    [property: JsonPropertyName("tabs")] int Tabs,
+    [property: JsonPropertyName("not_restored")] IReadOnlyList<string> NotRestored);
 
 /// <summary>What one tool call has been charged so far, and the session it ran in.</summary>
 public sealed class ToolCharge

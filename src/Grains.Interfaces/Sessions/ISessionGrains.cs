@@ -12,15 +12,18 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// Opens the session for <paramref name="clientId"/>: takes a registry lease, reserves budget, opens a context —
     /// with the cookies and storage of the client's saved <paramref name="profile"/>, when named.
     /// </summary>
+    [ResponseTimeout(ActionCallTimeout.Value)]
     Task<SessionInfo> OpenAsync(string clientId, string? profile = null, CancellationToken cancellationToken = default);
 
     /// <summary>Saves the session's cookies and localStorage as the owner's profile <paramref name="name"/>.</summary>
+    [ResponseTimeout(ActionCallTimeout.Value)]
     Task<Profiles.ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Runs <paramref name="action"/>. With <paramref name="openIfNeeded"/> (the client's default session) a
     /// session that is not open is opened first; otherwise it answers <c>session_not_found</c> or <c>session_expired</c>.
     /// </summary>
+    [ResponseTimeout(ActionCallTimeout.Value)]
     Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -43,6 +46,7 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// lease and closes the browser context without ending the session. The next call restores it on another silo.
     /// False when there was nothing to move (not open here) or the checkpoint could not be written (then it stays open).
     /// </summary>
+    [ResponseTimeout(ActionCallTimeout.Value)]
     Task<bool> SuspendAsync();
 
     /// <summary>Forgets the session's checkpoint (the registry ended a parked session that never came back).</summary>

@@ -1,6 +1,8 @@
 using Anchor.Orleans.Grains.Interfaces.EmergencyStop;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Orleans.Storage;
+using Polly;
+using Polly.Retry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +23,8 @@ public sealed partial class EmergencyStopView(
     IOptionsMonitor<EmergencyStopOptions> options,
     ILogger<EmergencyStopView> logger) : IEmergencyStopObserver, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
+    private static readonly TimeSpan StartRetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private EmergencyStopState? _state;
@@ -127,17 +131,38 @@ public sealed partial class EmergencyStopView(
         // Know the switch before the silo serves, so a healthy cluster does not refuse its first calls; retry briefly
         // (a loaded or still-forming cluster may not answer the first call), then let the poll loop carry on.
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(options.CurrentValue.StaleAfterSeconds);
-        while (_state is null && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        var retry = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                // Until the switch is known (a push may tell it first) or the next attempt would start past the deadline.
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is not null && _state is null && !cancellationToken.IsCancellationRequested && time.GetUtcNow() + StartRetryDelay < deadline),
+                Delay = StartRetryDelay,
+                BackoffType = DelayBackoffType.Constant,
+                UseJitter = false,
+                MaxRetryAttempts = int.MaxValue,
+            })
+            .Build();
+        try
         {
-            try
-            {
-                await RefreshOrReadStoredAsync(cancellationToken);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogRefreshFailed(logger, ex);
-                await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
-            }
+            await retry.ExecuteAsync(
+                async ct =>
+                {
+                    try
+                    {
+                        await RefreshOrReadStoredAsync(ct);
+                    }
+                    catch (Exception ex) when (!ct.IsCancellationRequested)
+                    {
+                        LogRefreshFailed(logger, ex);
+                        throw;
+                    }
+                },
+                cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Still not known (each failure was logged): the poll loop goes on trying, quickly while it is unknown.
         }
 
         _loop = PollAsync(_stopping.Token);
@@ -145,13 +170,11 @@ public sealed partial class EmergencyStopView(
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        // Quickly while the state is unknown (a silo joining a forming cluster), then every RefreshSeconds.
-        var unknownRetry = TimeSpan.FromMilliseconds(250);
+        using var timer = new PeriodicTimer(PollInterval(), time);
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await Task.Delay(_state is null ? unknownRetry : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds), time, cancellationToken);
                 try
                 {
                     await RefreshOrReadStoredAsync(cancellationToken);
@@ -161,12 +184,21 @@ public sealed partial class EmergencyStopView(
                     // Stays on the last state until StaleAfterSeconds, then fails closed.
                     LogRefreshFailed(logger, ex);
                 }
+
+                if (PollInterval() is var interval && interval != timer.Period)
+                {
+                    timer.Period = interval;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    /// <summary>Quickly while the state is unknown (a silo joining a forming cluster), then every <c>RefreshSeconds</c>.</summary>
+    private TimeSpan PollInterval() =>
+        _state is null ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(options.CurrentValue.RefreshSeconds);
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {

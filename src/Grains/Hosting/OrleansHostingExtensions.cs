@@ -57,10 +57,8 @@ public static class OrleansHostingExtensions
         // Reads the ledgers on a timer: part of a running silo, not of the governance grains themselves.
         services.AddHostedService<Telemetry.GovernanceMetrics>();
 
-        // A browser action may legitimately take ActionTimeoutSeconds; grain calls must outlive it. Read from raw
-        // configuration: Orleans resolves this before start-up validation, which must still report every problem.
-        var actionTimeout = Math.Clamp(builder.Configuration.GetValue($"{OptionsRegistration.Root}:{SessionsOptions.SectionName}:ActionTimeoutSeconds", 180), 1, 3600);
-        services.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = TimeSpan.FromSeconds(actionTimeout + 30));
+        // Grain calls keep Orleans' default response timeout; those that run a browser action, or wait behind one, carry
+        // their own ([ResponseTimeout(ActionCallTimeout.Value)] on IBrowserSessionGrain).
 
         // Stopping must outlast the drain, then closing sessions, leaving the cluster and closing Chromium.
         var drain = Math.Clamp(builder.Configuration.GetValue($"{OptionsRegistration.Root}:{ShutdownOptions.SectionName}:DrainSeconds", 30), 0, 3600);

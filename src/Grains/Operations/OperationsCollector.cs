@@ -81,11 +81,11 @@ public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvid
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var timer = new PeriodicTimer(FlushInterval, time);
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await Task.Delay(FlushInterval, time, stoppingToken);
                 await FlushAsync();
             }
         }

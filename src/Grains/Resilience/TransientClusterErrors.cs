@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
 using Orleans.Runtime.Messaging;
+using Polly;
+using Polly.Retry;
 
 namespace Anchor.Orleans.Grains.Resilience;
 
@@ -9,6 +12,11 @@ namespace Anchor.Orleans.Grains.Resilience;
 /// </summary>
 public static class TransientClusterErrors
 {
+    private static readonly ResiliencePropertyKey<DateTimeOffset> Deadline = new("anchor.transient-retry.deadline");
+
+    // One pipeline per clock (the silo's, or a test's fake one); the deadline of each call travels in its context.
+    private static readonly ConditionalWeakTable<TimeProvider, ResiliencePipeline> Pipelines = new();
+
     public static bool IsTransient(Exception exception) => exception switch
     {
         OrleansMessageRejectionException or SiloUnavailableException or ConnectionFailedException or TimeoutException => true,
@@ -22,19 +30,19 @@ public static class TransientClusterErrors
     /// </summary>
     public static async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> operation, TimeSpan limit, TimeProvider time, CancellationToken cancellationToken = default)
     {
-        var deadline = time.GetUtcNow() + limit;
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
+        // Continues on the caller's context, as a plain await would (a grain's scheduler, if a grain calls).
+        var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
+        try
         {
-            try
-            {
-                return await operation(cancellationToken);
-            }
-            catch (Exception ex) when (IsTransient(ex) && time.GetUtcNow() + delay < deadline && !cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(delay, time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.TicksPerSecond));
-            }
+            context.Properties.Set(Deadline, time.GetUtcNow() + limit);
+            return await Pipelines.GetValue(time, BuildPipeline).ExecuteAsync(
+                static async (context, operation) => await operation(context.CancellationToken),
+                context,
+                operation);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -48,4 +56,23 @@ public static class TransientClusterErrors
             limit,
             time,
             cancellationToken);
+
+    private static ResiliencePipeline BuildPipeline(TimeProvider time) =>
+        new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                // Another attempt only if it can start before the deadline, after the back-off it waits first.
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } exception
+                    && IsTransient(exception)
+                    && !args.Context.CancellationToken.IsCancellationRequested
+                    && time.GetUtcNow() + Backoff(args.AttemptNumber) < args.Context.Properties.GetValue(Deadline, DateTimeOffset.MinValue)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Backoff(args.AttemptNumber)),
+                MaxRetryAttempts = int.MaxValue,
+            })
+            .Build();
+
+    /// <summary>The wait after failed attempt <paramref name="attempt"/> (from 0): 100 ms, doubling up to 1 s.</summary>
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(100).Ticks << Math.Min(attempt, 4), TimeSpan.TicksPerSecond));
 }

@@ -72,23 +72,28 @@ public sealed partial class SessionDrain(
         var move = options.Value.MoveSessions ?? (hosting.Value.Storage.Provider == Hosting.StorageProvider.Redis && sessions.CurrentValue.Checkpoints);
         try
         {
-            // Moving is tried at least once, even with no drain time: a session between actions moves in well under
-            // a second, and each move may take MoveFloor whatever DrainSeconds says.
-            for (var round = 0; local.Count > 0 && (time.GetUtcNow() < deadline || (move && round == 0)); round++)
+            if (move)
             {
-                if (!move)
+                // Moving is tried at least once, even with no drain time: a session between actions moves in well under
+                // a second, and each move may take MoveFloor whatever DrainSeconds says.
+                for (var round = 0; local.Count > 0 && (time.GetUtcNow() < deadline || round == 0); round++)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
-                    continue;
+                    // Again while any moves: a call that raced the drain may have activated a session here meanwhile.
+                    var limit = deadline - time.GetUtcNow();
+                    var outcomes = await Task.WhenAll(local.SessionIds.Select(id => MoveAsync(id, limit > MoveFloor ? limit : MoveFloor, cancellationToken)));
+                    moved += outcomes.Count(m => m);
+                    if (!outcomes.Any(m => m))
+                    {
+                        break;
+                    }
                 }
-
-                // Again while any moves: a call that raced the drain may have activated a session here meanwhile.
-                var limit = deadline - time.GetUtcNow();
-                var outcomes = await Task.WhenAll(local.SessionIds.Select(id => MoveAsync(id, limit > MoveFloor ? limit : MoveFloor, cancellationToken)));
-                moved += outcomes.Count(m => m);
-                if (!outcomes.Any(m => m))
+            }
+            else
+            {
+                // Sessions finish on their own; look every 200 ms whether they have.
+                using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200), time);
+                while (local.Count > 0 && time.GetUtcNow() < deadline && await poll.WaitForNextTickAsync(cancellationToken))
                 {
-                    break;
                 }
             }
         }

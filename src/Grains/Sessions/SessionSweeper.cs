@@ -14,24 +14,34 @@ public sealed partial class SessionSweeper(IGrainFactory grains, SessionCloser c
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(Interval(), time);
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.CleanupIntervalSeconds), time, stoppingToken);
-                var overdue = await grains.GetGrain<ISessionRegistryGrain>(0).SweepAsync();
-                await closer.CloseAsync(overdue, SessionEndReason.TimedOut);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogSweepFailed(logger, ex.GetType().Name);
+                try
+                {
+                    var overdue = await grains.GetGrain<ISessionRegistryGrain>(0).SweepAsync();
+                    await closer.CloseAsync(overdue, SessionEndReason.TimedOut);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    LogSweepFailed(logger, ex.GetType().Name);
+                }
+
+                // The interval is read every round, so a changed setting applies from the next sweep.
+                if (Interval() is var interval && interval != timer.Period)
+                {
+                    timer.Period = interval;
+                }
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
+
+    private TimeSpan Interval() => TimeSpan.FromSeconds(options.CurrentValue.CleanupIntervalSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session sweep failed: {Error}; retrying next interval")]
     private static partial void LogSweepFailed(ILogger logger, string error);

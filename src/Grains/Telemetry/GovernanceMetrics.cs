@@ -45,23 +45,25 @@ public sealed partial class GovernanceMetrics : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        using var timer = new PeriodicTimer(RefreshInterval, _time);
+        try
         {
-            try
+            do
             {
-                _overview = await _budgets.GetOverviewAsync(stoppingToken);
-                await Task.Delay(RefreshInterval, _time, stoppingToken);
+                try
+                {
+                    _overview = await _budgets.GetOverviewAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Keep the last figures; the next refresh tries again.
+                    LogRefreshFailed(_logger, ex.GetType().Name);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Keep the last figures; the next refresh tries again.
-                LogRefreshFailed(_logger, ex.GetType().Name);
-                await Task.Delay(RefreshInterval, _time, stoppingToken);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 

@@ -20,6 +20,8 @@ public sealed partial class DailyCostReporter(
 {
     public const string KeyPrefix = "report:daily:";
 
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+
     private DateTimeOffset _due;
     private long _waitingForTicks;
 
@@ -35,35 +37,54 @@ public sealed partial class DailyCostReporter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            // One wait until the first due time; from there a timer ticks once a day, counted from it.
+            var wait = _due - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
             {
-                var wait = _due - time.GetUtcNow();
-                if (wait > TimeSpan.Zero)
-                {
-                    var delay = Task.Delay(wait, time, stoppingToken);
-                    Interlocked.Exchange(ref _waitingForTicks, _due.UtcTicks);
-                    await delay;
-                    Interlocked.Exchange(ref _waitingForTicks, 0);
-                }
-
-                if (options.CurrentValue.Reports.DailyEnabled)
-                {
-                    await sink.RaiseAsync(await BuildAsync(DateOnly.FromDateTime(_due.UtcDateTime).AddDays(-1), stoppingToken), stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogReportFailed(logger, ex.GetType().Name);
+                var first = Task.Delay(wait, time, stoppingToken);
+                Interlocked.Exchange(ref _waitingForTicks, _due.UtcTicks);
+                await first;
             }
 
-            // From the last due time, not from now: each day gets its report even if the loop ran late.
-            _due = _due.AddDays(1);
+            using var timer = new PeriodicTimer(Day, time);
+            var start = time.GetUtcNow();
+            var sent = 0;
+            do
+            {
+                Interlocked.Exchange(ref _waitingForTicks, 0);
+
+                // A tick may stand for several (ticks missed while a report was sent are folded into one): each day that
+                // passed still gets its report, and its due time moves on from the last one, not from now.
+                var days = Math.Max(sent + 1, (int)((time.GetUtcNow() - start) / Day) + 1);
+                for (; sent < days; sent++)
+                {
+                    await ReportAsync(stoppingToken);
+                    _due = _due.AddDays(1);
+                }
+
+                Interlocked.Exchange(ref _waitingForTicks, _due.UtcTicks);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReportAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (options.CurrentValue.Reports.DailyEnabled)
+            {
+                await sink.RaiseAsync(await BuildAsync(DateOnly.FromDateTime(_due.UtcDateTime).AddDays(-1), stoppingToken), stoppingToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            LogReportFailed(logger, ex.GetType().Name);
         }
     }
 

@@ -30,16 +30,24 @@ public sealed class AlertRulesWorker(AlertRules rules, IAlertSink sink, IOptions
 
     private async Task EvaluateAsync(CancellationToken stoppingToken)
     {
+        using var timer = new PeriodicTimer(Interval(), time);
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.CurrentValue.Rules.EvaluationIntervalSeconds), time, stoppingToken);
                 rules.Evaluate();
+
+                // The interval is read every round, so a changed setting applies from the next evaluation.
+                if (Interval() is var interval && interval != timer.Period)
+                {
+                    timer.Period = interval;
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
     }
+
+    private TimeSpan Interval() => TimeSpan.FromSeconds(options.CurrentValue.Rules.EvaluationIntervalSeconds);
 }

@@ -55,18 +55,7 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
     /// </summary>
     public static readonly Uri AuthProbe = new("http://egress-auth.anchor.invalid/");
 
-    // Not forwarded upstream: the proxy's own, hop-by-hop, or framing the proxy does not carry (bodies go by Content-Length).
-    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "proxy-authorization", "proxy-connection", "connection", "keep-alive", "upgrade", "te", "trailer",
-    };
-
-    // Not passed back to the browser: the proxy answers every response with Connection: close.
-    private static readonly HashSet<string> ResponseHopByHop = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-    };
-
+    private readonly EgressUpstream _upstream = new(dialer, logger);
     private readonly ConcurrentDictionary<string, EgressSession> _sessions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
@@ -144,33 +133,33 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         await using var client = new NetworkStream(socket, ownsSocket: true);
         try
         {
-            Request? request;
+            EgressRequest? request;
             using (var headLimit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
             {
                 headLimit.CancelAfter(HeadLimit);
-                request = await Request.ReadAsync(client, headLimit.Token);
+                request = await EgressRequest.ReadAsync(client, headLimit.Token);
             }
 
             if (request is null)
             {
-                await RespondAsync(client, 400, "Bad Request", "browser_error: the egress proxy could not read the request.");
+                await EgressWire.RespondAsync(client, 400, "Bad Request", "browser_error: the egress proxy could not read the request.");
                 return;
             }
 
             if (Authenticate(request.Header("Proxy-Authorization")) is not { } session)
             {
-                await RespondAsync(client, 407, "Proxy Authentication Required", "", "Proxy-Authenticate: Basic realm=\"anchor-egress\"\r\n");
+                await EgressWire.RespondAsync(client, 407, "Proxy Authentication Required", "", "Proxy-Authenticate: Basic realm=\"anchor-egress\"\r\n");
                 return;
             }
 
             using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, session.Closing);
             if (request.Method == "CONNECT")
             {
-                await TunnelAsync(client, request, session, lifetime.Token);
+                await EgressTunnel.RunAsync(client, request, session, _upstream, lifetime.Token);
             }
             else
             {
-                await ForwardAsync(client, request, session, lifetime.Token);
+                await EgressForwarder.ForwardAsync(client, request, session, _upstream, options, lifetime.Token);
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
@@ -183,314 +172,9 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
     }
 
-    private async Task TunnelAsync(NetworkStream client, Request request, EgressSession session, CancellationToken cancellationToken)
-    {
-        if (!TryAuthority(request.Target, out var host, out var port))
-        {
-            await RespondAsync(client, 400, "Bad Request", $"browser_error: '{request.Target}' is not a host:port.");
-            return;
-        }
-
-        var authority = Authority(host, port);
-        if (session.OverBudget() is { } spent)
-        {
-            session.Fail(authority, spent.Message);
-            await RespondAsync(client, 403, "Forbidden", spent.Message);
-            return;
-        }
-
-        if (await DialAsync(client, host, port, tunnel: true, request.Target, session, cancellationToken) is not { } upstream)
-        {
-            return;
-        }
-
-        await using (upstream)
-        {
-            // Bound to the host:port just checked: the tunnel's bytes go to this upstream and nowhere else.
-            await client.WriteAsync("HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray(), cancellationToken);
-            session.CountSent(request.Rest.Length);
-            await upstream.WriteAsync(request.Rest, cancellationToken);
-            using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var up = CopyAsync(client, upstream, session.CountSent, done.Token);
-            var down = CopyAsync(upstream, client, session.CountReceived, done.Token);
-            await Task.WhenAny(up, down);
-            await done.CancelAsync();
-            await Task.WhenAll(up, down);
-        }
-    }
-
-    private async Task ForwardAsync(NetworkStream client, Request request, EgressSession session, CancellationToken cancellationToken)
-    {
-        if (!Uri.TryCreate(request.Target, UriKind.Absolute, out var url) || url.Scheme != "http")
-        {
-            await RespondAsync(client, 400, "Bad Request", "browser_error: the egress proxy forwards absolute http:// requests and CONNECT tunnels only.");
-            return;
-        }
-
-        if (url.IdnHost == AuthProbe.IdnHost)
-        {
-            await RespondAsync(client, 204, "No Content", "");
-            return;
-        }
-
-        if (request.Header("Transfer-Encoding") is not null || !TryContentLength(request.Headers, out var bodyLength))
-        {
-            // Chromium sends HTTP/1.1 bodies with a Content-Length; the proxy forwards nothing it cannot delimit.
-            await RespondAsync(client, 411, "Length Required", "browser_error: the egress proxy forwards request bodies with one Content-Length only.");
-            return;
-        }
-
-        var shown = Telemetry.AnchorTracing.SafeUrl(request.Target);
-        var authority = Authority(url.IdnHost, url.Port);
-        if (session.OverBudget() is { } spent)
-        {
-            session.Fail(authority, spent.Message);
-            return; // Closed unanswered.
-        }
-
-        if (await DialAsync(client, url.IdnHost, url.Port, tunnel: false, shown, session, cancellationToken) is not { } upstream)
-        {
-            return;
-        }
-
-        await using (upstream)
-        {
-            // The request as the origin expects it: origin-form target (taken verbatim, never re-encoded), no proxy headers, one request per connection.
-            var pathStart = request.Target.IndexOf('/', url.Scheme.Length + 3);
-            var head = new StringBuilder()
-                .Append(request.Method).Append(' ').Append(pathStart < 0 ? "/" : request.Target[pathStart..]).Append(' ').Append(request.Version).Append("\r\n");
-            foreach (var (name, value) in request.Headers.Where(h => !HopByHop.Contains(h.Name)))
-            {
-                head.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-
-            head.Append("Connection: close\r\n\r\n");
-            var bytes = Encoding.Latin1.GetBytes(head.ToString());
-            await upstream.WriteAsync(bytes, cancellationToken);
-            session.CountSent(bytes.Length);
-
-            // Only this request's own body follows it; bytes past it (a second request) are never forwarded.
-            var early = (int)Math.Min(bodyLength, request.Rest.Length);
-            await upstream.WriteAsync(request.Rest.AsMemory(0, early), cancellationToken);
-            session.CountSent(early);
-            await CopyExactlyAsync(client, upstream, bodyLength - early, session.CountSent, cancellationToken);
-
-            using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var drained = DrainAsync(client, done);
-            try
-            {
-                await RelayResponseAsync(client, upstream, request, shown, authority, session, done.Token);
-            }
-            finally
-            {
-                await done.CancelAsync();
-                await drained;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Passes the origin's response to the browser with <c>Connection: close</c>, cut at <c>Browser:MaxResponseBytes</c>:
-    /// refused unanswered when its length says so up front, else the browser's connection is reset at the limit (so a
-    /// cut response never looks whole). Interim (1xx) responses pass as they are; a protocol switch is refused.
-    /// </summary>
-    private async Task RelayResponseAsync(NetworkStream client, NetworkStream upstream, Request request, string shown, string authority, EgressSession session, CancellationToken cancellationToken)
-    {
-        var limit = options.CurrentValue.MaxResponseBytes;
-        var pending = Array.Empty<byte>();
-        Head? head;
-        int status;
-        while (true)
-        {
-            head = await Head.ReadAsync(upstream, pending, cancellationToken);
-            if (head is null)
-            {
-                session.Fail(authority, $"browser_error: the request to {shown} failed: the server closed the connection without a valid HTTP response.");
-                return;
-            }
-
-            session.CountReceived(head.Length);
-            pending = head.Rest;
-            var statusLine = head.FirstLine.Split(' ', 3);
-            if (statusLine.Length < 2 || !statusLine[0].StartsWith("HTTP/1.", StringComparison.Ordinal)
-                || !int.TryParse(statusLine[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out status)
-                || status is < 100 or > 999 || status == 101)
-            {
-                session.Fail(authority, $"browser_error: the request to {shown} failed: the server sent an invalid HTTP response.");
-                return;
-            }
-
-            if (status >= 200)
-            {
-                break;
-            }
-
-            await client.WriteAsync(Encoding.Latin1.GetBytes(head.Serialize(_ => true, "")), cancellationToken);
-        }
-
-        var noBody = request.Method == "HEAD" || status is 204 or 304;
-        var hasLength = TryContentLength(head.Headers, out var length) && head.Headers.Any(h => h.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase));
-        if (!noBody && hasLength && length > limit)
-        {
-            session.Fail(authority, TooLarge(shown, limit));
-            return; // Closed unanswered: nothing of it was sent.
-        }
-
-        await client.WriteAsync(Encoding.Latin1.GetBytes(head.Serialize(h => !ResponseHopByHop.Contains(h), "Connection: close\r\n")), cancellationToken);
-        if (noBody)
-        {
-            return;
-        }
-
-        // The body: exactly its Content-Length, else (chunked, or delimited by the close) until the origin closes.
-        var remaining = hasLength ? length : long.MaxValue;
-        long total = 0;
-        var buffer = new byte[16 * 1024];
-        ReadOnlyMemory<byte> chunk = pending.AsMemory(0, (int)Math.Min(pending.Length, remaining));
-        while (true)
-        {
-            total += chunk.Length;
-            remaining -= chunk.Length;
-            if (total > limit)
-            {
-                session.Cut(authority, TooLarge(shown, limit));
-                client.Socket.LingerState = new LingerOption(true, 0); // A reset, not a close: a cut response must not look complete.
-                return;
-            }
-
-            await client.WriteAsync(chunk, cancellationToken);
-            if (remaining == 0)
-            {
-                return;
-            }
-
-            var read = await upstream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
-            if (read == 0)
-            {
-                return;
-            }
-
-            session.CountReceived(read);
-            chunk = buffer.AsMemory(0, read);
-        }
-    }
-
-    private static string TooLarge(string shown, long limit) =>
-        $"browser_error: page exceeded Browser:MaxResponseBytes: the response of {shown} is larger than {limit} bytes and was cut off.";
-
-    /// <summary>
-    /// The upstream connection, or null after telling the browser there is none: a refused tunnel is answered 403, a
-    /// failed one 502; a refused or failed plain-HTTP request is closed unanswered. <paramref name="shown"/> is
-    /// what the refusal names (the URL without its query, or the tunnel's host:port).
-    /// </summary>
-    private async Task<NetworkStream?> DialAsync(NetworkStream client, string host, int port, bool tunnel, string shown, EgressSession session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return new NetworkStream(await dialer.ConnectAsync(host, port, session.AllowedHosts, cancellationToken), ownsSocket: true);
-        }
-        catch (EgressFailure failure) when (failure.Code == Interfaces.Errors.ErrorCodes.UrlBlocked)
-        {
-            var message = $"url_blocked: {shown} refused: {failure.Message}.";
-            session.Refuse(Authority(host, port), message);
-            LogRefused(logger, host, port, failure.Message);
-            if (tunnel)
-            {
-                await RespondAsync(client, 403, "Forbidden", message);
-            }
-
-            return null;
-        }
-        catch (EgressFailure failure)
-        {
-            var message = $"browser_error: the request to {shown} failed: {failure.Message}.";
-            session.Fail(Authority(host, port), message);
-            if (tunnel)
-            {
-                await RespondAsync(client, 502, "Bad Gateway", message);
-            }
-
-            return null;
-        }
-    }
-
     /// <summary>The key a failure is kept under: <c>host:port</c>, lower case.</summary>
     internal static string Authority(string host, int port) =>
         $"{host.Trim('[', ']').ToLowerInvariant()}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-
-    /// <summary>Copies until either side ends, counting each chunk.</summary>
-    private static async Task CopyAsync(Stream from, Stream to, Action<int> count, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-        try
-        {
-            int read;
-            while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                count(read);
-                await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // Either side closed, the session's budget closed it, or the other direction ended the pump.
-        }
-    }
-
-    /// <summary>Copies exactly <paramref name="length"/> bytes (a request body); throws <see cref="IOException"/> when the client ends first.</summary>
-    private static async Task CopyExactlyAsync(Stream from, Stream to, long length, Action<int> count, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[(int)Math.Min(16 * 1024, Math.Max(length, 1))];
-        while (length > 0)
-        {
-            var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length)), cancellationToken);
-            if (read == 0)
-            {
-                throw new IOException("the browser closed the connection inside the request body");
-            }
-
-            count(read);
-            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            length -= read;
-        }
-    }
-
-    /// <summary>Reads and drops whatever the browser sends after its request; when it closes, ends the exchange.</summary>
-    private static async Task DrainAsync(Stream client, CancellationTokenSource done)
-    {
-        var buffer = new byte[4096];
-        try
-        {
-            while (await client.ReadAsync(buffer, done.Token) > 0)
-            {
-                // Never forwarded: the connection carries one request.
-            }
-
-            await done.CancelAsync();
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The exchange ended, or the browser went away.
-        }
-    }
-
-    /// <summary>The one Content-Length of a head (0 when it has none); false when it has several that differ, or a bad one.</summary>
-    private static bool TryContentLength(IReadOnlyList<(string Name, string Value)> headers, out long length)
-    {
-        length = 0;
-        string? seen = null;
-        foreach (var (_, value) in headers.Where(h => h.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
-        {
-            if (seen is not null && seen != value || !long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out length))
-            {
-                return false;
-            }
-
-            seen = value;
-        }
-
-        return true;
-    }
 
     private EgressSession? Authenticate(string? header)
     {
@@ -527,15 +211,6 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         return host.Length > 0 && int.TryParse(target.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
     }
 
-    private static async Task RespondAsync(NetworkStream client, int status, string reason, string body, string extraHeaders = "")
-    {
-        var bytes = Encoding.UTF8.GetBytes(body);
-        var head = $"HTTP/1.1 {status} {reason}\r\n{extraHeaders}Content-Type: text/plain; charset=utf-8\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
-        using var limit = new CancellationTokenSource(HeadLimit);
-        await client.WriteAsync(Encoding.ASCII.GetBytes(head), limit.Token);
-        await client.WriteAsync(bytes, limit.Token);
-    }
-
     public void Dispose()
     {
         lock (_gate)
@@ -545,9 +220,6 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Browser egress refused {Host}:{Port}: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string host, int port, string reason);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Browser egress session closed: {BytesReceived} bytes received, {BytesSent} bytes sent, {Refused} connections refused")]
     private static partial void LogSessionClosed(ILogger logger, long bytesReceived, long bytesSent, long refused);
 
@@ -556,89 +228,4 @@ public sealed partial class EgressProxy(EgressDialer dialer, IOptionsMonitor<Bro
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Browser egress session went past its byte budget ({Budget} bytes per minute); its connections were closed")]
     private static partial void LogBudgetSpent(ILogger logger, long budget);
-
-    /// <summary>A request's line and headers, and whatever the client sent after them.</summary>
-    private sealed record Request(string Method, string Target, string Version, IReadOnlyList<(string Name, string Value)> Headers, byte[] Rest)
-    {
-        public string? Header(string name) => Headers.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
-
-        /// <summary>Reads up to the blank line ending the headers; null when the client closed first or sent something else.</summary>
-        public static async Task<Request?> ReadAsync(Stream stream, CancellationToken cancellationToken)
-        {
-            if (await Head.ReadAsync(stream, [], cancellationToken) is not { } head)
-            {
-                return null;
-            }
-
-            var first = head.FirstLine.Split(' ');
-            return first.Length == 3 && first[2].StartsWith("HTTP/1.", StringComparison.Ordinal)
-                ? new Request(first[0], first[1], first[2], head.Headers, head.Rest)
-                : null;
-        }
-    }
-
-    /// <summary>
-    /// An HTTP/1.x message head: its first line, its headers, the bytes read past it (<see cref="Rest"/>) and how many
-    /// bytes were read from the stream for it (<see cref="Length"/>, for counting).
-    /// </summary>
-    private sealed record Head(string FirstLine, IReadOnlyList<(string Name, string Value)> Headers, byte[] Rest, int Length)
-    {
-        /// <summary>The head again, with only the headers <paramref name="keep"/> accepts and <paramref name="extra"/> (whole lines) added.</summary>
-        public string Serialize(Func<string, bool> keep, string extra)
-        {
-            var text = new StringBuilder().Append(FirstLine).Append("\r\n");
-            foreach (var (name, value) in Headers.Where(h => keep(h.Name)))
-            {
-                text.Append(name).Append(": ").Append(value).Append("\r\n");
-            }
-
-            return text.Append(extra).Append("\r\n").ToString();
-        }
-
-        /// <summary>Reads, after <paramref name="prefix"/>, up to the blank line ending the head; null when the stream ended first, the head is too large or malformed.</summary>
-        public static async Task<Head?> ReadAsync(Stream stream, byte[] prefix, CancellationToken cancellationToken)
-        {
-            var buffer = new byte[MaxHeadBytes];
-            if (prefix.Length > buffer.Length)
-            {
-                return null;
-            }
-
-            prefix.CopyTo(buffer, 0);
-            var length = prefix.Length;
-            var fresh = 0;
-            int end;
-            while ((end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
-            {
-                if (length == buffer.Length)
-                {
-                    return null;
-                }
-
-                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                if (read == 0)
-                {
-                    return null;
-                }
-
-                length += read;
-                fresh += read;
-            }
-
-            var lines = Encoding.Latin1.GetString(buffer, 0, end).Split("\r\n");
-            var headers = new List<(string, string)>();
-            foreach (var line in lines.Skip(1))
-            {
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
-                if (colon <= 0)
-                {
-                    return null;
-                }
-
-                headers.Add((line[..colon].Trim(), line[(colon + 1)..].Trim()));
-            }
-
-            return new Head(lines[0], headers, buffer.AsSpan(end + 4, length - end - 4).ToArray(), fresh);
-        }
-    }
 }

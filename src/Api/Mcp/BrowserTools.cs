@@ -56,7 +56,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, Elsewh
         }
         catch (SessionElsewhereException)
         {
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{id}' could not be reached while the cluster changed; retry in a few seconds.");
+            throw new AnchorException(ErrorCodes.BrowserError, $"session '{id}' could not be reached while the cluster changed; retry in a few seconds.");
         }
         finally
         {

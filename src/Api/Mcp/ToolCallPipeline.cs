@@ -95,7 +95,7 @@ public static partial class ToolCallPipeline
                 metrics.Refused(ex.Code);
             }
 
-            result = ToolResults.Error(ex.Message.StartsWith(ex.Code, StringComparison.Ordinal) ? ex.Message : $"{ex.Code}: {ex.Message}");
+            result = ToolResults.Error(ex.Message); // "{code}: {detail}", composed by the exception
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException)
         {
@@ -156,7 +156,7 @@ public static partial class ToolCallPipeline
     {
         if (!catalogue.Allows(policy, tool))
         {
-            throw new AnchorException(ErrorCodes.ToolNotAllowed, $"tool_not_allowed: {tool.Name} is not allowed for this client.");
+            throw new AnchorException(ErrorCodes.ToolNotAllowed, $"{tool.Name} is not allowed for this client.");
         }
 
         using (AnchorTracing.Source.StartActivity("admission"))

@@ -9,7 +9,7 @@ namespace Anchor.Orleans.Api.Mcp;
 public static partial class ToolContext
 {
     public static string ClientIdOf(ClaimsPrincipal? user) =>
-        user?.GetClientId() ?? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: the caller has no client identity.");
+        user?.GetClientId() ?? throw new AnchorException(ErrorCodes.InvalidArgument, "the caller has no client identity.");
 
     /// <summary>The client's default session: the one a call without <c>session_id</c> uses, opened on first use.</summary>
     public static string DefaultSessionId(string clientId) => $"default-{clientId}";
@@ -26,7 +26,7 @@ public static partial class ToolContext
 
         return SessionIdPattern().IsMatch(sessionId)
             ? (sessionId, sessionId == DefaultSessionId(clientId))
-            : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: session_id '{sessionId}' is not a session id (letters, digits, '.', '_', '-'; at most 100).");
+            : throw new AnchorException(ErrorCodes.InvalidArgument, $"session_id '{sessionId}' is not a session id (letters, digits, '.', '_', '-'; at most 100).");
     }
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]

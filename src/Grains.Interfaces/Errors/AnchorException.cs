@@ -9,8 +9,8 @@ public sealed class AnchorException : Exception
 {
     /// <summary>
     /// A refusal whose <see cref="Exception.Message"/> is <c>"{code}: {detail}"</c>: a site writes only the detail.
-    /// For the transition, a <paramref name="detail"/> that already starts with <c>"{code}: "</c> is kept as it is
-    /// (not prefixed twice), so call sites that still write the code themselves read the same.
+    /// A <paramref name="detail"/> that already starts with <c>"{code}: "</c> is kept as it is (not prefixed twice):
+    /// a refusal carried over whole from another answer (a lease's, the egress proxy's, the emergency switch's reason).
     /// </summary>
     public AnchorException(string code, string detail, TimeSpan? retryAfter = null)
         : base(Compose(code, detail))

@@ -67,7 +67,7 @@ public sealed class ActionDeadline : IDisposable
     {
         if (Token.IsCancellationRequested)
         {
-            throw new AnchorException(ErrorCodes.Timeout, $"timeout: {what} exceeded its limit of {Limit.TotalSeconds:0.#} s.");
+            throw new AnchorException(ErrorCodes.Timeout, $"{what} exceeded its limit of {Limit.TotalSeconds:0.#} s.");
         }
     }
 

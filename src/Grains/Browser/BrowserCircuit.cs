@@ -84,7 +84,7 @@ public sealed partial class BrowserCircuit
             var retry = ex.RetryAfter ?? _breakDuration;
             throw new AnchorException(
                 ErrorCodes.BrowserError,
-                $"browser_error: the browser is failing repeatedly and its circuit is open; retry after {Math.Ceiling(retry.TotalSeconds)} s.",
+                $"the browser is failing repeatedly and its circuit is open; retry after {Math.Ceiling(retry.TotalSeconds)} s.",
                 retry);
         }
     }

@@ -98,7 +98,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
                 catch (PlaywrightException ex)
                 {
                     session?.Dispose();
-                    throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not open a browser context ({FirstLine(ex.Message)}).");
+                    throw new AnchorException(ErrorCodes.BrowserError, $"could not open a browser context ({FirstLine(ex.Message)}).");
                 }
                 catch
                 {

@@ -80,7 +80,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             var page = await context.NewPageAsync().WaitAsync(actionLimit, cancellationToken);
             if (egress is not null && !await page.EvaluateAsync<bool>(AuthProbeScript, EgressProxy.AuthProbe.AbsoluteUri).WaitAsync(actionLimit, cancellationToken))
             {
-                throw new AnchorException(ErrorCodes.BrowserError, "browser_error: the browser could not authenticate with this silo's egress proxy.");
+                throw new AnchorException(ErrorCodes.BrowserError, "the browser could not authenticate with this silo's egress proxy.");
             }
 
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
@@ -146,7 +146,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
             throw new AnchorException(
                 ErrorCodes.Timeout,
-                $"timeout: {action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s ({BrowserEngine.FirstLine(ex.Message)}).{(hung ? " The page stopped answering and was replaced by a blank page." : "")}");
+                $"{action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s ({BrowserEngine.FirstLine(ex.Message)}).{(hung ? " The page stopped answering and was replaced by a blank page." : "")}");
         }
         catch (PlaywrightException ex)
         {
@@ -160,7 +160,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
             // A wait ended by the deadline (or by the session closing, which the grain reports as such).
-            throw new AnchorException(ErrorCodes.Timeout, $"timeout: {action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s.");
+            throw new AnchorException(ErrorCodes.Timeout, $"{action.Name} did not finish within {deadline.Limit.TotalSeconds:0.#} s.");
         }
         finally
         {
@@ -180,7 +180,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares.</summary>
     internal Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) =>
-        (BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown action {action.Name}."))
+        (BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown action {action.Name}."))
         .Run(this, page, action, deadline);
 
     /// <summary>Whether the page no longer answers even a trivial script (its main thread is stuck).</summary>
@@ -231,7 +231,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
         var target = element.Target.Trim();
         if (target.Length == 0)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: target is empty; pass a ref from browser_snapshot or a selector.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "target is empty; pass a ref from browser_snapshot or a selector.");
         }
 
         return RefPattern().IsMatch(target) ? page.GetByRef(target) : page.Locator(target);

@@ -51,7 +51,7 @@ public static class PageInspection
     {
         if (string.IsNullOrEmpty(a.Text) == string.IsNullOrEmpty(a.Regex))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: give either text or regex.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "give either text or regex.");
         }
 
         var matcher = a.Regex is { Length: > 0 } r ? SearchBudget.Pattern(r, RegexOptions.None) : SearchBudget.Literal(a.Text!);

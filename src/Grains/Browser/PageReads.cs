@@ -154,7 +154,7 @@ public static class PageReads
         {
             ['1', ..] => answer[1..] + $"… (cut at {MaxEvaluationChars} characters)",
             ['0', ..] => answer[1..],
-            _ => throw new AnchorException(ErrorCodes.BrowserError, "browser_error: evaluate failed: the page's answer was not readable."),
+            _ => throw new AnchorException(ErrorCodes.BrowserError, "evaluate failed: the page's answer was not readable."),
         };
     }
 

@@ -162,7 +162,7 @@ public sealed class PageSet
         {
             if (_pages.Count >= _max)
             {
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the session already holds {_max} tabs (Browser:MaxPagesPerSession); close one first.");
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"the session already holds {_max} tabs (Browser:MaxPagesPerSession); close one first.");
             }
         }
 

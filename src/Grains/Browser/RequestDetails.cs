@@ -22,10 +22,10 @@ public static class RequestDetails
     {
         if (part is not null && !Parts.Contains(part))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: part must be one of {string.Join(", ", Parts)} (got '{part}').");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"part must be one of {string.Join(", ", Parts)} (got '{part}').");
         }
 
-        var request = entry.Source ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: request #{entry.Number} is no longer held; list them again with browser_network_requests.");
+        var request = entry.Source ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"request #{entry.Number} is no longer held; list them again with browser_network_requests.");
         var response = await deadline.Bound(request.ResponseAsync());
         return part switch
         {

@@ -59,7 +59,7 @@ public sealed class SearchBudget(TimeProvider time, CancellationToken cancellati
 
         if (source.Length > MaxPatternChars)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a regular expression may have at most {MaxPatternChars} characters (got {source.Length}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"a regular expression may have at most {MaxPatternChars} characters (got {source.Length}).");
         }
 
         try
@@ -68,13 +68,13 @@ public sealed class SearchBudget(TimeProvider time, CancellationToken cancellati
         }
         catch (ArgumentException ex)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{source}' is not a valid regular expression ({ex.Message}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"'{source}' is not a valid regular expression ({ex.Message}).");
         }
     }
 
     /// <summary>A literal, case-insensitive search as a bounded regex.</summary>
     public static Regex Literal(string text) => text.Length > MaxPatternChars
-        ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: text may have at most {MaxPatternChars} characters (got {text.Length}).")
+        ? throw new AnchorException(ErrorCodes.InvalidArgument, $"text may have at most {MaxPatternChars} characters (got {text.Length}).")
         : new(Regex.Escape(text), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, PerMatch);
 
     private AnchorException Exceeded(Regex regex) => new(

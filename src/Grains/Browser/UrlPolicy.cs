@@ -127,7 +127,7 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options, EgressRes
         var text = url.Trim();
         if (text.Length == 0)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: url is empty.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "url is empty.");
         }
 
         // Agents often send "example.com/path"; browsers read that as https.
@@ -138,7 +138,7 @@ public sealed class UrlPolicy(IOptionsMonitor<BrowserOptions> options, EgressRes
 
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: '{url}' is not a URL.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"'{url}' is not a URL.");
         }
 
         return uri.Scheme is "http" or "https" or "about"

@@ -96,7 +96,7 @@ public sealed partial class EmergencyStopView(
         }
         catch (Exception ex) when (Resilience.TransientClusterErrors.IsTransient(ex) && services.GetKeyedService<IGrainStorage>(Hosting.OrleansHostingExtensions.StorageName) is { } storage)
         {
-            LogReadingStoredSwitch(logger, ex.GetType().Name);
+            LogReadingStoredSwitch(logger, ex);
             var stored = new GrainState<EmergencyStopRecord>(new EmergencyStopRecord());
             await storage.ReadStateAsync(EmergencyStopGrain.StateName, grains.GetGrain<IEmergencyStopGrain>(0).GetGrainId(), stored).WaitAsync(limit, time, cancellationToken);
             Apply((stored.State ?? new EmergencyStopRecord()).Switch);
@@ -238,8 +238,8 @@ public sealed partial class EmergencyStopView(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Emergency switch is now {Tripped} on this silo (version {Version})")]
     private static partial void LogChanged(ILogger logger, bool tripped, long version);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The emergency switch grain did not answer ({Error}); reading its stored state")]
-    private static partial void LogReadingStoredSwitch(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The emergency switch grain did not answer; reading its stored state")]
+    private static partial void LogReadingStoredSwitch(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the emergency switch view")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception);

@@ -62,7 +62,7 @@ public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvid
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Add(delta);
-                LogFlushFailed(logger, ex.GetType().Name);
+                LogFlushFailed(logger, ex);
             }
         }
         finally
@@ -103,6 +103,6 @@ public sealed partial class OperationsCollector(IGrainFactory grains, TimeProvid
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Flushing operations counters failed ({Error}); kept for the next flush")]
-    private static partial void LogFlushFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Flushing operations counters failed; kept for the next flush")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
 }

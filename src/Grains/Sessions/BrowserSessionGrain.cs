@@ -183,7 +183,7 @@ public sealed partial class BrowserSessionGrain(
             // The browser died under the session: end it (settled, slot freed) instead of keeping a dead page open.
             // The engine relaunches Chromium for the next session.
             endAfter = SessionEndReason.Failed;
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: the browser of session '{SessionId}' stopped during {action.Name}; the session was closed. Create a new session (or call again to use a fresh default session).");
+            throw new AnchorException(ErrorCodes.BrowserError, $"the browser of session '{SessionId}' stopped during {action.Name}; the session was closed. Create a new session (or call again to use a fresh default session).");
         }
         finally
         {
@@ -267,7 +267,7 @@ public sealed partial class BrowserSessionGrain(
     {
         if (!services.Local.AcceptingNewSessions)
         {
-            throw new AnchorException(ErrorCodes.ConcurrencyLimit, "concurrency_limit: this silo is draining for shutdown; retry and another silo will take the session.");
+            throw new AnchorException(ErrorCodes.ConcurrencyLimit, "this silo is draining for shutdown; retry and another silo will take the session.");
         }
 
         (var lease, _page) = await _slot.OpenAsync(clientId, storageState, cancellationToken);

@@ -116,7 +116,7 @@ public sealed partial class SessionDrain(
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogCloseFailed(logger, id, ex.GetType().Name);
+                LogCloseFailed(logger, id, ex);
             }
         }));
         LogDrained(logger, remaining.Count);
@@ -131,7 +131,7 @@ public sealed partial class SessionDrain(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogCloseFailed(logger, sessionId, ex.GetType().Name);
+            LogCloseFailed(logger, sessionId, ex);
             return false;
         }
     }
@@ -145,6 +145,6 @@ public sealed partial class SessionDrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Drain done: closed and settled {Closed} remaining session(s)")]
     private static partial void LogDrained(ILogger logger, int closed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Draining session {SessionId} failed: {Error}")]
-    private static partial void LogCloseFailed(ILogger logger, string sessionId, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Draining session {SessionId} failed")]
+    private static partial void LogCloseFailed(ILogger logger, string sessionId, Exception exception);
 }

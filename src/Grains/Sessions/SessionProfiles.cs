@@ -18,7 +18,7 @@ internal static class SessionProfiles
 
         ClientProfilesGrain.CheckName(profile);
         return await grains.GetGrain<IClientProfilesGrain>(clientId).LoadAsync(profile)
-            ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: you have no saved profile '{profile}' (browser_profile_list shows yours).");
+            ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"you have no saved profile '{profile}' (browser_profile_list shows yours).");
     }
 
     /// <summary>The cookies and storage of session <paramref name="sessionId"/>'s <paramref name="page"/>, within <paramref name="limit"/>.</summary>
@@ -30,7 +30,7 @@ internal static class SessionProfiles
         }
         catch (Microsoft.Playwright.PlaywrightException)
         {
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: could not read the cookies and storage of session '{sessionId}'.");
+            throw new AnchorException(ErrorCodes.BrowserError, $"could not read the cookies and storage of session '{sessionId}'.");
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class SessionSweeper(IGrainFactory grains, SessionCloser c
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    LogSweepFailed(logger, ex.GetType().Name);
+                    LogSweepFailed(logger, ex);
                 }
 
                 // The interval is read every round, so a changed setting applies from the next sweep.
@@ -43,6 +43,6 @@ public sealed partial class SessionSweeper(IGrainFactory grains, SessionCloser c
 
     private TimeSpan Interval() => TimeSpan.FromSeconds(options.CurrentValue.CleanupIntervalSeconds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Session sweep failed: {Error}; retrying next interval")]
-    private static partial void LogSweepFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session sweep failed; retrying next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

@@ -57,7 +57,7 @@ public sealed partial class GovernanceMetrics : BackgroundService
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // Keep the last figures; the next refresh tries again.
-                    LogRefreshFailed(_logger, ex.GetType().Name);
+                    LogRefreshFailed(_logger, ex);
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -67,6 +67,6 @@ public sealed partial class GovernanceMetrics : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Reading budget figures for metrics failed: {Error}")]
-    private static partial void LogRefreshFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reading budget figures for metrics failed")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }

@@ -103,7 +103,7 @@ public sealed class Elements(ToolCall call) : IBrowserToolFamily
         null or "" or "left" => MouseButton.Left,
         "right" => MouseButton.Right,
         "middle" => MouseButton.Middle,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: button must be left, right or middle (got '{name}')."),
+        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"button must be left, right or middle (got '{name}')."),
     };
 
     private static KeyboardModifier ModifierOf(string name) => name switch
@@ -113,7 +113,7 @@ public sealed class Elements(ToolCall call) : IBrowserToolFamily
         "ControlOrMeta" => KeyboardModifier.ControlOrMeta,
         "Meta" => KeyboardModifier.Meta,
         "Shift" => KeyboardModifier.Shift,
-        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
+        _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"modifier '{name}' is not one of Alt, Control, ControlOrMeta, Meta, Shift."),
     };
 
     private static async Task<ActionResult> SelectAsync(BrowserPage browser, IPage page, SelectOptionAction a, ActionDeadline deadline)

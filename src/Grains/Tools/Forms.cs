@@ -43,7 +43,7 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
     {
         var decoded = Files(files, paths);
         return decoded.Count == 0
-            ? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: files is required: [{ name, content (base64), mimeType? }].")
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, "files is required: [{ name, content (base64), mimeType? }].")
             : call.TextAsync(session_id, new FileUploadAction(decoded, target is { Length: > 0 } t ? new ElementTarget(t, element) : null), cancellationToken);
     }
 
@@ -60,7 +60,7 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
     {
         var decoded = Files(files, paths);
         return decoded.Count == 0 && data is not { Count: > 0 }
-            ? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: give files ([{ name, content (base64) }]) or data ({ \"text/plain\": \"…\" }) to drop.")
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, "give files ([{ name, content (base64) }]) or data ({ \"text/plain\": \"…\" }) to drop.")
             : call.TextAsync(session_id, new DropAction(new ElementTarget(target, element), decoded, data ?? []), cancellationToken);
     }
 
@@ -69,14 +69,14 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
     {
         if (paths is { Length: > 0 })
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "paths on the server's disk are not available in a shared service; send each file as { name, content (base64) } in files.");
         }
 
         var limit = browserOptions.CurrentValue.MaxUploadBytes;
         var decoded = (files ?? []).Select(f => new UploadFile(f.Name, f.MimeType ?? "application/octet-stream", Decode(f))).ToList();
         var total = decoded.Sum(f => (long)f.Content.Length);
         return total > limit
-            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
+            ? throw new AnchorException(ErrorCodes.InvalidArgument, $"the files hold {total} bytes, more than Browser:MaxUploadBytes ({limit}).")
             : decoded;
     }
 
@@ -88,7 +88,7 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
         }
         catch (FormatException)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: the content of '{file.Name}' is not base64.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"the content of '{file.Name}' is not base64.");
         }
     }
 
@@ -110,7 +110,7 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
                     await locator.SelectOptionAsync(new SelectOptionValue { Label = field.Value }, new LocatorSelectOptionOptions { Timeout = timeout });
                     break;
                 default:
-                    throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: field type must be textbox, checkbox, radio, combobox or slider (got '{field.Type}').");
+                    throw new AnchorException(ErrorCodes.InvalidArgument, $"field type must be textbox, checkbox, radio, combobox or slider (got '{field.Type}').");
             }
         }
 
@@ -130,7 +130,7 @@ public sealed class Forms(ToolCall call, IOptionsMonitor<BrowserOptions> browser
         }
         else
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: no file chooser is open; pass target (the file input) or click the upload button first.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "no file chooser is open; pass target (the file input) or click the upload button first.");
         }
 
         return await browser.StateAsync(page, deadline, $"Uploaded {string.Join(", ", a.Files.Select(f => $"{f.Name} ({f.Content.Length} bytes)"))}");

@@ -15,12 +15,12 @@ public sealed class Inspection(ToolCall call) : IBrowserToolFamily
     [
         ActionHandler.For<ConsoleMessagesAction>(changesPage: false, static (browser, page, a, _) => Task.FromResult(browser.Inspect(PageActivity.IsKnownLevel(a.Level)
             ? PageInspection.Console(browser.Pages.ActivityOf(page).Console(a.Level, a.All), a)
-            : throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: level must be error, warning, info or debug (got '{a.Level}').")))),
+            : throw new AnchorException(ErrorCodes.InvalidArgument, $"level must be error, warning, info or debug (got '{a.Level}').")))),
         ActionHandler.For<NetworkRequestsAction>(changesPage: false, static (browser, page, a, deadline) => Task.FromResult(
             browser.Inspect(PageInspection.Requests(browser.Pages.ActivityOf(page).Requests(a.Static), a, browser.SearchBudgetOf(deadline))))),
         ActionHandler.For<NetworkRequestAction>(changesPage: false, static async (browser, page, a, deadline) => browser.Inspect(await RequestDetails.DescribeAsync(
             browser.Pages.ActivityOf(page).Request(a.Number)
-                ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
+                ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"there is no request #{a.Number} since the page loaded; list them with browser_network_requests."),
             a.Part,
             deadline))),
         ActionHandler.For<EvaluateAction>(changesPage: true, static async (browser, page, a, deadline) => browser.Inspect("### Result\n" + await PageReads.EvaluateAsync(

@@ -85,7 +85,7 @@ public sealed class Mouse(ToolCall call) : IBrowserToolFamily
             "up" => await Run(mouse.UpAsync(new MouseUpOptions { Button = button }), $"Released the {a.Button ?? "left"} button"),
             "wheel" => await Run(mouse.WheelAsync((float)a.X, (float)a.Y), $"Scrolled by ({a.X}, {a.Y})"),
             "drag" => await DragXyAsync(mouse, a, deadline),
-            _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: unknown mouse action '{a.Kind}'."),
+            _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown mouse action '{a.Kind}'."),
         };
         return await browser.StateAsync(await browser.Pages.CurrentAsync(deadline), deadline, done);
 

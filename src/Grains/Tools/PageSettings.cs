@@ -40,7 +40,7 @@ public sealed class PageSettings(ToolCall call) : IBrowserToolFamily
     {
         if (a.Width is < 100 or > 10_000 || a.Height is < 100 or > 10_000)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: width and height must be between 100 and 10000 pixels (got {a.Width}×{a.Height}).");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"width and height must be between 100 and 10000 pixels (got {a.Width}×{a.Height}).");
         }
 
         await deadline.Bound(page.SetViewportSizeAsync(a.Width, a.Height));
@@ -51,7 +51,7 @@ public sealed class PageSettings(ToolCall call) : IBrowserToolFamily
     {
         if (a.ForcedColors is not null || a.Contrast is not null)
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, "forcedColors and contrast cannot be emulated here; colorScheme, reducedMotion and media can.");
         }
 
         var options = new PageEmulateMediaOptions
@@ -61,21 +61,21 @@ public sealed class PageSettings(ToolCall call) : IBrowserToolFamily
                 null => null,
                 "light" => ColorScheme.Light,
                 "dark" => ColorScheme.Dark,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: colorScheme must be light or dark (got '{a.ColorScheme}')."),
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"colorScheme must be light or dark (got '{a.ColorScheme}')."),
             },
             ReducedMotion = a.ReducedMotion switch
             {
                 null => null,
                 "reduce" => ReducedMotion.Reduce,
                 "no-preference" => ReducedMotion.NoPreference,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: reducedMotion must be reduce or no-preference (got '{a.ReducedMotion}')."),
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"reducedMotion must be reduce or no-preference (got '{a.ReducedMotion}')."),
             },
             Media = a.Media switch
             {
                 null => null,
                 "screen" => Media.Screen,
                 "print" => Media.Print,
-                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: media must be screen or print (got '{a.Media}')."),
+                _ => throw new AnchorException(ErrorCodes.InvalidArgument, $"media must be screen or print (got '{a.Media}')."),
             },
         };
         await deadline.Bound(page.EmulateMediaAsync(options));

@@ -58,10 +58,10 @@ public sealed class Tabs(ToolCall call) : IBrowserToolFamily
                 await pages.CloseAsync(a.Index, deadline);
                 break;
             case "select":
-                pages.Select(a.Index ?? throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: index is required to select a tab."));
+                pages.Select(a.Index ?? throw new AnchorException(ErrorCodes.InvalidArgument, "index is required to select a tab."));
                 break;
             default:
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: action must be list, new, close or select (got '{a.Operation}').");
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"action must be list, new, close or select (got '{a.Operation}').");
         }
 
         var lines = new List<string>();

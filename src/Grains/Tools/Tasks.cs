@@ -135,12 +135,12 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
     {
         if (string.IsNullOrWhiteSpace(itemSelector))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: {where}item_selector is required.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"{where}item_selector is required.");
         }
 
         if (fields is not { Count: > 0 } || fields.Any(f => string.IsNullOrWhiteSpace(f.Key) || string.IsNullOrWhiteSpace(f.Value)))
         {
-            throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: {where}fields must map at least one name to a selector.");
+            throw new AnchorException(ErrorCodes.InvalidArgument, $"{where}fields must map at least one name to a selector.");
         }
 
         return new ExtractAction(url, itemSelector, fields);
@@ -197,7 +197,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
         {
             if (step is RunTaskAction)
             {
-                throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: a task cannot contain a task.");
+                throw new AnchorException(ErrorCodes.InvalidArgument, "a task cannot contain a task.");
             }
 
             deadline.ThrowIfExpired("run_task");
@@ -213,7 +213,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
                 var failure = ex switch
                 {
                     AnchorException a => a,
-                    TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"timeout: {StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
+                    TimeoutException t => new AnchorException(ErrorCodes.Timeout, $"{StepName(step)} did not finish in time ({BrowserEngine.FirstLine(t.Message)})."),
                     _ => BrowserErrors.From(StepName(step), ex.Message, browser.Guard.FailureFor(ex.Message)),
                 };
                 if (failure.Code == ErrorCodes.UrlBlocked && steps.Count == 0)

@@ -17,6 +17,6 @@ public static class ToolHelp
     public static ElementTarget ElementOf(string? target, string? @ref, string? selector, string? element) =>
         new((target ?? @ref ?? selector) is { Length: > 0 } t
             ? t
-            : throw new AnchorException(ErrorCodes.InvalidArgument, "invalid_argument: target is required: a ref from browser_snapshot (e.g. e6) or a Playwright selector."),
+            : throw new AnchorException(ErrorCodes.InvalidArgument, "target is required: a ref from browser_snapshot (e.g. e6) or a Playwright selector."),
             element);
 }

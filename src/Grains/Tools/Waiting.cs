@@ -29,7 +29,7 @@ public sealed class Waiting(ToolCall call) : IBrowserToolFamily
             var wait = TimeSpan.FromSeconds(Math.Max(0, seconds));
             if (wait >= deadline.Remaining)
             {
-                throw new AnchorException(ErrorCodes.InvalidArgument, $"invalid_argument: a wait of {seconds:0.###} s does not fit in the call's limit of {deadline.Limit.TotalSeconds:0.#} s (Sessions:ActionTimeoutSeconds); wait in shorter steps.");
+                throw new AnchorException(ErrorCodes.InvalidArgument, $"a wait of {seconds:0.###} s does not fit in the call's limit of {deadline.Limit.TotalSeconds:0.#} s (Sessions:ActionTimeoutSeconds); wait in shorter steps.");
             }
 
             await Task.Delay(wait, browser.Time, deadline.Token);

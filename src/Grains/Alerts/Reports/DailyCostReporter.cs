@@ -84,7 +84,7 @@ public sealed partial class DailyCostReporter(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            LogReportFailed(logger, ex.GetType().Name);
+            LogReportFailed(logger, ex);
         }
     }
 
@@ -108,7 +108,7 @@ public sealed partial class DailyCostReporter(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogSourceFailed(logger, dayText, ex.GetType().Name);
+            LogSourceFailed(logger, dayText, ex);
             return new Alert(AlertSeverity.Info, key, title, $"The cost figures for {dayText} could not be read ({ex.GetType().Name}).",
                 time.GetUtcNow(), new Dictionary<string, string> { ["day"] = dayText });
         }
@@ -149,9 +149,9 @@ public sealed partial class DailyCostReporter(
     private static string Percent(decimal part, decimal whole) =>
         whole <= 0 ? "n/a" : (part / whole * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Daily cost report failed: {Error}; next one tomorrow")]
-    private static partial void LogReportFailed(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Daily cost report failed; next one tomorrow")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cost figures for {Day} could not be read: {Error}")]
-    private static partial void LogSourceFailed(ILogger logger, string day, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cost figures for {Day} could not be read")]
+    private static partial void LogSourceFailed(ILogger logger, string day, Exception exception);
 }

@@ -66,7 +66,7 @@ public sealed partial class SessionMover(
             metrics.SessionMoved("restore_refused");
             LogRestoreRefused(logger, sessionId, clientId, saved.LossRestores);
             await EndHereAsync(saved, lease, SessionEndReason.Failed);
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{sessionId}' lost its silo again after being restored {saved.LossRestores} times; it is not restored again (a page that takes a silo down would take the next one down too) and was closed. Create a new session.");
+            throw new AnchorException(ErrorCodes.BrowserError, $"session '{sessionId}' lost its silo again after being restored {saved.LossRestores} times; it is not restored again (a page that takes a silo down would take the next one down too) and was closed. Create a new session.");
         }
 
         var (kept, missing) = checkpoints.Read(saved);
@@ -84,7 +84,7 @@ public sealed partial class SessionMover(
             metrics.SessionMoved("restore_failed");
             LogRestoreFailed(logger, sessionId, ex);
             await EndHereAsync(saved, lease, SessionEndReason.Failed);
-            throw new AnchorException(ErrorCodes.BrowserError, $"browser_error: session '{sessionId}' moved to another silo ({how}) but its browser could not be rebuilt there; the session was closed. Create a new session.");
+            throw new AnchorException(ErrorCodes.BrowserError, $"session '{sessionId}' moved to another silo ({how}) but its browser could not be rebuilt there; the session was closed. Create a new session.");
         }
 
         Load(saved, lease);

@@ -19,6 +19,8 @@ public static class BrowserToolFamilies
     {
         foreach (var family in BrowserToolTable.Families)
         {
+            // Built once per family: a call then creates the family without matching constructors again.
+            var create = ActivatorUtilities.CreateFactory(family, [typeof(ToolCall)]);
             foreach (var method in family.GetMethods(BindingFlags.Public | BindingFlags.Instance))
             {
                 if (method.GetCustomAttribute<BrowserToolAttribute>() is not { } tool)
@@ -29,7 +31,7 @@ public static class BrowserToolFamilies
                 builder.Services.AddSingleton(tool.Facts);
                 builder.Services.AddSingleton(services => McpServerTool.Create(
                     method,
-                    request => ActivatorUtilities.CreateInstance(request.Services!, family, new McpToolCall(request, request.Services!.GetRequiredService<BrowserTools>())),
+                    request => create(request.Services!, [new McpToolCall(request, request.Services!.GetRequiredService<BrowserTools>())]),
                     new McpServerToolCreateOptions { Services = services, Name = tool.Name, Title = tool.Title, OpenWorld = true, ReadOnly = tool.ReadOnly }));
             }
         }

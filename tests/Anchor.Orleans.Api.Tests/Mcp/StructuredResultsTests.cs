@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Testing;
 using Json.Schema;
 using ModelContextProtocol.Client;
@@ -102,6 +103,21 @@ public sealed class StructuredResultsTests(BrowserAppFixture fixture) : IClassFi
 
         Assert.Equal((false, false), (navigated.IsError == true, snapshot.IsError == true));
         Assert.Equal(((JsonElement?)null, (JsonElement?)null), (navigated.StructuredContent, snapshot.StructuredContent));
+    }
+
+    [Fact]
+    public void StructuredContent_IsTheAnswersLastLine_AfterANoteOfARestore()
+    {
+        const string Json = """{"steps":[{"action":"navigate","ok":true,"ms":12,"error":null}]}""";
+        CallToolResult Answer(string text, bool error = false) => new() { IsError = error, Content = [new TextContentBlock { Text = text }] };
+
+        var restored = StructuredResults.JsonOf(Answer($"The session moved to another silo.\n- its tab was reopened\n\n{Json}"));
+        var plain = StructuredResults.JsonOf(Answer(Json));
+        var failed = StructuredResults.JsonOf(Answer("timeout: browser_run_task did not answer in time.", error: true));
+        var prose = StructuredResults.JsonOf(Answer("Browser closed."));
+
+        Assert.Equal((Json, Json), (restored?.GetRawText(), plain?.GetRawText()));
+        Assert.Equal(((JsonElement?)null, (JsonElement?)null), (failed, prose));
     }
 
     private static string Errors(EvaluationResults evaluation) => string.Join("; ", (evaluation.Details ?? [])

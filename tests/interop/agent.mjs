@@ -20,6 +20,10 @@ await client.connect(transport);
 const text = (result) => result.content.find((c) => c.type === "text")?.text ?? "";
 
 const { tools } = await client.listTools();
+// The SDK checks each JSON tool's structuredContent against the outputSchema listed above (and throws if it is missing).
+const budget = await client.callTool({ name: "budget_status", arguments: {} });
+const created = await client.callTool({ name: "browser_session_create", arguments: {} });
+await client.callTool({ name: "browser_session_close", arguments: { session_id: created.structuredContent.session_id } });
 await client.callTool({ name: "browser_navigate", arguments: { url: formUrl } });
 await client.callTool({ name: "browser_type", arguments: { target: "#name", text: `Node ${mode}`, element: "Name box" } });
 const snapshot = text(await client.callTool({ name: "browser_snapshot", arguments: {} }));
@@ -28,4 +32,5 @@ const clicked = await client.callTool({ name: "browser_click", arguments: { targ
 const closed = text(await client.callTool({ name: "browser_close", arguments: {} }));
 await client.close();
 
-console.log(JSON.stringify({ tools: tools.map((t) => t.name).sort(), ref, clicked: text(clicked), isError: clicked.isError ?? false, closed }));
+const structured = { budget_status: budget.structuredContent, browser_session_create: created.structuredContent };
+console.log(JSON.stringify({ tools: tools.map((t) => t.name).sort(), structured, ref, clicked: text(clicked), isError: clicked.isError ?? false, closed }));

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,8 @@ namespace Anchor.Orleans.Api.Mcp;
 /// Serves the browser tool families (<see cref="IBrowserToolFamily"/>): each method marked
 /// <see cref="BrowserToolAttribute"/> becomes an MCP tool whose schema the SDK reads from its parameters, whose
 /// annotations come from its declaration (read-only exactly when its action does not change the page), and whose
-/// facts enter the <see cref="ToolCatalogue"/>. A call creates the family with an <see cref="McpToolCall"/>.
+/// facts enter the <see cref="ToolCatalogue"/>; a tool that declares its <see cref="BrowserToolAttribute.Output"/> has
+/// that record's <c>outputSchema</c> and answers with <c>structuredContent</c> too. A call creates the family with an <see cref="McpToolCall"/>.
 /// </summary>
 public static class BrowserToolFamilies
 {
@@ -29,10 +31,24 @@ public static class BrowserToolFamilies
                 }
 
                 builder.Services.AddSingleton(tool.Facts);
-                builder.Services.AddSingleton(services => McpServerTool.Create(
-                    method,
-                    request => create(request.Services!, [new McpToolCall(request, request.Services!.GetRequiredService<BrowserTools>())]),
-                    new McpServerToolCreateOptions { Services = services, Name = tool.Name, Title = tool.Title, OpenWorld = true, ReadOnly = tool.ReadOnly }));
+                var output = tool.Output is { } type ? StructuredResults.SchemaOf(type) : (JsonElement?)null;
+                builder.Services.AddSingleton(services =>
+                {
+                    var served = McpServerTool.Create(
+                        method,
+                        request => create(request.Services!, [new McpToolCall(request, request.Services!.GetRequiredService<BrowserTools>())]),
+                        new McpServerToolCreateOptions
+                        {
+                            Services = services,
+                            Name = tool.Name,
+                            Title = tool.Title,
+                            OpenWorld = true,
+                            ReadOnly = tool.ReadOnly,
+                            UseStructuredContent = output is not null,
+                            OutputSchema = output,
+                        });
+                    return output is null ? served : StructuredResults.WithStructuredContent(served);
+                });
             }
         }
 

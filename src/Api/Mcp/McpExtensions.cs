@@ -50,7 +50,9 @@ public static class McpExtensions
 
     /// <summary>
     /// Serves <typeparamref name="TTools"/>' tools and enters each in the <see cref="ToolCatalogue"/> with the facts its
-    /// <see cref="ToolFactsAttribute"/> declares (none: a priced tool, not a search, on by default).
+    /// <see cref="ToolFactsAttribute"/> declares (none: a priced tool, not a search, on by default). A tool that answers
+    /// with a record (<c>UseStructuredContent</c>) returns it as <c>structuredContent</c> and as the same JSON in a text
+    /// item, its <c>outputSchema</c> generated from the record, both with <see cref="ToolJson.Options"/>.
     /// </summary>
     private static IMcpServerBuilder WithCataloguedTools<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicConstructors)] TTools>(this IMcpServerBuilder builder)
     {
@@ -63,7 +65,7 @@ public static class McpExtensions
             }
         }
 
-        return builder.WithTools<TTools>();
+        return builder.WithTools<TTools>(ToolJson.Options);
     }
 
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>

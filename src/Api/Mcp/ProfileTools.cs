@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Anchor.Orleans.Api.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Profiles;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Tools;
@@ -16,9 +17,9 @@ public sealed class ProfileTools(IGrainFactory grains)
 {
     private const string NameHelp = "Profile name: 1 to 64 letters, digits, '.', '_' or '-'.";
 
-    [McpServerTool(Name = "browser_profile_save", Title = "Save browser profile", Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "browser_profile_save", Title = "Save browser profile", Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Saves the session's cookies and localStorage (its logins) as a named profile of yours, replacing one of the same name. Open a logged-in session later with browser_session_create { profile }. Profiles are encrypted at rest and visible to you only.")]
-    public async Task<CallToolResult> SaveAsync(
+    public async Task<ProfileSummary> SaveAsync(
         RequestContext<CallToolRequestParams> context,
         [Description(NameHelp)] string name,
         [Description(BrowserTools.SessionIdHelp)] string? session_id = null,
@@ -27,23 +28,23 @@ public sealed class ProfileTools(IGrainFactory grains)
         var clientId = ToolContext.ClientIdOf(context.User);
         var (id, _) = ToolContext.Resolve(session_id, clientId);
         var saved = await grains.GetGrain<IBrowserSessionGrain>(id).SaveProfileAsync(clientId, name, cancellationToken);
-        return ToolResults.Json(ProfileView.Of(saved));
+        return ProfileSummary.Of(saved);
     }
 
     [ToolFacts(Free = true)]
-    [McpServerTool(Name = "browser_profile_list", Title = "List browser profiles", ReadOnly = true, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "browser_profile_list", Title = "List browser profiles", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Lists your saved profiles: name, when saved, how many cookies and origins (localStorage) each holds, and its size. Never their contents.")]
-    public async Task<CallToolResult> ListAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
+    public async Task<ProfilesListed> ListAsync(RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken = default)
     {
         var clientId = ToolContext.ClientIdOf(context.User);
         var profiles = await grains.GetGrain<IClientProfilesGrain>(clientId).ListAsync();
-        return ToolResults.Json(new { profiles = profiles.Select(ProfileView.Of) });
+        return new ProfilesListed([.. profiles.Select(ProfileSummary.Of)]);
     }
 
     [ToolFacts(Free = true)]
-    [McpServerTool(Name = "browser_profile_delete", Title = "Delete browser profile", Destructive = true, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "browser_profile_delete", Title = "Delete browser profile", Destructive = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Deletes one of your saved profiles. Deleting a profile that does not exist is not an error. Sessions already opened from it are not affected.")]
-    public async Task<CallToolResult> DeleteAsync(
+    public async Task<ProfileDeleted> DeleteAsync(
         RequestContext<CallToolRequestParams> context,
         [Description(NameHelp)] string name,
         CancellationToken cancellationToken = default)
@@ -51,20 +52,12 @@ public sealed class ProfileTools(IGrainFactory grains)
         var clientId = ToolContext.ClientIdOf(context.User);
         Grains.Profiles.ClientProfilesGrain.CheckName(name);
         var deleted = await grains.GetGrain<IClientProfilesGrain>(clientId).DeleteAsync(name);
-        return ToolResults.Json(new { name, deleted });
+        return new ProfileDeleted(name, deleted);
     }
 }
 
-/// <summary>How a saved profile is shown to its owner and operators (snake_case JSON): never its contents.</summary>
-public static class ProfileView
-{
-    public static object Of(ProfileInfo p) => new
-    {
-        name = p.Name,
-        client_id = p.ClientId,
-        saved_at = p.SavedAt,
-        cookies = p.Cookies,
-        origins = p.Origins,
-        bytes = p.Bytes,
-    };
-}
+/// <summary>What <c>browser_profile_list</c> answers: the caller's saved profiles.</summary>
+public sealed record ProfilesListed(IReadOnlyList<ProfileSummary> Profiles);
+
+/// <summary>What <c>browser_profile_delete</c> answers: whether a profile of that name was there to delete.</summary>
+public sealed record ProfileDeleted(string Name, bool Deleted);

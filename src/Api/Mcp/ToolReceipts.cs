@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -27,9 +28,6 @@ public static class ToolReceipts
 
     /// <summary>How long a receipt waits for the ledgers; past it the receipt carries the cost without the budgets.</summary>
     private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(2);
-
-    // Names come from the records' attributes; nothing else of a naming policy applies.
-    private static readonly JsonSerializerOptions Json = new();
 
     /// <summary>Starts collecting the charges of one call.</summary>
     public static ToolCharge Begin(MessageContext context)
@@ -66,35 +64,35 @@ public static class ToolReceipts
         }
 
         result.Meta ??= [];
-        result.Meta[MetaKey] = JsonSerializer.SerializeToNode(receipt, Json);
+        result.Meta[MetaKey] = JsonSerializer.SerializeToNode(receipt, ToolJson.Options);
         if (charge.Restored is { } restored)
         {
             result.Meta[RestoredKey] = JsonSerializer.SerializeToNode(
                 new RestoredReceipt(charge.SessionId, restored.Reason, restored.CheckpointAt.ToString("O", CultureInfo.InvariantCulture), restored.Tabs, restored.NotRestored),
-                Json);
+                ToolJson.Options);
         }
     }
 }
 
-/// <summary>The receipt of one tool call (<c>_meta["anchor/receipt"]</c>); members left out when they do not apply.</summary>
+/// <summary>The receipt of one tool call (<c>_meta["anchor/receipt"]</c>, snake_case by <see cref="ToolJson.Options"/>); members left out when they do not apply.</summary>
 /// <param name="CostUsd">What this call was charged.</param>
 /// <param name="SessionId">The session the call ran in, if any.</param>
 /// <param name="SessionCostUsd">That session's cost so far.</param>
 public sealed record ToolReceipt(
-    [property: JsonPropertyName("cost_usd")] decimal CostUsd,
-    [property: JsonPropertyName("session_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SessionId,
-    [property: JsonPropertyName("session_cost_usd"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? SessionCostUsd)
+    decimal CostUsd,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SessionId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? SessionCostUsd)
 {
     /// <summary>The caller's UTC day as the ledger holds it.</summary>
-    [JsonPropertyName("day"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ReceiptPeriod? Day { get; init; }
 
     /// <summary>The caller's UTC month as the ledger holds it.</summary>
-    [JsonPropertyName("month"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ReceiptPeriod? Month { get; init; }
 
     /// <summary><c>unavailable</c> when the ledgers did not answer in time (then there is no day or month).</summary>
-    [JsonPropertyName("budgets"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Budgets { get; init; }
 }
 
@@ -102,25 +100,14 @@ public sealed record ToolReceipt(
 /// One period as the ledger holds it for the caller: its own figures only; <c>limited_by_cluster</c> says that the
 /// cluster-wide budget has less left than the caller's own <c>remaining_usd</c> (how much less is other tenants' business).
 /// </summary>
-public sealed record ReceiptPeriod(
-    [property: JsonPropertyName("period")] string Period,
-    [property: JsonPropertyName("spent_usd")] decimal SpentUsd,
-    [property: JsonPropertyName("reserved_usd")] decimal ReservedUsd,
-    [property: JsonPropertyName("limit_usd")] decimal LimitUsd,
-    [property: JsonPropertyName("remaining_usd")] decimal RemainingUsd,
-    [property: JsonPropertyName("limited_by_cluster")] bool LimitedByCluster)
+public sealed record ReceiptPeriod(string Period, decimal SpentUsd, decimal ReservedUsd, decimal LimitUsd, decimal RemainingUsd, bool LimitedByCluster)
 {
     public static ReceiptPeriod Of(PeriodBudgetStatus p) =>
         new(p.Period, p.Client.SpentUsd, p.Client.ReservedUsd, p.Client.LimitUsd, p.Client.RemainingUsd, p.LimitedByCluster);
 }
 
 /// <summary>Where a result says its session was rebuilt on another silo from its checkpoint (<c>_meta["anchor/restored"]</c>).</summary>
-public sealed record RestoredReceipt(
-    [property: JsonPropertyName("session_id")] string? SessionId,
-    [property: JsonPropertyName("reason")] string Reason,
-    [property: JsonPropertyName("checkpoint_at")] string CheckpointAt,
-    [property: JsonPropertyName("tabs")] int Tabs,
-    [property: JsonPropertyName("not_restored")] IReadOnlyList<string> NotRestored);
+public sealed record RestoredReceipt(string? SessionId, string Reason, string CheckpointAt, int Tabs, IReadOnlyList<string> NotRestored);
 
 /// <summary>What one tool call has been charged so far, and the session it ran in.</summary>
 public sealed class ToolCharge

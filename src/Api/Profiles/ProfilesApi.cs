@@ -43,7 +43,11 @@ public static class ProfilesApi
 public sealed record ProfileList(int Count, IReadOnlyList<ProfileSummary> Profiles)
 {
     public static ProfileList Of(IReadOnlyList<ProfileInfo> profiles) =>
-        new(profiles.Count, [.. profiles.Select(p => new ProfileSummary(p.ClientId, p.Name, p.SavedAt, p.Cookies, p.Origins, p.Bytes))]);
+        new(profiles.Count, [.. profiles.Select(ProfileSummary.Of)]);
 }
 
-public sealed record ProfileSummary(string ClientId, string Name, DateTimeOffset SavedAt, int Cookies, int Origins, int Bytes);
+/// <summary>A saved profile as its owner (<c>browser_profile_*</c>) and operators see it: never its contents.</summary>
+public sealed record ProfileSummary(string ClientId, string Name, DateTimeOffset SavedAt, int Cookies, int Origins, int Bytes)
+{
+    public static ProfileSummary Of(ProfileInfo p) => new(p.ClientId, p.Name, p.SavedAt, p.Cookies, p.Origins, p.Bytes);
+}

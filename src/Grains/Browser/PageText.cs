@@ -83,9 +83,6 @@ public static class PageText
     public static double Completeness(IReadOnlyList<IReadOnlyDictionary<string, string?>> records, int fieldCount) =>
         records.Count == 0 || fieldCount == 0 ? 0 : Math.Round((double)records.Sum(r => r.Values.Count(v => v is not null)) / (records.Count * fieldCount), 4);
 
-    /// <summary>The extraction as the agent reads it; <c>truncated</c> says the page held more than the limits of <see cref="PageReads"/>.</summary>
-    public static object ToJson(ExtractResult result) => new { records = result.Records, completeness = result.Completeness, cached = result.Cached, truncated = result.Truncated };
-
     public static string Describe(ElementTarget element) =>
         element.Description is { Length: > 0 } d ? $"\"{d}\" ({element.Target})" : element.Target;
 }

@@ -69,6 +69,12 @@ public sealed class BrowserToolAttribute(string name, string title, Type action)
 
     public bool Extraction { get; init; }
 
+    /// <summary>
+    /// The record the tool answers with as JSON (written with <see cref="ToolJson.Options"/>): its <c>outputSchema</c>,
+    /// and its answer is also given as <c>structuredContent</c>. None for a tool that answers with text.
+    /// </summary>
+    public Type? Output { get; init; }
+
     /// <summary>The MCP <c>readOnlyHint</c>: true when the action leaves the page as it was, absent otherwise.</summary>
     public bool? ReadOnly => BrowserToolTable.ChangesPage(Action) ? null : true;
 

@@ -63,6 +63,11 @@ public sealed class TaskStep
     public Dictionary<string, string>? Fields { get; set; }
 }
 
+/// <summary>What <c>browser_run_task</c> answers: each step run (the first that failed is the last), and the last extraction, if any.</summary>
+public sealed record RunTaskResult(
+    IReadOnlyList<TaskStepResult> Steps,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ExtractResult? Extract);
+
 /// <summary>
 /// <c>browser_extract</c> and <c>browser_run_task</c>: whole tasks in one call, structured extraction (cached
 /// cluster-wide) and multi-step scripts. Both may navigate, so neither is read-only.
@@ -80,7 +85,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
         ActionHandler.For<RunTaskAction>(changesPage: true, static (browser, _, task, deadline) => RunTaskAsync(browser, task, deadline), destination: static a => a.Url),
     ];
 
-    [BrowserTool("browser_extract", "Extract records", typeof(ExtractAction), Search = true, Extraction = true)]
+    [BrowserTool("browser_extract", "Extract records", typeof(ExtractAction), Search = true, Extraction = true, Output = typeof(ExtractResult))]
     [Description("Extracts structured records from a page: one record per element matching item_selector, each field read with a CSS selector relative to the item (text), or selector@attribute (an attribute, e.g. a@href; @href for the item itself). Returns { records, completeness (fields found ÷ fields asked), cached, truncated (true when the page held more than 1,000 records or 500,000 characters, or a value was longer than 10,000 characters, and the rest was left out) }. With url, navigates there first and identical requests are served from a cache for a few minutes.")]
     public async Task<object> ExtractAsync(
         [Description("CSS selector matching each item, e.g. ul.results > li.")] string item_selector,
@@ -101,7 +106,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
             metrics.CacheLookup(hit is not null);
             if (hit is not null)
             {
-                return call.Text(JsonSerializer.Serialize(PageText.ToJson(hit with { Cached = true }), Json));
+                return call.Text(JsonSerializer.Serialize(hit with { Cached = true }, ToolJson.Options));
             }
         }
 
@@ -114,7 +119,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
         return call.Text(result.Text);
     }
 
-    [BrowserTool("browser_run_task", "Run a task", typeof(RunTaskAction), Search = true)]
+    [BrowserTool("browser_run_task", "Run a task", typeof(RunTaskAction), Search = true, Output = typeof(RunTaskResult))]
     [Description("Opens url, then runs the steps in order in one call, stopping at the first that fails. Steps: { action: navigate, url } | { action: click, target } | { action: type, target, text, submit? } | { action: select, target, values } | { action: wait, time? | text? } | { action: extract, item_selector, fields }. Returns { steps: [ { action, ok, ms, error? } ], extract? }.")]
     public Task<object> RunTaskAsync(
         [Description("The page to start on.")] string url,
@@ -186,7 +191,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
         }
 
         var result = await PageReads.ExtractAsync(page, a, deadline);
-        return new ActionResult(JsonSerializer.Serialize(PageText.ToJson(result)), Extract: result);
+        return new ActionResult(JsonSerializer.Serialize(result, ToolJson.Options), Extract: result);
     }
 
     private static async Task<ActionResult> RunTaskAsync(BrowserPage browser, RunTaskAction task, ActionDeadline deadline)
@@ -226,13 +231,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
             }
         }
 
-        var body = new Dictionary<string, object?> { ["steps"] = steps.Select(s => new { action = s.Action, ok = s.Ok, ms = s.Ms, error = s.Error }) };
-        if (extract is not null)
-        {
-            body["extract"] = PageText.ToJson(extract);
-        }
-
-        return new ActionResult(JsonSerializer.Serialize(body), Extract: extract, Steps: steps);
+        return new ActionResult(JsonSerializer.Serialize(new RunTaskResult(steps, extract), ToolJson.Options), Extract: extract, Steps: steps);
     }
 
     private static string StepName(BrowserAction step) => step switch

@@ -29,6 +29,9 @@ public sealed class McpInteropTests(OptInToolsFixture fixture) : IClassFixture<O
         var result = JsonDocument.Parse(output).RootElement;
         Assert.Contains("browser_navigate", result.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
         Assert.Contains("budget_status", result.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        // The SDK validated both against their outputSchema; each answers the caller's own figures.
+        Assert.Equal(key == TestKeys.Agent ? TestKeys.AgentClient : TestKeys.OtherAgentClient, result.GetProperty("structured").GetProperty("budget_status").GetProperty("client_id").GetString());
+        Assert.StartsWith("s-", result.GetProperty("structured").GetProperty("browser_session_create").GetProperty("session_id").GetString(), StringComparison.Ordinal);
         Assert.Matches("^e[0-9]+$", result.GetProperty("ref").GetString());
         Assert.False(result.GetProperty("isError").GetBoolean(), result.GetProperty("clicked").GetString());
         Assert.Contains($"Hello, Node {transport} in red", result.GetProperty("clicked").GetString(), StringComparison.Ordinal);

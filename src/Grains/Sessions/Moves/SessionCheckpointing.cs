@@ -40,7 +40,7 @@ public sealed partial class SessionCheckpointing(
     private Task _writing = Task.CompletedTask;
     private DateTimeOffset _lastStartedAt = DateTimeOffset.MinValue;
     private bool _lastWritten;
-    private TaskCompletionSource? _spacingEnds;
+    private PeriodicTimer? _spacing;
 
     /// <summary>How many times the session was restored after losing its silo (kept in its checkpoint).</summary>
     public int LossRestores { get; set; }
@@ -73,7 +73,7 @@ public sealed partial class SessionCheckpointing(
     public void Hurry()
     {
         _lastStartedAt = DateTimeOffset.MinValue;
-        _spacingEnds?.TrySetResult();
+        _spacing?.Dispose();
     }
 
     /// <summary>Waits for the background writes under way (a failure is logged, not thrown).</summary>
@@ -200,36 +200,37 @@ public sealed partial class SessionCheckpointing(
         return (new PageCheckpoint(tabs, saved.CurrentTab, saved.ViewportWidth, saved.ViewportHeight, storage), missing);
     }
 
+    /// <summary>
+    /// Writes while checkpoints are asked for, one per tick of a <see cref="PeriodicTimer"/> of <see cref="Spacing"/> on
+    /// the injected clock. The first tick is what is left of the last write's spacing (none: the write starts at once);
+    /// <see cref="Hurry"/> stops the timer, and the writes still asked for then start without waiting.
+    /// </summary>
     private async Task WriteWhileDueAsync()
     {
         await Task.Yield(); // After the call that asked has answered.
-        while (_due && hostedPage() is { } page)
-        {
-            var wait = _lastStartedAt + Spacing - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await WaitOutSpacingAsync(wait);
-                continue;
-            }
-
-            _lastStartedAt = time.GetUtcNow();
-            await WriteAsync(page);
-        }
-    }
-
-    /// <summary>Waits <paramref name="wait"/> on a timer of the injected clock, or until <see cref="Hurry"/> ends the wait.</summary>
-    private async Task WaitOutSpacingAsync(TimeSpan wait)
-    {
-        var ends = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _spacingEnds = ends;
+        var left = _lastStartedAt + Spacing - time.GetUtcNow();
+        using var spacing = new PeriodicTimer(left > TimeSpan.Zero ? left : Spacing, time);
+        _spacing = spacing;
         try
         {
-            using var timer = time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), ends, wait, Timeout.InfiniteTimeSpan);
-            await ends.Task;
+            if (left > TimeSpan.Zero && await spacing.WaitForNextTickAsync())
+            {
+                spacing.Period = Spacing; // From this write's start.
+            }
+
+            while (_due && hostedPage() is { } page)
+            {
+                _lastStartedAt = time.GetUtcNow();
+                await WriteAsync(page);
+                if (_due)
+                {
+                    await spacing.WaitForNextTickAsync(); // False at once when hurried.
+                }
+            }
         }
         finally
         {
-            _spacingEnds = null;
+            _spacing = null;
         }
     }
 

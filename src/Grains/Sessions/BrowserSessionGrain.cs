@@ -120,6 +120,13 @@ public sealed partial class BrowserSessionGrain(
     private async Task HostAsync(string clientId, bool openIfNeeded, CancellationToken cancellationToken)
     {
         await EndInProgressAsync();
+        if (!IsOpen && !services.Local.AcceptingNewSessions && _checkpoints.Saved is { Exists: true } saved && saved.ClientId == clientId)
+        {
+            // A draining silo takes no moved session back (its activation may have outlived the move, or placement
+            // chose it before it drained): this activation goes, the caller retries, and placement picks another silo.
+            throw new SessionElsewhereException(SessionId);
+        }
+
         var restoreEnded = IsOpen ? null : await RestoreAsync(clientId, cancellationToken);
         if (!IsOpen)
         {

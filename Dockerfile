@@ -50,6 +50,10 @@ RUN --mount=type=cache,id=anchor-nuget,target=/root/.nuget/packages \
       -p:UseAppHost=false \
       -p:PlaywrightPlatform=${playwright_platform}
 
+# The NuGet package extracts Playwright's node driver as 0744 (executable by root only); the silo runs as
+# APP_UID and starts it, so everything under /app is readable and the driver executable by all.
+RUN chmod -R a+rX /app && chmod 0755 /app/.playwright/node/*/node
+
 # ---------------------------------------------------------------------------------------------------
 # dotnet: only a source for the ASP.NET Core shared runtime (target architecture).
 FROM ${ASPNET_IMAGE} AS dotnet

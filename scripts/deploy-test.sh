@@ -18,6 +18,9 @@ fail() { say "FAIL: $*"; exit 1; }
 now_ms() { date +%s%3N; }
 
 work=$(mktemp -d /tmp/anchor-deploy-test.XXXXXX)
+# The logs of every silo the test stops or tears down stay here for a look after the run.
+logs=${ANCHOR_DEPLOY_TEST_LOGS:-/tmp/anchor-deploy-test-logs}
+rm -rf "$logs"; mkdir -p "$logs"
 network=anchor-deploy-test
 # Chromium of this test runs as the image's user (uid 10001 on the host: rootful podman, no user namespace).
 container_chromium() { pgrep -u 10001 -f /usr/lib/chromium/chromium || true; }
@@ -85,7 +88,9 @@ kubectl kustomize deploy/k8s/overlays/podman | sed "s#image: localhost/anchor-or
 podman network create "$network" >/dev/null
 play_start=$(now_ms)
 say "podman kube play deploy/k8s/overlays/podman (image $ref)"
-podman kube play --network "$network" "$work/anchor.yaml" >/dev/null
+# podman's own noise (no systemd for probe timers, no syslog) goes to a file, shown if a step fails.
+play() { podman kube play --network "$network" "$1" >/dev/null 2>>"$work/podman.log" || { cat "$work/podman.log"; fail "podman kube play $1"; }; }
+play "$work/anchor.yaml"
 
 pod_ip() {
   local infra
@@ -158,7 +163,8 @@ mcp_session=$(tr -d '\r' <"$work/headers" | awk -F': ' 'tolower($1)=="mcp-sessio
 mcp "$a" '{"jsonrpc":"2.0","method":"notifications/initialized"}' >/dev/null
 
 created=$(tool "$a" browser_session_create)
-session=$(grep -o 'session_id[^,]*' <<<"$created" | grep -oE '[A-Za-z0-9_-]{8,}' | head -1)
+# The tool result is JSON inside the JSON-RPC text content, its quotes escaped (\u0022 or \").
+session=$(sed -e 's/\\u0022/"/g' -e 's/\\"/"/g' <<<"$created" | grep -oE '"session_id":"[^"]+"' | head -1 | cut -d'"' -f4)
 [ -n "$session" ] || fail "browser_session_create: ${created:0:400}"
 fixture=http://fixture-pod-0:8000/
 tool "$a" browser_navigate "{\"session_id\":\"$session\",\"url\":\"$fixture\"}" | grep -q 'Anchor fixture' \
@@ -184,8 +190,8 @@ agent_loop() {
     i=$((i + 1))
     start=$(now_ms)
     body=$(tool "$target" browser_snapshot "{\"session_id\":\"$session\"}" "$work/loop-headers") || true
-    if grep -q 'saved: kept across the rollout' <<<"$body"; then code=ok; else code=fail; fi
-    echo "$(( $(now_ms) - start )) $code $target" >> "$work/calls"
+    if grep -q 'saved: kept across the rollout' <<<"$body"; then code=ok; else code=fail; printf '%s\n' "${body:0:600}" >> "$work/failed-calls"; fi
+    echo "$(( $(now_ms) - start )) $code $target $(date -u +%T.%3N)" >> "$work/calls"
     sleep 0.5
   done
 }
@@ -201,25 +207,31 @@ rollout_start=$(now_ms)
 for i in 0 1; do
   new=anchor-next-$i
   new_pod_manifest "$new" > "$work/$new.yaml"
-  podman kube play --network "$network" "$work/$new.yaml" >/dev/null
+  play "$work/$new.yaml"
   wait_ready "$new-pod-0"
   echo "http://$(pod_ip "$new-pod-0"):8080" >> "$work/endpoints"
   old=anchor-pod-$i
   old_url=http://$(pod_ip "$old"):8080
   grep -v -x -F "$old_url" "$work/endpoints" > "$work/endpoints.new"; mv "$work/endpoints.new" "$work/endpoints"
   stop_start=$(now_ms)
-  podman pod stop -t 60 "$old" >/dev/null
-  podman pod rm -f "$old" >/dev/null
-  say "rolling update: $new-pod-0 ready, then $old drained and stopped in $(( ($(now_ms) - stop_start) / 1000 )) s"
+  # SIGTERM to the silo first (terminationGracePeriodSeconds 60): stopping the pod would also stop its infra
+  # container, and with it the network, while the silo drains. podman runs no preStop hook.
+  podman stop -t 60 "$old-silo" >/dev/null 2>>"$work/podman.log"
+  exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$old-silo")
+  say "rolling update: $new-pod-0 ready, then $old drained and stopped in $(( ($(now_ms) - stop_start) / 1000 )) s (exit $exit_code)"
+  podman logs --since "$((stop_start / 1000))" "$old-silo" 2>&1 | grep -iE 'drain|stopp|shut|checkpoint|park' | head -8 | cut -c1-220 | sed 's/^/    /' || true
+  podman logs "$old-silo" > "$logs/$old.log" 2>&1 || true
+  podman pod rm -f "$old" >/dev/null 2>>"$work/podman.log"
 done
 sleep 2
 kill "$(cat "$work/rollout.pid")"; rm -f "$work/rollout.pid"
 a=$(sed -n 1p "$work/endpoints"); b=$(sed -n 2p "$work/endpoints")
+cp "$work/calls" "$logs/agent-calls.txt"
 calls=$(wc -l < "$work/calls")
 failed=$(grep -c ' fail ' "$work/calls" || true)
 longest=$(sort -n "$work/calls" | tail -1 | cut -d' ' -f1)
 say "rolling update took $(( ($(now_ms) - rollout_start) / 1000 )) s: $calls agent calls, $failed failed, longest ${longest} ms"
-[ "$failed" = 0 ] || { cat "$work/calls"; fail "agent calls failed during the rolling update"; }
+[ "$failed" = 0 ] || { cat "$work/failed-calls" | tee "$logs/failed-calls.txt" | head -c 2000; fail "agent calls failed during the rolling update"; }
 
 snapshot=$(tool "$a" browser_snapshot "{\"session_id\":\"$session\"}")
 grep -q 'saved: kept across the rollout' <<<"$snapshot" || fail "the session did not survive the rolling update: ${snapshot:0:600}"
@@ -240,11 +252,17 @@ say "emergency stop through $a: $b refuses with emergency_shutdown after $(( $(n
 curl -sf -X DELETE -H "Authorization: Bearer $operator_key" "$a/api/emergency-shutdown" >/dev/null || true
 
 # --- Tear down ------------------------------------------------------------------------------------------------------
+for c in anchor-next-0-pod-0-silo anchor-next-1-pod-0-silo; do podman logs "$c" > "$logs/${c%-silo}.log" 2>&1 || true; done
 down_start=$(now_ms)
-for f in "$work"/anchor*.yaml; do podman kube down "$f" >/dev/null 2>&1 || true; done
+# The new silos' manifests, then the rest of the overlay without the old silo Deployment (its pods were replaced
+# one by one above, as a ReplicaSet's are; `kube down` stops at a pod that is gone).
+awk -v RS='\n---\n' -v ORS='\n---\n' '!(/(^|\n)kind: Deployment\n/ && /\n  name: anchor\n/)' "$work/rendered.yaml" > "$work/rest.yaml"
+for f in "$work"/anchor-next-*.yaml "$work/rest.yaml"; do
+  podman kube down "$f" >/dev/null 2>>"$work/podman.log" || { cat "$work/podman.log"; fail "podman kube down $f"; }
+done
 say "podman kube down in $(( ($(now_ms) - down_start) / 1000 )) s"
-left_pods=$(podman pod ps -q --filter network="$network")
-left_containers=$(podman ps -aq --filter network="$network")
+left_pods=$(podman pod ps --format '{{.Name}}' --filter network="$network")
+left_containers=$(podman ps -a --format '{{.Names}}' --filter network="$network")
 left_chromium=$(container_chromium)
 [ -z "$left_pods$left_containers$left_chromium" ] \
   || fail "left running: pods [$left_pods] containers [$left_containers] chromium [$left_chromium]"

@@ -115,7 +115,9 @@ silos_of() { status "$1" | grep -o '"silos":[0-9]*' | cut -d: -f2; }
 for pod in anchor-pod-0 anchor-pod-1; do
   uid=$(podman exec "$pod-silo" id -u)
   [ "$uid" = 10001 ] || fail "$pod runs as uid $uid, not the image's non-root user"
-  say "$pod runs as uid $uid ($(podman top "$pod-silo" user comm | awk 'NR>1{printf "%s:%s ", $1, $2}'))"
+  if podman exec "$pod-silo" touch /app/written 2>/dev/null; then fail "$pod: the root filesystem is writable"; fi
+  podman exec "$pod-silo" sh -c 'touch /tmp/written "$HOME/written"' || fail "$pod: /tmp or \$HOME is not writable"
+  say "$pod runs as uid $uid ($(podman top "$pod-silo" user comm | awk 'NR>1{printf "%s:%s ", $1, $2}')) on a read-only root (writable: /tmp, \$HOME)"
 done
 for pod in anchor-pod-0 anchor-pod-1; do
   wait_ready "$pod"

@@ -85,7 +85,7 @@ public sealed class PodmanOverlayTests
 
         Assert.Equal(7, tests);
         Assert.Equal(["POD_NAME", "ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID", "Anchor__Cluster__ServiceId", "Anchor__Cluster__ClusterId", "ASPNETCORE_URLS"], lists["/spec/template/spec/containers/0/env"]);
-        Assert.Equal(["dshm", "keyring"], lists["/spec/template/spec/volumes"]);
+        Assert.Equal(["dshm", "keyring", "tmp", "home"], lists["/spec/template/spec/volumes"]);
     }
 
     [Fact]

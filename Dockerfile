@@ -46,6 +46,7 @@ RUN --mount=type=cache,id=anchor-nuget,target=/root/.nuget/packages \
  && dotnet publish src/Silo/Anchor.Orleans.Silo.csproj \
       --configuration Release \
       --no-restore \
+      --disable-build-servers \
       --output /app \
       -p:UseAppHost=false \
       -p:PlaywrightPlatform=${playwright_platform}

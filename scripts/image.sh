@@ -93,6 +93,12 @@ else
          --build-arg RUNTIME_IMAGE=localhost/debian:trixie)
 fi
 
+# BuildKit sets TARGETARCH itself; podman 4.3 does not.
+case "$(uname -m)" in
+  x86_64) args+=(--build-arg TARGETARCH=amd64) ;;
+  aarch64) args+=(--build-arg TARGETARCH=arm64) ;;
+esac
+
 start=$(date +%s)
 podman build "${args[@]}" --layers -t "$ref" . >&2
 echo "Built $ref in $(( $(date +%s) - start )) s" >&2

@@ -168,6 +168,19 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void Silo_RunsOnAReadOnlyRoot_WritingOnlyToEmptyDirsOnTmpAndHome()
+    {
+        var container = Container();
+        var mounts = ((YamlSequenceNode)Node(container, "volumeMounts")!).Children.Cast<YamlMappingNode>().ToDictionary(m => Str(m, "name")!, m => Str(m, "mountPath"));
+        var volumes = ((YamlSequenceNode)Node(Single("Deployment", "anchor"), "spec", "template", "spec", "volumes")!).Children.Cast<YamlMappingNode>().ToDictionary(v => Str(v, "name")!);
+
+        Assert.Equal(("true", "false", "true"), (Str(container, "securityContext", "readOnlyRootFilesystem"), Str(container, "securityContext", "allowPrivilegeEscalation"), Str(container, "securityContext", "runAsNonRoot")));
+        Assert.Equal(("/tmp", "/home/anchor"), (mounts["tmp"], mounts["home"]));
+        Assert.NotNull(Node(volumes["tmp"], "emptyDir", "sizeLimit"));
+        Assert.NotNull(Node(volumes["home"], "emptyDir", "sizeLimit"));
+    }
+
+    [Fact]
     public void Role_GrantsOnlyWhatOrleansKubernetesHostingUses()
     {
         var rules = (YamlSequenceNode)Node(Single("Role"), "rules")!;

@@ -185,15 +185,26 @@ say "with a session: anchor-pod-0: $(memory anchor-pod-0-silo); anchor-pod-1: $(
 # pod when it is ready and loses an old one before it is stopped, as endpoints do) and logs every call's time.
 printf '%s\n' "$a" "$b" > "$work/endpoints"
 agent_loop() {
-  local i=0 targets target start code
+  local i=0 targets target start code retries
   while :; do
     mapfile -t targets < "$work/endpoints"
     target=${targets[$((i % ${#targets[@]}))]}
     i=$((i + 1))
     start=$(now_ms)
-    body=$(tool "$target" browser_snapshot "{\"session_id\":\"$session\"}" "$work/loop-headers") || true
-    if grep -q 'saved: kept across the rollout' <<<"$body"; then code=ok; else code=fail; printf '%s\n' "${body:0:600}" >> "$work/failed-calls"; fi
-    echo "$(( $(now_ms) - start )) $code $target $(date -u +%T.%3N)" >> "$work/calls"
+    retries=0
+    while :; do
+      body=$(tool "$target" browser_snapshot "{\"session_id\":\"$session\"}" "$work/loop-headers") || true
+      if grep -q 'saved: kept across the rollout' <<<"$body"; then
+        code=ok
+      elif grep -q 'retry in' <<<"$body" && [ $retries -lt 3 ]; then
+        # What the product tells an agent to do with a retryable refusal (e.g. a call in the moment a silo leaves).
+        retries=$((retries + 1)); sleep 1; continue
+      else
+        code=fail; printf '%s\n' "${body:0:600}" >> "$work/failed-calls"
+      fi
+      break
+    done
+    echo "$(( $(now_ms) - start )) $code $target $(date -u +%T.%3N) retries=$retries" >> "$work/calls"
     sleep 0.5
   done
 }
@@ -231,8 +242,9 @@ a=$(sed -n 1p "$work/endpoints"); b=$(sed -n 2p "$work/endpoints")
 cp "$work/calls" "$logs/agent-calls.txt"
 calls=$(wc -l < "$work/calls")
 failed=$(grep -c ' fail ' "$work/calls" || true)
+retried=$(grep -vc 'retries=0' "$work/calls" || true)
 longest=$(sort -n "$work/calls" | tail -1 | cut -d' ' -f1)
-say "rolling update took $(( ($(now_ms) - rollout_start) / 1000 )) s: $calls agent calls, $failed failed, longest ${longest} ms"
+say "rolling update took $(( ($(now_ms) - rollout_start) / 1000 )) s: $calls agent calls, $failed failed, $retried retried after a retryable refusal, longest ${longest} ms (with retries)"
 [ "$failed" = 0 ] || { cat "$work/failed-calls" | tee "$logs/failed-calls.txt" | head -c 2000; fail "agent calls failed during the rolling update"; }
 
 snapshot=$(tool "$a" browser_snapshot "{\"session_id\":\"$session\"}")

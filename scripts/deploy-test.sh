@@ -232,7 +232,9 @@ for i in 0 1; do
   podman stop -t 60 "$old-silo" >/dev/null 2>>"$work/podman.log"
   exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$old-silo")
   say "rolling update: $new-pod-0 ready, then $old drained and stopped in $(( ($(now_ms) - stop_start) / 1000 )) s (exit $exit_code)"
-  podman logs --since "$((stop_start / 1000))" "$old-silo" 2>&1 | grep -iE 'drain|stopp|shut|checkpoint|park' | head -8 | cut -c1-220 | sed 's/^/    /' || true
+  # The silo's own account of the drain (JSON console logs: time and message only).
+  podman logs --since "$((stop_start / 1000))" "$old-silo" 2>&1 | grep -iE 'drain|shutting|moved' | head -6 \
+    | sed -nE 's/.*"Timestamp":"[^T]*T([^"]*)Z".*"Message":"(([^"\\]|\\.)*)".*/    \1 \2/p' | cut -c1-200 || true
   podman logs "$old-silo" > "$logs/$old.log" 2>&1 || true
   podman pod rm -f "$old" >/dev/null 2>>"$work/podman.log"
 done

@@ -32,7 +32,8 @@ require_dotnet() {
 # use_podman: podman with runc and ulimits inside this machine's hard limits (crun cannot start containers
 # on some hosts: "setrlimit RLIMIT_NOFILE: Operation not permitted"). Leaves an existing CONTAINERS_CONF alone.
 use_podman() {
-  require_packages podman=podman runc=runc
+  # netavark before podman's first use: with it podman's networks have DNS (aardvark-dns), with CNI they do not.
+  require_packages podman=podman runc=runc /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns
   if [ -z "${CONTAINERS_CONF:-}" ]; then
     local dir="${XDG_RUNTIME_DIR:-/tmp}/anchor-podman-$(id -u)"
     mkdir -p "$dir"

@@ -5,6 +5,12 @@
 #   docker build -t anchor-orleans:dev .
 #   docker run --rm -p 8080:8080 -e ASPNETCORE_ENVIRONMENT=Development anchor-orleans:dev
 #
+# Without a registry (scripts/image.sh does this): the three base images are build arguments, and local
+# images with the same contents stand in for the official ones - the stages, users, flags and files
+# below are the same either way:
+#   podman build --build-arg SDK_IMAGE=localhost/dotnet-sdk:10.0 \
+#     --build-arg ASPNET_IMAGE=localhost/dotnet-aspnet:10.0 --build-arg RUNTIME_IMAGE=localhost/debian:trixie .
+#
 # Staging/Production (the image default) refuse to start without Redis and API keys: see docs/deploy.md.
 
 ARG DOTNET_VERSION=10.0
@@ -12,11 +18,16 @@ ARG DOTNET_VERSION=10.0
 # container. The runtime stage therefore is Debian with the ASP.NET Core runtime copied in from the
 # official image, so Chromium comes from Debian's own package at /usr/bin/chromium.
 ARG DEBIAN_RELEASE=trixie
+# The bases. SDK_IMAGE needs the .NET SDK on PATH, ASPNET_IMAGE the ASP.NET Core shared runtime under
+# /usr/share/dotnet, RUNTIME_IMAGE a Debian ${DEBIAN_RELEASE} with apt.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}
+ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}
+ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim
 
 # ---------------------------------------------------------------------------------------------------
 # build: restore and publish the silo (framework-dependent, portable). Runs on the builder's own
 # architecture; only the Playwright driver is architecture-specific and is picked from TARGETARCH.
-FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+FROM --platform=$BUILDPLATFORM ${SDK_IMAGE} AS build
 ARG TARGETARCH
 WORKDIR /src
 
@@ -35,17 +46,22 @@ RUN --mount=type=cache,id=anchor-nuget,target=/root/.nuget/packages \
  && dotnet publish src/Silo/Anchor.Orleans.Silo.csproj \
       --configuration Release \
       --no-restore \
+      --disable-build-servers \
       --output /app \
       -p:UseAppHost=false \
       -p:PlaywrightPlatform=${playwright_platform}
 
+# The NuGet package extracts Playwright's node driver as 0744 (executable by root only); the silo runs as
+# APP_UID and starts it, so everything under /app is readable and the driver executable by all.
+RUN chmod -R a+rX /app && chmod 0755 /app/.playwright/node/*/node
+
 # ---------------------------------------------------------------------------------------------------
 # dotnet: only a source for the ASP.NET Core shared runtime (target architecture).
-FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS dotnet
+FROM ${ASPNET_IMAGE} AS dotnet
 
 # ---------------------------------------------------------------------------------------------------
 # runtime: Debian + ASP.NET Core runtime + Chromium and fonts, running as a non-root user.
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 
 ARG APP_UID=10001
 ENV DEBIAN_FRONTEND=noninteractive

@@ -28,3 +28,17 @@ require_dotnet() {
     exit 1
   fi
 }
+
+# use_podman: podman with runc and ulimits inside this machine's hard limits (crun cannot start containers
+# on some hosts: "setrlimit RLIMIT_NOFILE: Operation not permitted"). Leaves an existing CONTAINERS_CONF alone.
+use_podman() {
+  # netavark before podman's first use: with it podman's networks have DNS (aardvark-dns), with CNI they do not.
+  require_packages podman=podman runc=runc /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns
+  if [ -z "${CONTAINERS_CONF:-}" ]; then
+    local dir="${XDG_RUNTIME_DIR:-/tmp}/anchor-podman-$(id -u)"
+    mkdir -p "$dir"
+    printf '[engine]\nruntime="runc"\n[containers]\ndefault_ulimits=["nofile=%s:%s","nproc=32768:32768"]\n' \
+      "$(ulimit -Hn)" "$(ulimit -Hn)" > "$dir/containers.conf"
+    export CONTAINERS_CONF="$dir/containers.conf"
+  fi
+}

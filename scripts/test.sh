@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 require_dotnet
-require_packages /usr/bin/chromium=chromium redis-server=redis-server /usr/sbin/nginx=nginx curl=curl node=nodejs npm=npm
+require_packages /usr/bin/chromium=chromium redis-server=redis-server /usr/sbin/nginx=nginx curl=curl node=nodejs npm=npm podman=podman runc=runc debootstrap=debootstrap /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns
 
 # Third-party MCP peers for the interop tests (the TypeScript SDK, @playwright/mcp), pinned by the lock file.
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
@@ -24,6 +24,9 @@ cluster=tests/Anchor.Orleans.Cluster.Tests
 for test in $(run_tests "$cluster" --list-tests | sed -n 's/^ *\(Anchor\.Orleans\.Cluster\.Tests\.[A-Za-z0-9_.]*\)\((.*)\)\{0,1\}$/\1/p' | sort -u); do
   dotnet test "$cluster" -c Release --no-build --logger "console;verbosity=detailed" --filter "FullyQualifiedName=$test"
 done
+
+# The container image and deploy/k8s for real: built and played with podman, rolled, torn down.
+bash scripts/deploy-test.sh
 
 if [ -x deploy/observability/check.sh ]; then
   bash deploy/observability/check.sh

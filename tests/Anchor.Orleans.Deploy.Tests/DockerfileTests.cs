@@ -83,6 +83,20 @@ public sealed partial class DockerfileTests
         Assert.Contains(ignore, l => l.Contains(".git", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void BaseImages_AreBuildArguments_DefaultingToTheOfficialImages()
+    {
+        var stages = Stages();
+
+        Assert.Contains("ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}", Lines);
+        Assert.Contains("ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}", Lines);
+        Assert.Contains("ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim", Lines);
+        Assert.Equal(["build", "dotnet", "runtime"], stages.Select(s => s.Name));
+        Assert.Contains("FROM --platform=$BUILDPLATFORM ${SDK_IMAGE} AS build", Lines);
+        Assert.Contains("FROM ${ASPNET_IMAGE} AS dotnet", Lines);
+        Assert.Contains("FROM ${RUNTIME_IMAGE} AS runtime", Lines);
+    }
+
     [GeneratedRegex(@"^FROM\s+(--platform=\S+\s+)?\S+\s+AS\s+(?<name>\S+)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex FromLine();
 }

@@ -15,7 +15,7 @@ public sealed class KubernetesManifestTests
         All.Single(o => Str(o.Node, "kind") == kind && (name is null || Str(o.Node, "metadata", "name") == name)).Node;
 
     private static YamlMappingNode Container() =>
-        (YamlMappingNode)((YamlSequenceNode)Node(Single("Deployment"), "spec", "template", "spec", "containers")!).Children[0];
+        (YamlMappingNode)((YamlSequenceNode)Node(Single("Deployment", "anchor"), "spec", "template", "spec", "containers")!).Children[0];
 
     private static IEnumerable<YamlMappingNode> Env() =>
         ((YamlSequenceNode)Node(Container(), "env")!).Children.Cast<YamlMappingNode>();
@@ -87,7 +87,7 @@ public sealed class KubernetesManifestTests
     [Fact]
     public void GracePeriod_ExceedsTheDrainTime()
     {
-        var grace = int.Parse(Str(Single("Deployment"), "spec", "template", "spec", "terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture);
+        var grace = int.Parse(Str(Single("Deployment", "anchor"), "spec", "template", "spec", "terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture);
         var drain = int.Parse(Str(Single("ConfigMap", "anchor-config"), "data", "Anchor__Shutdown__DrainSeconds") ?? new ShutdownOptions().DrainSeconds.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
         Assert.True(grace > drain + 15, $"terminationGracePeriodSeconds {grace} must exceed Shutdown:DrainSeconds {drain} plus time to close sessions and leave the cluster");
@@ -107,8 +107,8 @@ public sealed class KubernetesManifestTests
     [Fact]
     public void RollingUpdate_NeverTakesASiloAwayFirst()
     {
-        Assert.Equal("RollingUpdate", Str(Single("Deployment"), "spec", "strategy", "type"));
-        Assert.Equal("0", Str(Single("Deployment"), "spec", "strategy", "rollingUpdate", "maxUnavailable"));
+        Assert.Equal("RollingUpdate", Str(Single("Deployment", "anchor"), "spec", "strategy", "type"));
+        Assert.Equal("0", Str(Single("Deployment", "anchor"), "spec", "strategy", "rollingUpdate", "maxUnavailable"));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class KubernetesManifestTests
         var certificate = Str(data, $"Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.KeyCertificatePath)}");
         var key = Str(data, $"Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.KeyCertificateKeyPath)}");
         var mounts = ((YamlSequenceNode)Node(Container(), "volumeMounts")!).Children.Cast<YamlMappingNode>().ToList();
-        var volumes = ((YamlSequenceNode)Node(Single("Deployment"), "spec", "template", "spec", "volumes")!).Children.Cast<YamlMappingNode>().ToList();
+        var volumes = ((YamlSequenceNode)Node(Single("Deployment", "anchor"), "spec", "template", "spec", "volumes")!).Children.Cast<YamlMappingNode>().ToList();
 
         Assert.Equal(("/etc/anchor/keyring/tls.crt", "/etc/anchor/keyring/tls.key"), (certificate, key));
         var mount = Assert.Single(mounts, m => Str(m, "name") == "keyring");
@@ -165,6 +165,19 @@ public sealed class KubernetesManifestTests
             $"  # Anchor__{KeyRingOptions.SectionName}__{nameof(KeyRingOptions.PreviousKeyCertificates)}__0__{nameof(KeyCertificateFiles.Path)}: \"/etc/anchor/keyring-previous/tls.crt\"\n",
             File.ReadAllText(PathOf("deploy/k8s/base/configmap.yaml")),
             StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Silo_RunsOnAReadOnlyRoot_WritingOnlyToEmptyDirsOnTmpAndHome()
+    {
+        var container = Container();
+        var mounts = ((YamlSequenceNode)Node(container, "volumeMounts")!).Children.Cast<YamlMappingNode>().ToDictionary(m => Str(m, "name")!, m => Str(m, "mountPath"));
+        var volumes = ((YamlSequenceNode)Node(Single("Deployment", "anchor"), "spec", "template", "spec", "volumes")!).Children.Cast<YamlMappingNode>().ToDictionary(v => Str(v, "name")!);
+
+        Assert.Equal(("true", "false", "true"), (Str(container, "securityContext", "readOnlyRootFilesystem"), Str(container, "securityContext", "allowPrivilegeEscalation"), Str(container, "securityContext", "runAsNonRoot")));
+        Assert.Equal(("/tmp", "/home/anchor"), (mounts["tmp"], mounts["home"]));
+        Assert.NotNull(Node(volumes["tmp"], "emptyDir", "sizeLimit"));
+        Assert.NotNull(Node(volumes["home"], "emptyDir", "sizeLimit"));
     }
 
     [Fact]

@@ -85,6 +85,13 @@ public static partial class ToolCallPipeline
                 errorCode = ErrorCodes.BrowserError;
             }
         }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client gave up (notifications/cancelled, or its HTTP request closed): the session ended the action
+            // uncharged, and nobody reads an answer.
+            outcome = "cancelled";
+            throw;
+        }
         catch (AnchorException ex)
         {
             errorCode = ex.Code;
@@ -141,7 +148,7 @@ public static partial class ToolCallPipeline
             activity?.SetTag("anchor.cost_usd", (double)charge.CostUsd);
             using (logger.BeginScope(new Dictionary<string, object> { ["request_id"] = RequestIdOf(services) }))
             {
-                LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", errorCode ?? "");
+                LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", outcome, errorCode ?? "");
             }
         }
 
@@ -176,8 +183,8 @@ public static partial class ToolCallPipeline
     private static string RequestIdOf(IServiceProvider services) =>
         services.GetService<IHttpContextAccessor>()?.HttpContext?.TraceIdentifier ?? "";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, {CostUsd} USD, success {Success} {ErrorCode}")]
-    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, decimal costUsd, bool success, string errorCode);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, {CostUsd} USD, success {Success} ({Outcome}) {ErrorCode}")]
+    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, decimal costUsd, bool success, string outcome, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tool {Tool} failed unexpectedly")]
     private static partial void LogToolFailed(ILogger logger, string tool, Exception exception);

@@ -7,7 +7,7 @@ namespace Anchor.Orleans.Api.Tests.Mcp;
 /// <summary>One browser slot in the cluster, so a second session waits in the fair queue.</summary>
 public sealed class OneSlotFixture : BrowserAppFixture
 {
-    protected override Dictionary<string, string?> Settings() => BaseSettings(("Anchor:Sessions:MaxConcurrent", "1"));
+    protected override Dictionary<string, string?> Settings() => BaseSettings(("Anchor:Sessions:MaxConcurrent", "1"), ("Anchor:Sessions:MaxPerClient", "1"));
 }
 
 /// <summary>

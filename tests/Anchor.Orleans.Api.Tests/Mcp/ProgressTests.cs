@@ -57,6 +57,8 @@ public sealed partial class ProgressTests(OneSlotFixture fixture) : IClassFixtur
             var result = await task.Call.WaitAsync(Step, Ct);
 
             Assert.True(result.IsError != true, result.Text());
+            // The client handles a notification and the answer concurrently: the last step's may be read just after it.
+            await Poll.UntilAsync(() => task.Progress.Count >= 6, TimeSpan.FromSeconds(5), "every step's progress");
             Assert.Equal(
                 ["step 1 of 6 done: navigate", "step 2 of 6 done: click", "step 3 of 6 done: wait", "step 4 of 6 done: navigate", "step 5 of 6 done: type", "step 6 of 6 done: select"],
                 task.Progress.Select(m => StepTime().Replace(m, "")));
@@ -77,6 +79,7 @@ public sealed partial class ProgressTests(OneSlotFixture fixture) : IClassFixtur
             var result = await wait.Call.WaitAsync(TimeSpan.FromSeconds(20) + Step, Ct);
 
             Assert.True(result.IsError != true, result.Text());
+            await Poll.UntilAsync(() => wait.Progress.Count >= 3, TimeSpan.FromSeconds(5), "three heartbeats");
             // A tick at 20 s may come just before the answer.
             Assert.Equal(["browser_wait_for: running for 5 s", "browser_wait_for: running for 10 s", "browser_wait_for: running for 15 s"], wait.Progress.Take(3));
             Assert.InRange(wait.Progress.Count, 3, 4);

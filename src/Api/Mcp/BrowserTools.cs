@@ -44,13 +44,21 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, Elsewh
         var (id, isDefault) = ToolContext.Resolve(sessionId, clientId);
         var resilience = ResilienceContextPool.Shared.Get(cancellationToken);
         resilience.Properties.Set(ElsewhereRetry.GiveUpAt, time.GetUtcNow() + ElsewhereRetry.Limit);
+        // A client that sent a progressToken hears of the call at least every 5 s, and of each step of a task.
+        await using var progress = CallProgress.Of(context)?.Start(context.Params?.Name ?? action.Name, grains, time, cancellationToken);
         try
         {
-            // A default session's first call opens it, and waits in the fair queue when the cluster is full.
+            // A default session's first call opens it, and waits in the fair queue when the cluster is full. The token
+            // (the client's notifications/cancelled, or its HTTP request aborted) reaches the session wherever it runs.
             var result = await elsewhere.Pipeline.ExecuteAsync(
                 async ctx => await Sessions.SessionQueueWait.OpenAsync(
-                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, ctx.CancellationToken), clientId, context, grains, time, ctx.CancellationToken),
+                    () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, isDefault, progress?.Listener, ctx.CancellationToken), clientId, context, grains, time, ctx.CancellationToken),
                 resilience);
+            if (progress is not null && result.Steps is { Count: > 0 } steps)
+            {
+                await progress.StepsReportedAsync(steps.Count);
+            }
+
             ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored);
             return result;
         }

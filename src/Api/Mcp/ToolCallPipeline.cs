@@ -55,6 +55,8 @@ public static partial class ToolCallPipeline
         McpRequestHandler<CallToolRequestParams, CallToolResult> next, RequestContext<CallToolRequestParams> context, CancellationToken cancellationToken)
     {
         var services = context.Services!;
+        using var abandoned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, CallRequestAborted(services));
+        cancellationToken = abandoned.Token;
         var name = context.Params?.Name ?? "";
         // An unknown name is the caller's protocol error, already counted on the way in (McpRequestAdmission): no admission,
         // no metric label, no log line per name.
@@ -84,6 +86,13 @@ public static partial class ToolCallPipeline
                 outcome = "error";
                 errorCode = ErrorCodes.BrowserError;
             }
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client gave up (notifications/cancelled, or its HTTP request closed): the session ended the action
+            // uncharged, and nobody reads an answer.
+            outcome = "cancelled";
+            throw;
         }
         catch (AnchorException ex)
         {
@@ -141,7 +150,7 @@ public static partial class ToolCallPipeline
             activity?.SetTag("anchor.cost_usd", (double)charge.CostUsd);
             using (logger.BeginScope(new Dictionary<string, object> { ["request_id"] = RequestIdOf(services) }))
             {
-                LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", errorCode ?? "");
+                LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", outcome, errorCode ?? "");
             }
         }
 
@@ -172,12 +181,24 @@ public static partial class ToolCallPipeline
     // JsonException messages end with a path and position that help; keep the first sentence-ish line only.
     private static string BindingMessage(Exception ex) => ex.Message.Split('\n', 2)[0].Trim();
 
+    /// <summary>
+    /// The abort of the Streamable HTTP POST whose response carries the call's answer. A client that closes it has given
+    /// up on the call: no event store keeps answers for a later resume, so nobody could read it. The SDK ends a
+    /// stateless call with its request; this ends an initialize client's too (the C# SDK client aborts the POST
+    /// rather than send <c>notifications/cancelled</c> while its answer streams). A legacy SSE message's POST is
+    /// answered at once and says nothing of the call.
+    /// </summary>
+    private static CancellationToken CallRequestAborted(IServiceProvider services) =>
+        services.GetService<IHttpContextAccessor>()?.HttpContext is { } http && HttpMethods.IsPost(http.Request.Method) && http.Request.Path.StartsWithSegments(McpExtensions.Path)
+            ? http.RequestAborted
+            : CancellationToken.None;
+
     // The HTTP request that carried the call (legacy SSE calls arrive on a /message request of their own).
     private static string RequestIdOf(IServiceProvider services) =>
         services.GetService<IHttpContextAccessor>()?.HttpContext?.TraceIdentifier ?? "";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, {CostUsd} USD, success {Success} {ErrorCode}")]
-    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, decimal costUsd, bool success, string errorCode);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} by {ClientId} on {SessionId}: {DurationMs} ms, {CostUsd} USD, success {Success} ({Outcome}) {ErrorCode}")]
+    private static partial void LogToolCall(ILogger logger, string tool, string clientId, string sessionId, long durationMs, decimal costUsd, bool success, string outcome, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tool {Tool} failed unexpectedly")]
     private static partial void LogToolFailed(ILogger logger, string tool, Exception exception);

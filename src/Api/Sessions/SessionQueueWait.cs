@@ -2,7 +2,6 @@ using System.Globalization;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Resilience;
-using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -11,8 +10,8 @@ namespace Anchor.Orleans.Api.Sessions;
 /// <summary>
 /// The agent's side of the registry's fair queue. When opening a session is queued (no slot free), the request that
 /// carries the agent's call waits in the registry — short polls that the registry answers early when the queue moves,
-/// so no call comes near Orleans' response timeout — reporting its position as MCP progress when the client sent a
-/// <c>progressToken</c>, then opens again, which takes the offered slot. A wait that ends without a slot is
+/// so no call comes near Orleans' response timeout — reporting its position and wait as MCP progress at every poll
+/// (at least every 5 s) when the client sent a <c>progressToken</c>, then opens again, which takes the offered slot. A wait that ends without a slot is
 /// <c>concurrency_limit</c> with retry-after. The waiter is this request: if it goes (cancelled, its silo died), it
 /// stops polling and the registry drops it, so nothing waits or holds a slot on behalf of nobody.
 /// </summary>
@@ -28,7 +27,7 @@ public static class SessionQueueWait
         Func<Task<T>> open, string clientId, RequestContext<CallToolRequestParams> context, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
         var registry = grains.GetGrain<ISessionRegistryGrain>(0);
-        var progress = new QueueProgress(context);
+        var progress = new QueueProgress(Mcp.CallProgress.Of(context), time);
         DateTimeOffset? giveUp = null;
         while (true)
         {
@@ -110,24 +109,16 @@ public static class SessionQueueWait
         }
     }
 
-    /// <summary>MCP progress for a queued request: one notification per change of position, when the client asked.</summary>
-    private sealed class QueueProgress(RequestContext<CallToolRequestParams> context)
+    /// <summary>MCP progress for a queued request, when the client asked: its position and how long it has waited, at every poll.</summary>
+    private sealed class QueueProgress(Mcp.CallProgress? progress, TimeProvider time)
     {
-        private readonly ProgressToken? _token = context.Params?.ProgressToken;
-        private int _position = -1;
-        private int _sent;
+        private readonly long _started = time.GetTimestamp();
 
-        public async Task ReportAsync(SlotWait wait, CancellationToken cancellationToken)
-        {
-            if (_token is not { } token || wait.State != SlotWaitState.Queued || wait.Position == _position)
-            {
-                return;
-            }
-
-            _position = wait.Position;
-            _sent++;
-            var message = string.Create(CultureInfo.InvariantCulture, $"queued for a browser session slot: position {wait.Position} of {wait.Waiting}, waiting until {wait.Deadline:O} at the latest");
-            await context.Server.NotifyProgressAsync(token, new ProgressNotificationValue { Progress = _sent, Message = message }, cancellationToken: cancellationToken);
-        }
+        public Task ReportAsync(SlotWait wait, CancellationToken cancellationToken) =>
+            progress is null || wait.State != SlotWaitState.Queued
+                ? Task.CompletedTask
+                : progress.ReportAsync(
+                    string.Create(CultureInfo.InvariantCulture, $"queued for a browser session slot: position {wait.Position} of {wait.Waiting}, waited {time.GetElapsedTime(_started).TotalSeconds:0} s, waiting until {wait.Deadline:O} at the latest"),
+                    cancellationToken);
     }
 }

@@ -22,9 +22,11 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// <summary>
     /// Runs <paramref name="action"/>. With <paramref name="openIfNeeded"/> (the client's default session) a
     /// session that is not open is opened first; otherwise it answers <c>session_not_found</c> or <c>session_expired</c>.
+    /// <paramref name="progress"/>, when given, hears of each step of a task as it finishes. Cancelling
+    /// <paramref name="cancellationToken"/> (Orleans carries it to the session's silo) interrupts the action.
     /// </summary>
     [ResponseTimeout(ActionCallTimeout.Value)]
-    Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default);
+    Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, IActionProgress? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The session's state, if <paramref name="clientId"/> owns it (null for operators' calls means any owner).

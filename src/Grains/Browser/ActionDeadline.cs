@@ -1,4 +1,5 @@
 using Anchor.Orleans.Grains.Interfaces.Errors;
+using Anchor.Orleans.Grains.Interfaces.Sessions;
 
 namespace Anchor.Orleans.Grains.Browser;
 
@@ -6,7 +7,8 @@ namespace Anchor.Orleans.Grains.Browser;
 /// The one limit a tool call runs under: every Playwright call inside it gets the time that is left as its own
 /// <c>Timeout</c> (never 0, which Playwright reads as "no limit"), and calls that take no timeout (evaluations,
 /// titles, key presses) are abandoned when <see cref="Token"/> fires. The token also fires when the session is
-/// closed under the call, so a close never waits for the action.
+/// closed under the call, so a close never waits for the action, and when the caller cancels the call. It carries the
+/// call's progress listener, if the caller gave one.
 /// </summary>
 public sealed class ActionDeadline : IDisposable
 {
@@ -14,10 +16,12 @@ public sealed class ActionDeadline : IDisposable
     private readonly CancellationTokenSource _cts;
     private readonly TimeProvider _time;
     private readonly DateTimeOffset _at;
+    private readonly IActionProgress? _progress;
 
-    public ActionDeadline(TimeSpan limit, TimeProvider time, CancellationToken interrupt, CancellationToken caller = default)
+    public ActionDeadline(TimeSpan limit, TimeProvider time, CancellationToken interrupt, CancellationToken caller = default, IActionProgress? progress = null)
     {
         _time = time;
+        _progress = progress;
         _at = time.GetUtcNow() + limit;
         Limit = limit;
         _timeout = new CancellationTokenSource(limit, time);
@@ -68,6 +72,15 @@ public sealed class ActionDeadline : IDisposable
         if (Token.IsCancellationRequested)
         {
             throw new AnchorException(ErrorCodes.Timeout, $"{what} exceeded its limit of {Limit.TotalSeconds:0.#} s.");
+        }
+    }
+
+    /// <summary>Tells the call's listener, if any, that a step finished: one-way, the action never waits for it.</summary>
+    public void StepDone(TaskStepDone step)
+    {
+        if (_progress is not null)
+        {
+            Observe(_progress.StepDoneAsync(step));
         }
     }
 

@@ -66,8 +66,8 @@ public sealed partial class BrowserSessionGrain(
     public Task<ProfileInfo> SaveProfileAsync(string clientId, string name, CancellationToken cancellationToken = default) =>
         CountedAsync(() => SaveProfileCoreAsync(clientId, name, cancellationToken));
 
-    public Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, CancellationToken cancellationToken = default) =>
-        CountedAsync(() => ExecuteCoreAsync(clientId, action, openIfNeeded, cancellationToken));
+    public Task<ActionResult> ExecuteAsync(string clientId, BrowserAction action, bool openIfNeeded = false, IActionProgress? progress = null, CancellationToken cancellationToken = default) =>
+        CountedAsync(() => ExecuteCoreAsync(clientId, action, openIfNeeded, progress, cancellationToken));
 
     /// <summary>
     /// Runs one open, execute or save-profile call counted in <c>_calls</c>, so nothing lets the activation go while it
@@ -144,7 +144,7 @@ public sealed partial class BrowserSessionGrain(
         }
     }
 
-    private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
+    private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, IActionProgress? progress, CancellationToken cancellationToken)
     {
         await HostAsync(clientId, openIfNeeded, cancellationToken);
 
@@ -161,7 +161,8 @@ public sealed partial class BrowserSessionGrain(
         SessionEndReason? endAfter = null;
         try
         {
-            var result = await _browser.RunAsync(page, action, cancellationToken);
+            // A cancelled call ends the action within a second and is not charged (it throws before the charge).
+            var result = await _browser.RunAsync(page, action, progress, cancellationToken);
             if (_ending is { } closedMeanwhile)
             {
                 throw Closed(closedMeanwhile);

@@ -198,6 +198,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
     {
         var steps = new List<TaskStepResult>();
         ExtractResult? extract = null;
+        var total = task.Steps.Count + 1;
         foreach (var step in task.Steps.Prepend(new NavigateAction(task.Url)))
         {
             if (step is RunTaskAction)
@@ -212,6 +213,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
                 var result = await browser.RunOnAsync(await browser.Pages.CurrentAsync(deadline), step, deadline);
                 extract = result.Extract ?? extract;
                 steps.Add(new TaskStepResult(StepName(step), true, watch.ElapsedMilliseconds, null));
+                deadline.StepDone(new TaskStepDone(steps.Count, total, steps[^1]));
             }
             catch (Exception ex) when (ex is AnchorException or PlaywrightException or TimeoutException && !deadline.Token.IsCancellationRequested)
             {
@@ -227,6 +229,7 @@ public sealed class Tasks(ToolCall call, IGrainFactory grains, UrlPolicy urls, C
                 }
 
                 steps.Add(new TaskStepResult(StepName(step), false, watch.ElapsedMilliseconds, failure.Message));
+                deadline.StepDone(new TaskStepDone(steps.Count, total, steps[^1]));
                 break;
             }
         }

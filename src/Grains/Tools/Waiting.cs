@@ -37,12 +37,13 @@ public sealed class Waiting(ToolCall call) : IBrowserToolFamily
 
         if (!string.IsNullOrEmpty(a.Text))
         {
-            await page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = deadline.TimeoutMs });
+            // Bound: a cancelled call stops waiting at once (the abandoned wait only reads the page, until its timeout).
+            await deadline.Bound(page.GetByText(a.Text).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = deadline.TimeoutMs }));
         }
 
         if (!string.IsNullOrEmpty(a.TextGone))
         {
-            await page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = deadline.TimeoutMs });
+            await deadline.Bound(page.GetByText(a.TextGone).First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Hidden, Timeout = deadline.TimeoutMs }));
         }
 
         var what = a.Text is { Length: > 0 } ? $"text \"{a.Text}\" appeared" : a.TextGone is { Length: > 0 } ? $"text \"{a.TextGone}\" disappeared" : $"waited {a.TimeSeconds:0.###} s";

@@ -90,7 +90,7 @@ public sealed class McpInteropTests(OptInToolsFixture fixture) : IClassFixture<O
         return Process.Start(start) ?? throw new InvalidOperationException("node did not start");
     }
 
-    private static async Task<string> RunNodeAsync(params string[] args)
+    internal static async Task<string> RunNodeAsync(params string[] args)
     {
         using var node = StartNode(args);
         var stdout = node.StandardOutput.ReadToEndAsync(Ct);

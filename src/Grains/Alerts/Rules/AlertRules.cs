@@ -64,7 +64,8 @@ public sealed class AlertRules
     {
         ArgumentNullException.ThrowIfNull(tool);
         ArgumentNullException.ThrowIfNull(outcome);
-        if (string.Equals(outcome, "refused", StringComparison.OrdinalIgnoreCase))
+        // A refusal is policy, a cancelled call the client's choice: neither is the service failing.
+        if (string.Equals(outcome, "refused", StringComparison.OrdinalIgnoreCase) || string.Equals(outcome, "cancelled", StringComparison.OrdinalIgnoreCase))
         {
             return;
         }

@@ -44,7 +44,7 @@ public sealed class AnchorMetrics : IDisposable
         _sessionsActive = _meter.CreateUpDownCounter<long>("anchor.sessions.active", description: "Browser sessions open on this silo.");
         _sessionDuration = _meter.CreateHistogram<double>("anchor.session.duration", unit: "s", description: "How long sessions stayed open.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600] });
-        _toolCalls = _meter.CreateCounter<long>("anchor.tool.calls", description: "MCP tool calls, by tool and outcome (success, error, refused).");
+        _toolCalls = _meter.CreateCounter<long>("anchor.tool.calls", description: "MCP tool calls, by tool and outcome (success, error, refused, cancelled).");
         _toolDuration = _meter.CreateHistogram<double>("anchor.tool.call.duration", unit: "s", description: "MCP tool call duration.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180] });
         _refusals = _meter.CreateCounter<long>("anchor.admissions.refused", description: "Tool calls refused by admission, by reason.");

@@ -129,7 +129,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             }
 
             page = await _pages.CurrentAsync(deadline);
-            var result = await RunOrDownloadAsync(page, action, deadline);
+            var result = await RunOnAsync(page, action, deadline);
             ThrowOverrun();
             try
             {
@@ -183,20 +183,6 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs the action; a navigation that turned into a download completed (the download is settled after).</summary>
-    private async Task<ActionResult> RunOrDownloadAsync(IPage page, BrowserAction action, ActionDeadline deadline)
-    {
-        try
-        {
-            return await RunOnAsync(page, action, deadline);
-        }
-        catch (PlaywrightException ex) when (DownloadRules.IsDownloadStart(ex.Message))
-        {
-            await deadline.Bound(_downloads.StartedAsync());
-            return await StateAsync(page, deadline, "The URL started a download.");
-        }
-    }
-
     private void ThrowOverrun()
     {
         if (_guard.TakeOverrun() is { } overrun)
@@ -205,10 +191,23 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares.</summary>
-    internal Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) =>
-        (BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown action {action.Name}."))
-        .Run(this, page, action, deadline);
+    /// <summary>
+    /// Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares. A navigation
+    /// that turned into a download completed: the download is settled when the call ends.
+    /// </summary>
+    internal async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline)
+    {
+        var handler = BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown action {action.Name}.");
+        try
+        {
+            return await handler.Run(this, page, action, deadline);
+        }
+        catch (PlaywrightException ex) when (DownloadRules.IsDownloadStart(ex.Message))
+        {
+            await deadline.Bound(_downloads.StartedAsync());
+            return await StateAsync(page, deadline, "The URL started a download.");
+        }
+    }
 
     /// <summary>Whether the page no longer answers even a trivial script (its main thread is stuck).</summary>
     private async Task<bool> IsHungAsync(IPage page)

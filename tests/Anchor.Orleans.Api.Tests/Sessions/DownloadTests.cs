@@ -205,6 +205,30 @@ public sealed class DownloadTests(DownloadFixture fixture) : IClassFixture<Downl
     }
 
     [Fact]
+    public async Task TaskStepsThatStartDownloads_Complete_AndTheTasksJsonListsThem()
+    {
+        var (client, session) = await fixture.OpenSessionAsync();
+
+        var ran = await client.CallAsync("browser_run_task", new
+        {
+            url = fixture.Downloads.Url("/"),
+            session_id = session,
+            steps = new object[]
+            {
+                new { action = "click", target = "#small" },
+                new { action = "navigate", url = fixture.Downloads.Url("/report.csv") },
+            },
+        });
+
+        Assert.True(ran.IsError != true, ran.Text());
+        Assert.All(ran.Json().GetProperty("steps").EnumerateArray(), s => Assert.True(s.GetProperty("ok").GetBoolean(), s.GetRawText()));
+        Assert.Equal(
+            """[{"index":0,"name":"report.csv","size":2097152,"type":"text/csv"},{"index":1,"name":"report.csv","size":2097152,"type":"text/csv"}]""",
+            ran.Json().GetProperty("downloads").GetRawText());
+        await client.CallAsync("browser_session_close", new { session_id = session });
+    }
+
+    [Fact]
     public async Task NavigationThatStartsADownload_Completes_AndListsIt()
     {
         var (client, session) = await OnDownloadPageAsync();

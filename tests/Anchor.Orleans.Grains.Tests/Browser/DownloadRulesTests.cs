@@ -74,6 +74,16 @@ public sealed class DownloadRulesTests
         DownloadRules.Render([new DownloadInfo(0, "report.csv", 2 * Mb, "text/csv"), new DownloadInfo(1, "b.bin", 3, "application/octet-stream")]));
 
     [Fact]
+    public void Append_AddsASection_ToAPageStateAnswer() => Assert.Equal(
+        "### Result\nClicked\n\n### Downloads\n- index 2: a.csv (5 bytes, text/csv); fetch it with browser_download { index: 2 }\n",
+        DownloadRules.Append("### Result\nClicked\n", [new DownloadInfo(2, "a.csv", 5, "text/csv")]));
+
+    [Fact]
+    public void Append_AddsAnArray_ToAJsonAnswer_WhichStaysJson() => Assert.Equal(
+        """{"steps":[{"action":"click","ok":true}],"downloads":[{"index":0,"name":"a.csv","size":5,"type":"text/csv"}]}""",
+        DownloadRules.Append("""{"steps":[{"action":"click","ok":true}]}""", [new DownloadInfo(0, "a.csv", 5, "text/csv")]));
+
+    [Fact]
     public void Validator_RefusesADownloadBoundPastTheSessionsByteBudget()
     {
         var result = new BrowserOptionsValidator().Validate(null, new BrowserOptions { MaxDownloadBytes = 300 * Mb });

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 
 namespace Anchor.Orleans.Grains.Browser.Downloads;
@@ -88,6 +90,39 @@ public static class DownloadRules
         }
 
         return evict;
+    }
+
+    /// <summary>
+    /// An action's answer with <paramref name="downloads"/> listed: a JSON answer (<c>browser_run_task</c>,
+    /// <c>browser_extract</c>) gains a <c>downloads</c> array and stays JSON; any other gains a <c>### Downloads</c> section.
+    /// </summary>
+    public static string Append(string text, IReadOnlyList<DownloadInfo> downloads)
+    {
+        if (text.StartsWith('{') && TryParseObject(text) is { } json)
+        {
+            json["downloads"] = new JsonArray([.. downloads.Select(d => new JsonObject
+            {
+                ["index"] = d.Index,
+                ["name"] = d.Name,
+                ["size"] = d.Size,
+                ["type"] = d.Type,
+            })]);
+            return json.ToJsonString();
+        }
+
+        return text.TrimEnd('\n') + "\n\n" + Render(downloads);
+    }
+
+    private static JsonObject? TryParseObject(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The result's section listing <paramref name="downloads"/>.</summary>

@@ -99,7 +99,7 @@ public sealed class SessionDownloads : IDisposable
         }
 
         var held = outcomes.Select(o => o.Held!).ToList();
-        return result with { Text = result.Text.TrimEnd('\n') + "\n\n" + DownloadRules.Render(held), Downloads = held };
+        return result with { Text = DownloadRules.Append(result.Text, held), Downloads = held };
     }
 
     /// <summary>Download <paramref name="index"/> and its bytes; <c>invalid_argument</c> when the session does not hold it.</summary>

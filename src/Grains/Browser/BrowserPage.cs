@@ -87,8 +87,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
             }
 
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
-            var downloads = new SessionDownloads(browser.MaxDownloadBytes);
+            var downloads = new SessionDownloads(browser.MaxDownloadBytes, time);
             pages.Download += downloads.Started;
+            downloads.Watch(context);
             return new BrowserPage(context, egress, guard, pages, downloads, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
@@ -133,7 +134,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             ThrowOverrun();
             try
             {
-                return await _downloads.SettleAsync(result, deadline);
+                return await _downloads.SettleAsync(result, deadline, afterElementAction: handler?.MayOpenTab(action) == true);
             }
             catch (AnchorException)
             {

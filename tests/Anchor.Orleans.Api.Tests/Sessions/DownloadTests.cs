@@ -61,6 +61,9 @@ public sealed class DownloadSite : IAsyncDisposable
     public const int SmallBytes = 2 * 1024 * 1024;
     public const long LargeBytes = 60L * 1024 * 1024;
 
+    /// <summary>How long <c>/slow.csv</c> waits before it answers (within the session's navigation grace of 2 s).</summary>
+    public static readonly TimeSpan SlowAnswer = TimeSpan.FromMilliseconds(800);
+
     private LoopbackApp? _app;
 
     /// <summary>The 2 MB CSV: numbered rows, padded to exactly <see cref="SmallBytes"/>.</summary>
@@ -78,6 +81,7 @@ public sealed class DownloadSite : IAsyncDisposable
             <a id="small" href="/report.csv">monthly report</a>
             <a id="large" href="/export.csv">full export</a>
             <a id="elsewhere" href="/elsewhere.csv">mirrored report</a>
+            <a id="slow" href="/slow.csv">slow report</a>
             """,
             "text/html; charset=utf-8"));
         app.MapGet("/report.csv", (HttpContext http) =>
@@ -95,6 +99,13 @@ public sealed class DownloadSite : IAsyncDisposable
             {
                 await http.Response.Body.WriteAsync(chunk, http.RequestAborted);
             }
+        });
+        app.MapGet("/slow.csv", async (HttpContext http) =>
+        {
+            // A server that thinks before it answers: the click is done long before the download begins.
+            await Task.Delay(SlowAnswer, http.RequestAborted);
+            http.Response.Headers.ContentDisposition = "attachment; filename=\"slow.csv\"";
+            await Results.Bytes(Small, "text/csv").ExecuteAsync(http);
         });
         app.MapGet("/elsewhere.csv", () => Results.Redirect($"http://127.0.0.1:{Port}/report.csv"));
     });
@@ -163,6 +174,18 @@ public sealed class DownloadTests(DownloadFixture fixture) : IClassFixture<Downl
 
         Assert.True(closed.IsError != true, closed.Text());
         Assert.False(Directory.Exists(directory), $"{directory} outlived its session");
+    }
+
+    [Fact]
+    public async Task ClickOnALinkWhoseServerAnswersLate_WaitsForTheDownload_AndListsIt()
+    {
+        var (client, session) = await OnDownloadPageAsync();
+
+        var clicked = await client.CallAsync("browser_click", new { selector = "#slow", session_id = session });
+
+        Assert.True(clicked.IsError != true, clicked.Text());
+        Assert.Contains("- index 0: slow.csv (2097152 bytes, text/csv)", clicked.Text(), StringComparison.Ordinal);
+        await client.CallAsync("browser_session_close", new { session_id = session });
     }
 
     [Fact]

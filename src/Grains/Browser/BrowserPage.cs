@@ -87,9 +87,8 @@ public sealed partial class BrowserPage : IAsyncDisposable
             }
 
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
-            var downloads = new SessionDownloads(browser.MaxDownloadBytes, time);
+            var downloads = new SessionDownloads(browser.MaxDownloadBytes);
             pages.Download += downloads.Started;
-            downloads.Watch(context);
             return new BrowserPage(context, egress, guard, pages, downloads, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
@@ -134,7 +133,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
             ThrowOverrun();
             try
             {
-                return await _downloads.SettleAsync(result, deadline, afterElementAction: handler?.MayOpenTab(action) == true);
+                return await _downloads.SettleAsync(result, deadline);
             }
             catch (AnchorException)
             {

@@ -61,7 +61,7 @@ public sealed class DownloadSite : IAsyncDisposable
     public const int SmallBytes = 2 * 1024 * 1024;
     public const long LargeBytes = 60L * 1024 * 1024;
 
-    /// <summary>How long <c>/slow.csv</c> waits before it answers (within the session's navigation grace of 2 s).</summary>
+    /// <summary>How long <c>/slow.csv</c> waits before it answers.</summary>
     public static readonly TimeSpan SlowAnswer = TimeSpan.FromMilliseconds(800);
 
     private LoopbackApp? _app;
@@ -102,7 +102,7 @@ public sealed class DownloadSite : IAsyncDisposable
         });
         app.MapGet("/slow.csv", async (HttpContext http) =>
         {
-            // A server that thinks before it answers: the click is done long before the download begins.
+            // A server that thinks before it answers: the download begins well after the mouse click.
             await Task.Delay(SlowAnswer, http.RequestAborted);
             http.Response.Headers.ContentDisposition = "attachment; filename=\"slow.csv\"";
             await Results.Bytes(Small, "text/csv").ExecuteAsync(http);
@@ -179,6 +179,7 @@ public sealed class DownloadTests(DownloadFixture fixture) : IClassFixture<Downl
     [Fact]
     public async Task ClickOnALinkWhoseServerAnswersLate_WaitsForTheDownload_AndListsIt()
     {
+        // Playwright's click waits for the navigation it started to commit or turn into a download; this holds it to that.
         var (client, session) = await OnDownloadPageAsync();
 
         var clicked = await client.CallAsync("browser_click", new { selector = "#slow", session_id = session });

@@ -96,7 +96,7 @@ public sealed class DownloadRulesTests
     [Fact]
     public async Task Store_AnswersInvalidArgument_ForAnIndexItDoesNotHold_AndLeavesNoDirectory()
     {
-        var store = new SessionDownloads(50 * Mb, TimeProvider.System);
+        var store = new SessionDownloads(50 * Mb);
 
         var failure = await Assert.ThrowsAsync<AnchorException>(() => store.ReadAsync(0, TestContext.Current.CancellationToken));
         store.Dispose();

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Microsoft.Playwright;
-using IRequest = Microsoft.Playwright.IRequest;
 
 namespace Anchor.Orleans.Grains.Browser.Downloads;
 
@@ -16,24 +15,17 @@ namespace Anchor.Orleans.Grains.Browser.Downloads;
 /// </summary>
 public sealed class SessionDownloads : IDisposable
 {
-    /// <summary>How long after an element action a top-level navigation it started may take to turn into a download.</summary>
-    public static readonly TimeSpan NavigationGrace = TimeSpan.FromSeconds(2);
-
     private readonly Lock _gate = new();
     private readonly long _maxBytes;
-    private readonly TimeProvider _time;
-    private readonly HashSet<IRequest> _navigations = [];
-    private TaskCompletionSource _navigationsEnded = Completed();
     private readonly List<(DownloadInfo Info, string Path)> _held = [];
     private readonly List<(IDownload Download, Task<Outcome> Accepted)> _running = [];
     private TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _next;
     private bool _disposed;
 
-    public SessionDownloads(long maxBytes, TimeProvider time)
+    public SessionDownloads(long maxBytes)
     {
         _maxBytes = maxBytes;
-        _time = time;
         Directory = System.IO.Path.Combine(Root, RandomNumberGenerator.GetHexString(16, lowercase: true));
     }
 
@@ -54,68 +46,6 @@ public sealed class SessionDownloads : IDisposable
         }
     }
 
-    /// <summary>
-    /// Follows the context's top-level navigations: a click on a link answers before the response that turns it into a
-    /// download arrives, so the settle after an element action waits for those in flight (<see cref="NavigationGrace"/>).
-    /// </summary>
-    public void Watch(IBrowserContext context)
-    {
-        context.Request += (_, request) => Navigation(request, started: true);
-        context.RequestFailed += (_, request) => Navigation(request, started: false);
-        context.RequestFinished += (_, request) => Navigation(request, started: false);
-    }
-
-    private void Navigation(IRequest request, bool started)
-    {
-        if (!IsTopNavigation(request))
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (started && _navigations.Add(request) && _navigations.Count == 1)
-            {
-                _navigationsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-            else if (!started && _navigations.Remove(request) && _navigations.Count == 0)
-            {
-                _navigationsEnded.TrySetResult();
-            }
-        }
-    }
-
-    private static bool IsTopNavigation(IRequest request)
-    {
-        try
-        {
-            return request.IsNavigationRequest && request.Frame.ParentFrame is null;
-        }
-        catch (PlaywrightException)
-        {
-            return false; // A worker's request has no frame.
-        }
-    }
-
-    private static bool IsOrphaned(IRequest request)
-    {
-        try
-        {
-            return request.Frame.Page.IsClosed;
-        }
-        catch (PlaywrightException)
-        {
-            return true;
-        }
-    }
-
-    private static TaskCompletionSource Completed()
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        done.SetResult();
-        return done;
-    }
-
     /// <summary>Completes once a download has begun since the last <see cref="SettleAsync"/> (a navigation said one is starting).</summary>
     public Task StartedAsync()
     {
@@ -130,26 +60,8 @@ public sealed class SessionDownloads : IDisposable
     /// in <paramref name="result"/>; throws the refusal when one was past the bound or failed. A download still running
     /// at the deadline is cancelled and reported as a timeout.
     /// </summary>
-    public async Task<ActionResult> SettleAsync(ActionResult result, ActionDeadline deadline, bool afterElementAction)
+    public async Task<ActionResult> SettleAsync(ActionResult result, ActionDeadline deadline)
     {
-        if (afterElementAction)
-        {
-            Task either;
-            lock (_gate)
-            {
-                // A navigation of a page that closed under it may never report its end.
-                if (_navigations.RemoveWhere(IsOrphaned) > 0 && _navigations.Count == 0)
-                {
-                    _navigationsEnded.TrySetResult();
-                }
-
-                either = Task.WhenAny(_started.Task, _navigationsEnded.Task);
-            }
-
-            var grace = NavigationGrace < deadline.Remaining ? NavigationGrace : deadline.Remaining;
-            await either.WaitAsync(grace, _time, deadline.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
-        }
-
         List<(IDownload Download, Task<Outcome> Accepted)> running;
         lock (_gate)
         {

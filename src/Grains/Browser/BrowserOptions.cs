@@ -74,9 +74,10 @@ public sealed class BrowserOptions
     /// and deleted when the session ends or moves. A larger one is deleted and the action reports
     /// <c>browser_error: download exceeds Browser:MaxDownloadBytes …</c>. Its bytes pass the egress proxy like any
     /// response, so they count in <see cref="MaxSessionBytesPerMinute"/> (a plain-HTTP download is also cut at
-    /// <see cref="MaxResponseBytes"/>). At most <see cref="MaxSessionBytesPerMinute"/>. Default 50 MB.
+    /// <see cref="MaxResponseBytes"/>). At most <see cref="MaxSessionBytesPerMinute"/>, and at most 96 MB: a file crosses
+    /// one grain call to reach the agent, and Orleans refuses messages past 100 MB. Default 50 MB.
     /// </summary>
-    [Range(1, 1L << 32)]
+    [Range(1, 96L * 1024 * 1024)]
     public long MaxDownloadBytes { get; set; } = 50L * 1024 * 1024;
 
     /// <summary>Run Chromium without a window.</summary>

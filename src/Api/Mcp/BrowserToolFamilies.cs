@@ -83,4 +83,16 @@ internal sealed class McpToolCall(RequestContext<CallToolRequestParams> request,
             new EmbeddedResourceBlock { Resource = BlobResourceContents.FromBytes(result.Pdf ?? [], $"anchor://pdf/{Uri.EscapeDataString(name)}", "application/pdf") },
         ],
     };
+
+    public override object Download(ActionResult result) => new CallToolResult
+    {
+        Content =
+        [
+            new TextContentBlock { Text = result.Text },
+            .. (result.Downloads ?? []).Take(1).Select(d => new EmbeddedResourceBlock
+            {
+                Resource = BlobResourceContents.FromBytes(result.DownloadContent ?? [], $"anchor://download/{d.Index}/{Uri.EscapeDataString(d.Name)}", d.Type),
+            }),
+        ],
+    };
 }

@@ -132,6 +132,32 @@ public sealed record ActionResult(
     /// <summary>Set on the first answer after the session was rebuilt from its checkpoint on another silo.</summary>
     [Id(7)]
     public SessionRestored? Restored { get; init; }
+
+    /// <summary>
+    /// The downloads this action completed (a click or navigation that started one), or the one <c>browser_download</c>
+    /// returned. Ids from 20 leave room for other fields.
+    /// </summary>
+    [Id(20)]
+    public IReadOnlyList<DownloadInfo>? Downloads { get; init; }
+
+    /// <summary>The bytes of the download <c>browser_download</c> returned (its <see cref="Downloads"/> holds the one entry).</summary>
+    [Id(21)]
+    public byte[]? DownloadContent { get; init; }
+}
+
+/// <summary>A file the session downloaded and holds until it ends: its <see cref="Index"/> for <c>browser_download</c>, name, size in bytes and media type.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.DownloadInfo")]
+public sealed record DownloadInfo(
+    [property: Id(0)] int Index,
+    [property: Id(1)] string Name,
+    [property: Id(2)] long Size,
+    [property: Id(3)] string Type);
+
+/// <summary>Returns download <see cref="Index"/> the session holds (<c>browser_download</c>), never written where an agent says.</summary>
+[GenerateSerializer, Immutable, Alias("anchor.DownloadAction")]
+public sealed record DownloadAction([property: Id(0)] int Index) : BrowserAction
+{
+    public override string Name => "download";
 }
 
 /// <summary>

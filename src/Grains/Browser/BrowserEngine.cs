@@ -87,7 +87,7 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
                     var context = await browser.NewContextAsync(new BrowserNewContextOptions
                     {
                         ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
-                        AcceptDownloads = false,
+                        AcceptDownloads = true, // Held by the session (Browser/Downloads), bounded by Browser:MaxDownloadBytes.
                         ServiceWorkers = ServiceWorkerPolicy.Block,
                         // "<-loopback>": loopback goes through the proxy too (Chromium bypasses proxies for it by default).
                         Proxy = session is null ? null : new Proxy { Server = egress.Address.AbsoluteUri.TrimEnd('/'), Username = session.UserName, Password = session.Password, Bypass = "<-loopback>" },

@@ -68,6 +68,18 @@ public sealed class BrowserOptions
     [Range(1, 1L << 30)]
     public long MaxUploadBytes { get; set; } = 10L * 1024 * 1024;
 
+    /// <summary>
+    /// The largest file one download may be. A click or navigation that starts a download waits for it within the
+    /// action's time; the finished file is held in the session's own temporary directory (never a path an agent names)
+    /// and deleted when the session ends or moves. A larger one is deleted and the action reports
+    /// <c>browser_error: download exceeds Browser:MaxDownloadBytes …</c>. Its bytes pass the egress proxy like any
+    /// response, so they count in <see cref="MaxSessionBytesPerMinute"/> (a plain-HTTP download is also cut at
+    /// <see cref="MaxResponseBytes"/>). At most <see cref="MaxSessionBytesPerMinute"/>, and at most 96 MB: a file crosses
+    /// one grain call to reach the agent, and Orleans refuses messages past 100 MB. Default 50 MB.
+    /// </summary>
+    [Range(1, 96L * 1024 * 1024)]
+    public long MaxDownloadBytes { get; set; } = 50L * 1024 * 1024;
+
     /// <summary>Run Chromium without a window.</summary>
     public bool Headless { get; set; } = true;
 

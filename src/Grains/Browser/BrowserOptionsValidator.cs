@@ -37,6 +37,11 @@ public sealed class BrowserOptionsValidator : IValidateOptions<BrowserOptions>
             failures.Add($"Anchor:Browser:MaxSiloBytesPerMinute ({options.MaxSiloBytesPerMinute}) must be at least Anchor:Browser:MaxSessionBytesPerMinute ({options.MaxSessionBytesPerMinute}): one session alone may use its whole budget.");
         }
 
+        if (options.MaxDownloadBytes > options.MaxSessionBytesPerMinute)
+        {
+            failures.Add($"Anchor:Browser:MaxDownloadBytes ({options.MaxDownloadBytes}) must be at most Anchor:Browser:MaxSessionBytesPerMinute ({options.MaxSessionBytesPerMinute}): a download's bytes count in the session's budget.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Anchor.Orleans.Grains.Browser.Downloads;
 using Anchor.Orleans.Grains.Browser.Egress;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
@@ -34,14 +35,16 @@ public sealed partial class BrowserPage : IAsyncDisposable
     private readonly EgressSession? _egress;
     private readonly NetworkGuard _guard;
     private readonly PageSet _pages;
+    private readonly SessionDownloads _downloads;
     private readonly UrlPolicy _urls;
     private readonly IReadOnlyList<string> _allowedHosts;
     private readonly TimeSpan _elementTimeout;
     private readonly TimeProvider _time;
     private volatile bool _closed;
 
-    private BrowserPage(IBrowserContext context, EgressSession? egress, NetworkGuard guard, PageSet pages, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
+    private BrowserPage(IBrowserContext context, EgressSession? egress, NetworkGuard guard, PageSet pages, SessionDownloads downloads, UrlPolicy urls, IReadOnlyList<string> allowedHosts, TimeSpan elementTimeout, TimeProvider time)
     {
+        _downloads = downloads;
         _context = context;
         _egress = egress;
         _guard = guard;
@@ -84,7 +87,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
             }
 
             var pages = new PageSet(context, page, browser.MaxPagesPerSession);
-            return new BrowserPage(context, egress, guard, pages, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
+            var downloads = new SessionDownloads(browser.MaxDownloadBytes);
+            pages.Download += downloads.Started;
+            return new BrowserPage(context, egress, guard, pages, downloads, urls, allowedHosts, TimeSpan.FromSeconds(browser.ElementTimeoutSeconds), time);
         }
         catch
         {
@@ -126,7 +131,15 @@ public sealed partial class BrowserPage : IAsyncDisposable
             page = await _pages.CurrentAsync(deadline);
             var result = await RunOnAsync(page, action, deadline);
             ThrowOverrun();
-            return result;
+            try
+            {
+                return await _downloads.SettleAsync(result, deadline);
+            }
+            catch (AnchorException)
+            {
+                ThrowOverrun(); // What stopped the download: the session's spent byte budget, or a cut-off response.
+                throw;
+            }
         }
         catch (Exception ex) when (ex is TimeoutException || ex is PlaywrightException && deadline.Token.IsCancellationRequested)
         {
@@ -178,10 +191,23 @@ public sealed partial class BrowserPage : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares.</summary>
-    internal Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline) =>
-        (BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown action {action.Name}."))
-        .Run(this, page, action, deadline);
+    /// <summary>
+    /// Runs <paramref name="action"/> on <paramref name="page"/> with the handler its tool family declares. A navigation
+    /// that turned into a download completed: the download is settled when the call ends.
+    /// </summary>
+    internal async Task<ActionResult> RunOnAsync(IPage page, BrowserAction action, ActionDeadline deadline)
+    {
+        var handler = BrowserToolTable.Find(action) ?? throw new AnchorException(ErrorCodes.InvalidArgument, $"unknown action {action.Name}.");
+        try
+        {
+            return await handler.Run(this, page, action, deadline);
+        }
+        catch (PlaywrightException ex) when (DownloadRules.IsDownloadStart(ex.Message))
+        {
+            await deadline.Bound(_downloads.StartedAsync());
+            return await StateAsync(page, deadline, "The URL started a download.");
+        }
+    }
 
     /// <summary>Whether the page no longer answers even a trivial script (its main thread is stuck).</summary>
     private async Task<bool> IsHungAsync(IPage page)
@@ -207,6 +233,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
     }
 
     internal NetworkGuard Guard => _guard;
+
+    /// <summary>The files the session downloaded and holds until it ends.</summary>
+    internal SessionDownloads Downloads => _downloads;
 
     /// <summary>The session's tabs: the current page, new tabs, notes for the agent, dialogs and file choosers.</summary>
     internal PageSet Pages => _pages;
@@ -242,6 +271,7 @@ public sealed partial class BrowserPage : IAsyncDisposable
     {
         _guard.Close();
         await CloseQuietlyAsync(_context);
+        _downloads.Dispose(); // After the context: no download lands any more.
         _egress?.Dispose(); // After the context: its last requests end with it, not cut mid-way by a refused proxy.
         _closed = true;
     }

@@ -44,6 +44,9 @@ public sealed class PageSet
         context.Dialog += (_, dialog) => Answer(dialog);
     }
 
+    /// <summary>A download began on one of the pages (raised on Playwright's thread).</summary>
+    public event Action<IDownload>? Download;
+
     private long _followUntil;
     private TaskCompletionSource? _nextPage;
 
@@ -319,6 +322,7 @@ public sealed class PageSet
         ActivityOf(page).Watch(page);
         page.Close += (_, closed) => Closed(closed);
         page.Crash += (_, crashed) => Crashed(crashed);
+        page.Download += (_, download) => Download?.Invoke(download);
         page.FileChooser += (_, chooser) =>
         {
             lock (_gate)

@@ -39,6 +39,12 @@ public abstract class ToolCall
     /// <summary>An answer of the result's text and its PDF as a resource named <paramref name="name"/>.</summary>
     public abstract object Pdf(ActionResult result, string name);
 
+    /// <summary>An answer of the result's text and its one download as a resource.</summary>
+    public abstract object Download(ActionResult result);
+
+    public async Task<object> DownloadAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
+        Download(await ExecuteAsync(sessionId, action, cancellationToken));
+
     public async Task<object> TextAsync(string? sessionId, BrowserAction action, CancellationToken cancellationToken) =>
         Text((await ExecuteAsync(sessionId, action, cancellationToken)).Text);
 

@@ -15,7 +15,7 @@ public sealed class BrowserToolTableTests
     [Fact]
     public void Table_DeclaresEveryBrowserToolOnce_WithAHandlerForItsAction()
     {
-        Assert.Equal(32, Tools.Length);
+        Assert.Equal(33, Tools.Length);
         Assert.Equal(Tools.Length, Tools.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count());
         var actions = typeof(BrowserAction).Assembly.GetTypes().Where(t => t is { IsAbstract: false } && t.IsSubclassOf(typeof(BrowserAction)));
         Assert.All(actions, a => Assert.Contains(Tools, t => t.Action == a));
@@ -30,6 +30,7 @@ public sealed class BrowserToolTableTests
     [InlineData("browser_network_request", true)]
     [InlineData("browser_find", true)]
     [InlineData("browser_pdf_save", true)]
+    [InlineData("browser_download", true)]
     [InlineData("browser_extract", null)] // Navigates when given a url: not read-only.
     [InlineData("browser_navigate", null)]
     [InlineData("browser_evaluate", null)]

@@ -5,8 +5,9 @@ namespace Anchor.Orleans.Grains.Browser;
 
 /// <summary>
 /// Turns Playwright's failures into the agent's codes and plain words: why a navigation failed (the guard's own
-/// verdict when it stopped it, else Chromium's <c>net::ERR_…</c> in words), a crashed page, a download, an
-/// ambiguous target. The first line of Playwright's message is kept; its call log is not.
+/// verdict when it stopped it, else Chromium's <c>net::ERR_…</c> in words), a crashed page, an ambiguous target.
+/// A download is not a failure: the page's action treats it as a finished navigation. The first line of
+/// Playwright's message is kept; its call log is not.
 /// </summary>
 public static partial class BrowserErrors
 {
@@ -38,11 +39,6 @@ public static partial class BrowserErrors
     public static AnchorException From(string action, string message, NetworkFailure? stopped)
     {
         var first = BrowserEngine.FirstLine(message);
-        if (message.Contains("Download is starting", StringComparison.Ordinal))
-        {
-            return new(ErrorCodes.BrowserError, $"browser_error: {action} failed: the URL starts a download; sessions do not download files.");
-        }
-
         if (message.Contains("strict mode violation", StringComparison.Ordinal))
         {
             return new(ErrorCodes.InvalidArgument, $"invalid_argument: the target matches more than one element; take a new browser_snapshot and use a ref ({first}).");

@@ -52,6 +52,21 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// <summary>Forgets the session's checkpoint (the registry ended a parked session that never came back).</summary>
     [OneWay]
     Task DiscardCheckpointAsync();
+
+    /// <summary>
+    /// Frames of the session's current tab while enumerated (a screencast runs only while someone watches); ends when
+    /// the session ends. For live links only, checked by the caller. Interleaves with running actions.
+    /// </summary>
+    [AlwaysInterleave]
+    IAsyncEnumerable<Live.LiveFrame> WatchAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A person in control takes (<paramref name="held"/>) or releases control; false when the session is not open here.</summary>
+    [AlwaysInterleave]
+    Task<bool> SetControlAsync(string holder, bool held, CancellationToken cancellationToken = default);
+
+    /// <summary>Dispatches a controlling person's mouse, wheel or key event to the current tab.</summary>
+    [AlwaysInterleave]
+    Task<bool> LiveInputAsync(Live.LiveInput input, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -140,6 +140,7 @@ public sealed partial class BrowserSessionGrain(
     private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, CancellationToken cancellationToken)
     {
         await HostAsync(clientId, openIfNeeded, cancellationToken);
+        await Control.WaitAsync(SessionId, _browser.ActionLimit, cancellationToken); // A person in control goes first (Live/).
 
         // The price of this call: one action, a task its steps and its first navigation. Held before it runs, charged
         // only when it answers (a failed or interrupted action costs its minutes, not an action).

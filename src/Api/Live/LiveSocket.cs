@@ -43,8 +43,9 @@ public static partial class LiveSocket
         using var done = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         var session = grains.GetGrain<IBrowserSessionGrain>(link.SessionId);
         var viewer = new Viewer(socket, time);
-        var holder = access.LinkKey;
-        var control = link.Mode == LiveMode.Control && await session.SetControlAsync(holder, held: true, done.Token);
+        // A hand-off's link takes over the hold its hand-off placed; an operator's control link holds in its own name.
+        var holder = link.HandoffId is { } handoff ? LiveControlGate.HandoffHolder(handoff) : access.LinkKey;
+        var control = link.Mode == LiveMode.Control && await session.SetControlAsync(holder, held: true, cancellationToken: done.Token);
         if (control)
         {
             LogLive(logger, link.SessionId, "control_taken");
@@ -109,7 +110,7 @@ public static partial class LiveSocket
             if (message.T == "done")
             {
                 control = false;
-                if (await session.SetControlAsync(holder, held: false, cancellationToken))
+                if (await session.SetControlAsync(holder, held: false, cancellationToken: cancellationToken))
                 {
                     LogLive(logger, sessionId, "control_released");
                 }

@@ -51,7 +51,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, Elsewh
                 async ctx => await Sessions.SessionQueueWait.OpenAsync(
                     () => grains.GetGrain<IBrowserSessionGrain>(id).ExecuteAsync(clientId, action, openIfNeeded: isDefault, ctx.CancellationToken), clientId, context, grains, time, ctx.CancellationToken),
                 resilience);
-            ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored);
+            ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored, result.Handoff);
             return result;
         }
         catch (SessionElsewhereException)

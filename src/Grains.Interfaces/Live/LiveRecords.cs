@@ -60,3 +60,10 @@ public sealed record LiveInput(
     [property: Id(9)] string? Code = null,
     [property: Id(10)] string? Text = null,
     [property: Id(11)] int Modifiers = 0);
+
+/// <summary>How a hand-off to a person ended, reported once on the agent's next action (<c>_meta["anchor/handoff"]</c>).</summary>
+[GenerateSerializer, Immutable, Alias("anchor.HandoffOutcome")]
+public sealed record HandoffOutcome(
+    [property: Id(0)] string HandoffId,
+    [property: Id(1)] string Outcome,
+    [property: Id(2)] DateTimeOffset At);

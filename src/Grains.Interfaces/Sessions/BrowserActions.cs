@@ -132,6 +132,10 @@ public sealed record ActionResult(
     /// <summary>Set on the first answer after the session was rebuilt from its checkpoint on another silo.</summary>
     [Id(7)]
     public SessionRestored? Restored { get; init; }
+
+    /// <summary>Set on the first answer after a hand-off to a person ended (<c>_meta["anchor/handoff"]</c>).</summary>
+    [Id(8)]
+    public Live.HandoffOutcome? Handoff { get; init; }
 }
 
 /// <summary>

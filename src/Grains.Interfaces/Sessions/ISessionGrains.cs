@@ -60,9 +60,12 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     [AlwaysInterleave]
     IAsyncEnumerable<Live.LiveFrame> WatchAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>A person in control takes (<paramref name="held"/>) or releases control; false when the session is not open here.</summary>
+    /// <summary>
+    /// A person (or a hand-off waiting for one, until <paramref name="until"/>) takes (<paramref name="held"/>) or releases
+    /// control, a hand-off ending with <paramref name="outcome"/>; false when the session is not open here or another holds it.
+    /// </summary>
     [AlwaysInterleave]
-    Task<bool> SetControlAsync(string holder, bool held, CancellationToken cancellationToken = default);
+    Task<bool> SetControlAsync(string holder, bool held, DateTimeOffset? until = null, string? outcome = null, CancellationToken cancellationToken = default);
 
     /// <summary>Dispatches a controlling person's mouse, wheel or key event to the current tab.</summary>
     [AlwaysInterleave]

@@ -26,7 +26,8 @@ public sealed partial class BrowserSessionGrain
         ServiceProvider.GetRequiredService<LiveMetrics>(), ServiceProvider.GetRequiredService<TimeProvider>(), LiveLogger);
 
     /// <summary>Whether a person holds the session: the agent's actions wait for them (the one call in the action path).</summary>
-    private LiveControlGate Control => _control ??= new LiveControlGate(ServiceProvider.GetRequiredService<TimeProvider>());
+    private LiveControlGate Control => _control ??= new LiveControlGate(
+        ServiceProvider.GetRequiredService<TimeProvider>(), ServiceProvider.GetRequiredService<LiveMetrics>().Handoff);
 
     public async IAsyncEnumerable<LiveFrame> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -74,19 +75,19 @@ public sealed partial class BrowserSessionGrain
         }
     }
 
-    public Task<bool> SetControlAsync(string holder, bool held, CancellationToken cancellationToken = default)
+    public Task<bool> SetControlAsync(string holder, bool held, DateTimeOffset? until = null, string? outcome = null, CancellationToken cancellationToken = default)
     {
         if (_page is null || _ending is not null)
         {
             return Task.FromResult(false);
         }
 
-        var changed = held ? Control.Take(holder) : Control.Release(holder);
+        var changed = held ? Control.Take(holder, until) : Control.Release(holder, outcome ?? "completed");
         Screencast.ControlHeld = Control.IsHeld;
         if (changed)
         {
             _lifetime.Touch();
-            LogControl(LiveLogger, SessionId, held ? "control_taken" : "control_released");
+            LogControl(LiveLogger, SessionId, held ? "control_taken" : outcome is null ? "control_released" : $"handoff_{outcome}");
         }
 
         return Task.FromResult(changed);

@@ -18,6 +18,12 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     /// <summary>Every CDP call is bounded: a hung renderer never holds a viewer or the grain.</summary>
     private static readonly TimeSpan CdpLimit = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// A screencast sends frames only when the page repaints: a still page just (re)started on gets one screenshot
+    /// after this long, so the viewer never shows the tab it left.
+    /// </summary>
+    private static readonly TimeSpan FirstFrameWait = TimeSpan.FromMilliseconds(400);
+
     /// <summary>How often the tab list and title are read again (from the browser, not the page's script).</summary>
     private static readonly TimeSpan DetailsEvery = TimeSpan.FromMilliseconds(500);
 
@@ -30,6 +36,8 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     private double _width;
     private double _height;
     private volatile FrameDetails _details = new("", "", [], 0);
+    private volatile bool _awaitingFirst;
+    private DateTimeOffset _startedAt;
     private DateTimeOffset _detailsAt;
 
     /// <summary>Whether a person's input is flagged on frames (the page shows who drives).</summary>
@@ -108,6 +116,12 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
                 var tabs = browser.Tabs();
                 _details = new FrameDetails(current.Url, await TitleAsync(current), [.. tabs.Select(t => t.Page.Url)], Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
             }
+
+            if (_awaitingFirst && _cdp is { } cdp && time.GetUtcNow() - _startedAt >= FirstFrameWait)
+            {
+                _awaitingFirst = false;
+                await CaptureAsync(cdp);
+            }
         }
         finally
         {
@@ -143,6 +157,9 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         _cdp = cdp;
         _on = page;
         _onUrl = page.Url;
+        _startedAt = time.GetUtcNow();
+        _awaitingFirst = true;
+        _detailsAt = default; // A new tab or document: read its title and URL now.
         await cdp.SendAsync("Page.startScreencast", new Dictionary<string, object>
         {
             ["format"] = "jpeg",
@@ -219,6 +236,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         }
 
         _ = AckAsync(cdp, id.GetInt32());
+        _awaitingFirst = false;
         var captured = time.GetUtcNow();
         if (frame.TryGetProperty("metadata", out var meta))
         {
@@ -234,8 +252,30 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
             }
         }
 
+        Broadcast(data.GetBytesFromBase64(), captured);
+    }
+
+    /// <summary>One screenshot of the tab, sent as a frame (the screencast had nothing new to send).</summary>
+    private async Task CaptureAsync(ICDPSession cdp)
+    {
+        try
+        {
+            var shot = await cdp.SendAsync("Page.captureScreenshot", new Dictionary<string, object> { ["format"] = "jpeg", ["quality"] = 60 }).WaitAsync(CdpLimit);
+            if (shot is { } json && json.TryGetProperty("data", out var data))
+            {
+                Broadcast(data.GetBytesFromBase64(), time.GetUtcNow());
+            }
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            LogAckFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    private void Broadcast(byte[] jpeg, DateTimeOffset captured)
+    {
         var details = _details;
-        var live = new LiveFrame(data.GetBytesFromBase64(), details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
+        var live = new LiveFrame(jpeg, details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
         lock (_lock)
         {
             foreach (var viewer in _viewers)

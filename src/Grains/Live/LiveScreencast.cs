@@ -24,6 +24,12 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     /// </summary>
     private static readonly TimeSpan FirstFrameWait = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>
+    /// A screencast silent this long is started again: a navigation that swapped the renderer may have ended it without
+    /// a word (on a still page this costs one screenshot a second and a half, only while someone watches).
+    /// </summary>
+    private static readonly TimeSpan SilentRestart = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the tab list and title are read again (from the browser, not the page's script).</summary>
     private static readonly TimeSpan DetailsEvery = TimeSpan.FromMilliseconds(500);
 
@@ -38,6 +44,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     private volatile FrameDetails _details = new("", "", [], 0);
     private volatile bool _awaitingFirst;
     private DateTimeOffset _startedAt;
+    private long _lastFrameTicks;
     private DateTimeOffset _detailsAt;
 
     /// <summary>Whether a person's input is flagged on frames (the page shows who drives).</summary>
@@ -104,7 +111,8 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         try
         {
             // Another tab, or another document in it (a navigation may swap the renderer, which ends its screencast).
-            if ((!ReferenceEquals(current, _on) || current.Url != _onUrl) && Viewers > 0)
+            var silent = _cdp is not null && !_awaitingFirst && time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastFrameTicks) >= SilentRestart.Ticks;
+            if ((!ReferenceEquals(current, _on) || current.Url != _onUrl || silent) && Viewers > 0)
             {
                 await StopAsync();
                 await StartAsync(current, cancellationToken);
@@ -276,6 +284,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     {
         var details = _details;
         var live = new LiveFrame(jpeg, details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
+        Interlocked.Exchange(ref _lastFrameTicks, time.GetUtcNow().UtcTicks);
         lock (_lock)
         {
             foreach (var viewer in _viewers)

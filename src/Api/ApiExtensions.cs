@@ -6,6 +6,7 @@ using Anchor.Orleans.Api.Dashboard;
 using Anchor.Orleans.Api.EmergencyStop;
 using Anchor.Orleans.Api.Governance;
 using Anchor.Orleans.Api.Health;
+using Anchor.Orleans.Api.Live;
 using Anchor.Orleans.Api.Logging;
 using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.OpenApi;
@@ -42,6 +43,7 @@ public static class ApiExtensions
         services.AddSingleton<ProcessClock>();
         services.AddHttpContextAccessor();
         services.AddAnchorMcp();
+        services.AddAnchorLive();
         services.AddAnchorOpenApi();
         return builder;
     }
@@ -66,6 +68,7 @@ public static class ApiExtensions
         app.MapStatusApi();
         app.MapAnchorMcp();
         app.MapSessionsApi();
+        app.MapLiveApi();
         app.MapProfilesApi();
         app.MapOperationsApi();
         app.MapAnchorMetrics();

@@ -46,7 +46,7 @@ public sealed class SecretValues
             text = tokens.Replace(text, Mask);
         }
 
-        return AnchorTracing.WithoutCredentials(text);
+        return AnchorTracing.WithoutCredentials(Live.LiveLinks.Redact(text)); // A live link is a credential in its path.
     }
 
     private void Load(IConfiguration configuration)

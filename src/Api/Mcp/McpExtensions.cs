@@ -44,6 +44,7 @@ public static class McpExtensions
             .WithCataloguedTools<BrowserTools>()
             .WithBrowserToolFamilies()
             .WithCataloguedTools<GovernanceTools>()
+            .WithCataloguedTools<HandoffTools>()
             .WithAnchorPipeline()
             .WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.StatefulForInitializeClients);
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Clients;
+using Anchor.Orleans.Grains.Interfaces.Live;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Tools;
 using ModelContextProtocol.Protocol;
@@ -24,6 +25,8 @@ public static class ToolReceipts
     /// <summary>Where a result says its session was rebuilt on another silo from its checkpoint (the text says it too).</summary>
     public const string RestoredKey = "anchor/restored";
 
+    public const string HandoffKey = "anchor/handoff";
+
     private const string ItemKey = "anchor.tool_charge";
 
     /// <summary>How long a receipt waits for the ledgers; past it the receipt carries the cost without the budgets.</summary>
@@ -38,11 +41,11 @@ public static class ToolReceipts
     }
 
     /// <summary>Adds what the session charged for this call (a tool may run several actions).</summary>
-    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null)
+    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null)
     {
         if (context.Items.TryGetValue(ItemKey, out var item) && item is ToolCharge charge)
         {
-            charge.Add(sessionId, chargedUsd, sessionCostUsd, restored);
+            charge.Add(sessionId, chargedUsd, sessionCostUsd, restored, handoff);
         }
     }
 
@@ -71,8 +74,16 @@ public static class ToolReceipts
                 new RestoredReceipt(charge.SessionId, restored.Reason, restored.CheckpointAt.ToString("O", CultureInfo.InvariantCulture), restored.Tabs, restored.NotRestored),
                 ToolJson.Options);
         }
+
+        if (charge.Handoff is { } handoff)
+        {
+            result.Meta[HandoffKey] = JsonSerializer.SerializeToNode(new HandoffReceipt(handoff.HandoffId, handoff.Outcome, handoff.At.ToString("O", CultureInfo.InvariantCulture)), ToolJson.Options);
+        }
     }
 }
+
+/// <summary>How a hand-off to a person ended (<c>_meta["anchor/handoff"]</c>), on the agent's first action after it.</summary>
+public sealed record HandoffReceipt(string HandoffId, string Outcome, string At);
 
 /// <summary>The receipt of one tool call (<c>_meta["anchor/receipt"]</c>, snake_case by <see cref="ToolJson.Options"/>); members left out when they do not apply.</summary>
 /// <param name="CostUsd">What this call was charged.</param>
@@ -122,10 +133,13 @@ public sealed class ToolCharge
 
     public SessionRestored? Restored { get; private set; }
 
-    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null)
+    public HandoffOutcome? Handoff { get; private set; }
+
+    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null)
     {
         lock (_gate)
         {
+            Handoff ??= handoff;
             CostUsd += chargedUsd;
             SessionId = sessionId;
             SessionCostUsd = sessionCostUsd;

@@ -53,6 +53,7 @@ public sealed class AnchorExceptionHandler : IExceptionHandler
         ErrorCodes.BudgetExceeded or ErrorCodes.ToolNotAllowed or ErrorCodes.UrlBlocked => StatusCodes.Status403Forbidden,
         ErrorCodes.EmergencyShutdown or ErrorCodes.StorageUnavailable => StatusCodes.Status503ServiceUnavailable,
         ErrorCodes.SessionNotFound => StatusCodes.Status404NotFound,
+        ErrorCodes.HumanInControl => StatusCodes.Status409Conflict,
         ErrorCodes.SessionExpired => StatusCodes.Status410Gone,
         ErrorCodes.InvalidArgument => StatusCodes.Status400BadRequest,
         ErrorCodes.Timeout => StatusCodes.Status504GatewayTimeout,

@@ -20,7 +20,7 @@ public static class TelemetryExtensions
     /// <summary>Meters exported at <c>/metrics</c> and over OTLP: the service's, Orleans', ASP.NET Core's HTTP server.</summary>
     public static readonly string[] Meters = [AnchorMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"];
 
-    private static readonly string[] UntracedPaths = ["/health", "/metrics", "/dashboard"];
+    private static readonly string[] UntracedPaths = ["/health", "/metrics", "/dashboard", Live.LiveLinks.PathPrefix.TrimEnd('/')];
 
     /// <summary>OpenTelemetry metrics (Prometheus, OTLP) and traces (OTLP, head-sampled), configured from <c>Anchor:Telemetry</c>.</summary>
     public static IHostApplicationBuilder AddAnchorTelemetry(this IHostApplicationBuilder builder)

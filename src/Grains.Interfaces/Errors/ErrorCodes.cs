@@ -18,6 +18,7 @@ public static class ErrorCodes
     public const string Timeout = "timeout";
     public const string BrowserError = "browser_error";
     public const string StorageUnavailable = "storage_unavailable";
+    public const string HumanInControl = "human_in_control";
 
     // HTTP-only codes.
     public const string Unauthorized = "unauthorized";

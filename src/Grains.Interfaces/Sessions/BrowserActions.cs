@@ -133,6 +133,10 @@ public sealed record ActionResult(
     [Id(7)]
     public SessionRestored? Restored { get; init; }
 
+    /// <summary>Set on the first answer after a hand-off to a person ended (<c>_meta["anchor/handoff"]</c>).</summary>
+    [Id(8)]
+    public Live.HandoffOutcome? Handoff { get; init; }
+
     /// <summary>
     /// The downloads this action completed (a click or navigation that started one), or the one <c>browser_download</c>
     /// returned. Ids from 20 leave room for other fields.

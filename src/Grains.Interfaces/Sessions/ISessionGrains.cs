@@ -54,6 +54,24 @@ public interface IBrowserSessionGrain : IGrainWithStringKey
     /// <summary>Forgets the session's checkpoint (the registry ended a parked session that never came back).</summary>
     [OneWay]
     Task DiscardCheckpointAsync();
+
+    /// <summary>
+    /// Frames of the session's current tab while enumerated (a screencast runs only while someone watches); ends when
+    /// the session ends. For live links only, checked by the caller. Interleaves with running actions.
+    /// </summary>
+    [AlwaysInterleave]
+    IAsyncEnumerable<Live.LiveFrame> WatchAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A person (or a hand-off waiting for one, until <paramref name="until"/>) takes (<paramref name="held"/>) or releases
+    /// control, a hand-off ending with <paramref name="outcome"/>; false when the session is not open here or another holds it.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> SetControlAsync(string holder, bool held, DateTimeOffset? until = null, string? outcome = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Dispatches a controlling person's mouse, wheel or key event to the current tab.</summary>
+    [AlwaysInterleave]
+    Task<bool> LiveInputAsync(Live.LiveInput input, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

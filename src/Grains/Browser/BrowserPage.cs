@@ -63,6 +63,11 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     public int PageCount => _pages.Count;
 
+    /// <summary>The tab actions run in, and the session's tabs in order (what a live view shows).</summary>
+    public IPage? CurrentPage => _pages.Current;
+
+    public IReadOnlyList<(IPage Page, bool Current)> Tabs() => _pages.Tabs();
+
     public static async Task<BrowserPage> OpenAsync(
         BrowserEngine engine, UrlPolicy urls, IReadOnlyList<string> allowedHosts, BrowserOptions browser, TimeSpan actionLimit, TimeProvider time, CancellationToken cancellationToken, string? storageState = null)
     {

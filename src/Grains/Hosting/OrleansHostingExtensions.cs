@@ -2,6 +2,7 @@ using System.Net;
 using Anchor.Orleans.Grains.Alerts;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
+using Anchor.Orleans.Grains.Live;
 using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
@@ -51,6 +52,7 @@ public static class OrleansHostingExtensions
         // Registered after the silo, so their hosted services stop before it and can still reach grains.
         services.AddClientPolicies();
         services.AddAnchorSessions();
+        services.AddAnchorLiveGrains();
         services.AddAnchorGovernance();
         services.AddAnchorAlerts();
         services.AddAnchorProfiles(builder.Configuration);

@@ -147,6 +147,7 @@ public sealed partial class BrowserSessionGrain(
     private async Task<ActionResult> ExecuteCoreAsync(string clientId, BrowserAction action, bool openIfNeeded, IActionProgress? progress, CancellationToken cancellationToken)
     {
         await HostAsync(clientId, openIfNeeded, cancellationToken);
+        var handoff = await Control.WaitAsync(SessionId, _browser.ActionLimit, cancellationToken); // A person in control goes first (Live/).
 
         // The price of this call: one action, a task its steps and its first navigation. Held before it runs, charged
         // only when it answers (a failed or interrupted action costs its minutes, not an action).
@@ -179,7 +180,7 @@ public sealed partial class BrowserSessionGrain(
                 _checkpoints.Request();
             }
 
-            return _mover.WithRestoredNote(result with { ChargedUsd = price, SessionCostUsd = _account.CostAt(Now) });
+            return _mover.WithRestoredNote(result with { ChargedUsd = price, SessionCostUsd = _account.CostAt(Now), Handoff = handoff });
         }
         catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {

@@ -1,0 +1,322 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Anchor.Orleans.Grains.Browser;
+using Anchor.Orleans.Grains.Interfaces.Live;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace Anchor.Orleans.Grains.Live;
+
+/// <summary>
+/// One session's screencast (<c>Page.startScreencast</c> over a CDP session on its current tab), shared by everyone
+/// watching it: it starts with the first viewer, follows the current tab, and stops with the last. Each viewer gets
+/// the newest frames (a slow one skips frames rather than holding memory). It also carries a controlling person's
+/// input to the tab (<c>Input.dispatch*</c>, scaled to the viewport).
+/// </summary>
+public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider time, ILogger logger)
+{
+    /// <summary>Every CDP call is bounded: a hung renderer never holds a viewer or the grain.</summary>
+    private static readonly TimeSpan CdpLimit = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A screencast sends frames only when the page repaints: a still page just (re)started on gets one screenshot
+    /// after this long, so the viewer never shows the tab it left.
+    /// </summary>
+    private static readonly TimeSpan FirstFrameWait = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>
+    /// A screencast silent this long is started again: a navigation that swapped the renderer may have ended it without
+    /// a word (on a still page this costs one screenshot a second and a half, only while someone watches).
+    /// </summary>
+    private static readonly TimeSpan SilentRestart = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the tab list and title are read again (from the browser, not the page's script).</summary>
+    private static readonly TimeSpan DetailsEvery = TimeSpan.FromMilliseconds(500);
+
+    private readonly Lock _lock = new();
+    private readonly List<Channel<LiveFrame>> _viewers = [];
+    private readonly SemaphoreSlim _switching = new(1, 1);
+    private ICDPSession? _cdp;
+    private IPage? _on;
+    private string? _onUrl;
+    private double _width;
+    private double _height;
+    private volatile FrameDetails _details = new("", "", [], 0);
+    private volatile bool _awaitingFirst;
+    private DateTimeOffset _startedAt;
+    private long _lastFrameTicks;
+    private DateTimeOffset _detailsAt;
+
+    /// <summary>Whether a person's input is flagged on frames (the page shows who drives).</summary>
+    public bool ControlHeld { get; set; }
+
+    public int Viewers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _viewers.Count;
+            }
+        }
+    }
+
+    /// <summary>A new viewer's frames (the newest two at most are kept for it).</summary>
+    public ChannelReader<LiveFrame> Join()
+    {
+        var channel = Channel.CreateBounded<LiveFrame>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_lock)
+        {
+            _viewers.Add(channel);
+        }
+
+        metrics.ViewerJoined();
+        return channel.Reader;
+    }
+
+    /// <summary>A viewer left; the screencast stops with the last.</summary>
+    public async Task LeaveAsync(ChannelReader<LiveFrame> reader)
+    {
+        int left;
+        lock (_lock)
+        {
+            _viewers.RemoveAll(c => c.Reader == reader);
+            left = _viewers.Count;
+        }
+
+        metrics.ViewerLeft();
+        if (left == 0)
+        {
+            await _switching.WaitAsync();
+            try
+            {
+                await StopAsync();
+            }
+            finally
+            {
+                _switching.Release();
+            }
+        }
+    }
+
+    /// <summary>Makes sure the screencast shows <paramref name="browser"/>'s current tab, and refreshes its URL, title and tabs.</summary>
+    public async Task FollowAsync(BrowserPage browser, CancellationToken cancellationToken)
+    {
+        if (browser.CurrentPage is not { } current || browser.IsGone)
+        {
+            return;
+        }
+
+        await _switching.WaitAsync(cancellationToken);
+        try
+        {
+            // Another tab, or another document in it (a navigation may swap the renderer, which ends its screencast).
+            var silent = _cdp is not null && !_awaitingFirst && time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastFrameTicks) >= SilentRestart.Ticks;
+            if ((!ReferenceEquals(current, _on) || current.Url != _onUrl || silent) && Viewers > 0)
+            {
+                await StopAsync();
+                await StartAsync(current, cancellationToken);
+            }
+
+            if (time.GetUtcNow() - _detailsAt >= DetailsEvery)
+            {
+                _detailsAt = time.GetUtcNow();
+                var tabs = browser.Tabs();
+                _details = new FrameDetails(current.Url, await TitleAsync(current), [.. tabs.Select(t => t.Page.Url)], Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
+            }
+
+            if (_awaitingFirst && _cdp is { } cdp && time.GetUtcNow() - _startedAt >= FirstFrameWait)
+            {
+                _awaitingFirst = false;
+                await CaptureAsync(cdp);
+            }
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    /// <summary>Dispatches one input event to the current tab; false when there is no tab to send it to.</summary>
+    public async Task<bool> DispatchAsync(BrowserPage browser, LiveInput input, CancellationToken cancellationToken)
+    {
+        if (browser.CurrentPage is not { } current || browser.IsGone)
+        {
+            return false;
+        }
+
+        // The frame shows the viewport: the person's fractions are of its CSS size.
+        var (width, height) = current.ViewportSize is { } size ? (size.Width, size.Height) : (_width, _height);
+        try
+        {
+            return await LiveInputEvents.ApplyAsync(current, input, width, height).WaitAsync(CdpLimit, cancellationToken);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            LogInputFailed(logger, ex.GetType().Name);
+            return false;
+        }
+    }
+
+    private async Task StartAsync(IPage page, CancellationToken cancellationToken)
+    {
+        var cdp = await page.Context.NewCDPSessionAsync(page).WaitAsync(CdpLimit, cancellationToken);
+        cdp.Event("Page.screencastFrame").OnEvent += (_, e) => OnFrame(cdp, e);
+        _cdp = cdp;
+        _on = page;
+        _onUrl = page.Url;
+        _startedAt = time.GetUtcNow();
+        _awaitingFirst = true;
+        _detailsAt = default; // A new tab or document: read its title and URL now.
+        await cdp.SendAsync("Page.startScreencast", new Dictionary<string, object>
+        {
+            ["format"] = "jpeg",
+            ["quality"] = 60,
+            ["maxWidth"] = 1280,
+            ["maxHeight"] = 1024,
+            ["everyNthFrame"] = 1,
+        }).WaitAsync(CdpLimit, cancellationToken);
+        LogStarted(logger);
+    }
+
+    private async Task StopAsync()
+    {
+        if (_cdp is not { } cdp)
+        {
+            return;
+        }
+
+        _cdp = null;
+        _on = null;
+        _onUrl = null;
+        try
+        {
+            await cdp.SendAsync("Page.stopScreencast").WaitAsync(CdpLimit);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            // The tab or its context is gone already; nothing to stop.
+        }
+
+        await DetachQuietlyAsync(cdp);
+        LogStopped(logger);
+    }
+
+    private static async Task DetachQuietlyAsync(ICDPSession cdp)
+    {
+        try
+        {
+            await cdp.DetachAsync().WaitAsync(CdpLimit);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            // Detached with its target.
+        }
+    }
+
+    private async Task<string> TitleAsync(IPage page)
+    {
+        // The browser's own record of the target: a page whose script spins cannot hold this call.
+        if (_cdp is not { } cdp || !ReferenceEquals(page, _on))
+        {
+            return _details.Title;
+        }
+
+        try
+        {
+            var info = await cdp.SendAsync("Target.getTargetInfo").WaitAsync(CdpLimit);
+            return info is { } json && json.TryGetProperty("targetInfo", out var target) && target.TryGetProperty("title", out var title)
+                ? title.GetString() ?? ""
+                : "";
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            return _details.Title;
+        }
+    }
+
+    /// <summary>On Playwright's thread: acknowledges the frame (so Chromium sends the next) and hands it to every viewer.</summary>
+    private void OnFrame(ICDPSession cdp, JsonElement? e)
+    {
+        if (e is not { } frame || !frame.TryGetProperty("data", out var data) || !frame.TryGetProperty("sessionId", out var id))
+        {
+            return;
+        }
+
+        _ = AckAsync(cdp, id.GetInt32());
+        _awaitingFirst = false;
+        var captured = time.GetUtcNow();
+        if (frame.TryGetProperty("metadata", out var meta))
+        {
+            if (meta.TryGetProperty("deviceWidth", out var w) && meta.TryGetProperty("deviceHeight", out var h))
+            {
+                _width = w.GetDouble();
+                _height = h.GetDouble();
+            }
+
+            if (meta.TryGetProperty("timestamp", out var ts))
+            {
+                captured = DateTimeOffset.FromUnixTimeMilliseconds((long)(ts.GetDouble() * 1000));
+            }
+        }
+
+        Broadcast(data.GetBytesFromBase64(), captured);
+    }
+
+    /// <summary>One screenshot of the tab, sent as a frame (the screencast had nothing new to send).</summary>
+    private async Task CaptureAsync(ICDPSession cdp)
+    {
+        try
+        {
+            var shot = await cdp.SendAsync("Page.captureScreenshot", new Dictionary<string, object> { ["format"] = "jpeg", ["quality"] = 60 }).WaitAsync(CdpLimit);
+            if (shot is { } json && json.TryGetProperty("data", out var data))
+            {
+                Broadcast(data.GetBytesFromBase64(), time.GetUtcNow());
+            }
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            LogAckFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    private void Broadcast(byte[] jpeg, DateTimeOffset captured)
+    {
+        var details = _details;
+        var live = new LiveFrame(jpeg, details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
+        Interlocked.Exchange(ref _lastFrameTicks, time.GetUtcNow().UtcTicks);
+        lock (_lock)
+        {
+            foreach (var viewer in _viewers)
+            {
+                viewer.Writer.TryWrite(live);
+            }
+        }
+    }
+
+    private async Task AckAsync(ICDPSession cdp, int frameId)
+    {
+        try
+        {
+            await cdp.SendAsync("Page.screencastFrameAck", new Dictionary<string, object> { ["sessionId"] = frameId }).WaitAsync(CdpLimit);
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            LogAckFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    private sealed record FrameDetails(string Url, string Title, IReadOnlyList<string> Tabs, int Current);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Live screencast started")]
+    private static partial void LogStarted(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Live screencast stopped")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A person's input could not be dispatched ({Error})")]
+    private static partial void LogInputFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A screencast frame could not be acknowledged ({Error})")]
+    private static partial void LogAckFailed(ILogger logger, string error);
+}

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Deployment test: builds the image (scripts/image.sh in its fast mode: the silo published on the host), plays
-# deploy/k8s/overlays/podman with podman and checks what a first deployment breaks on. The silos run as non-root, both turn ready and form one cluster on Redis, an
-# MCP agent drives a fixture page through Chromium inside the container, a rolling update (one pod at a time, a new
-# one ready before an old one drains, as the Deployment's strategy says) to a second image tag keeps the agent's
-# session, the emergency stop through one silo refuses calls on the other, and tearing down leaves nothing behind.
-# API keys, the Redis password and the key-ring certificate are made for this run only and never written to the
-# repository. Everything it starts is removed by a trap on any exit. Needs root (rootful podman), kubectl.
+# deploy/k8s/overlays/podman with podman and checks what a first deployment breaks on. The silos run as non-root, both
+# turn ready and form one cluster on Redis, an MCP agent drives a fixture page through Chromium inside the container,
+# a rolling update (one pod at a time, a new one ready before an old one drains, as the Deployment's strategy says) to
+# a second image tag keeps the agent's session, the emergency stop through one silo refuses calls on the other, and
+# tearing down leaves nothing behind. API keys, the Redis password and the key-ring certificate are made for this run
+# only and never written to the repository. Everything it starts is removed by a trap on any exit. Needs root (rootful
+# podman), kubectl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh

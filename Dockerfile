@@ -11,6 +11,11 @@
 #   podman build --build-arg SDK_IMAGE=localhost/dotnet-sdk:10.0 \
 #     --build-arg ASPNET_IMAGE=localhost/dotnet-aspnet:10.0 --build-arg RUNTIME_IMAGE=localhost/debian:trixie .
 #
+# Fast variant (scripts/image.sh with ANCHOR_IMAGE_PREBUILT=1; the deploy test uses it): the silo is published on
+# the host into artifacts/publish with the same properties as the build stage below, and /app comes from there:
+#   podman build --build-arg APP_SOURCE=prebuilt ...
+# The build stage (and its SDK base) is then never built: podman/buildah and BuildKit skip unused stages.
+#
 # Staging/Production (the image default) refuse to start without Redis and API keys: see docs/deploy.md.
 
 ARG DOTNET_VERSION=10.0
@@ -23,6 +28,8 @@ ARG DEBIAN_RELEASE=trixie
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}
 ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}
 ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim
+# Where /app comes from: build (restore and publish in the build stage) or prebuilt (artifacts/publish).
+ARG APP_SOURCE=build
 
 # ---------------------------------------------------------------------------------------------------
 # build: restore and publish the silo (framework-dependent, portable). Runs on the builder's own
@@ -54,6 +61,20 @@ RUN --mount=type=cache,id=anchor-nuget,target=/root/.nuget/packages \
 # The NuGet package extracts Playwright's node driver as 0744 (executable by root only); the silo runs as
 # APP_UID and starts it, so everything under /app is readable and the driver executable by all.
 RUN chmod -R a+rX /app && chmod 0755 /app/.playwright/node/*/node
+
+# ---------------------------------------------------------------------------------------------------
+# app-build / app-prebuilt: the two sources of /app; `app` is the one APP_SOURCE names. The `:-build`
+# fallback matters: buildah decides which stages to skip from the --build-arg values only, not from the
+# ARG default, and would otherwise skip app-build.
+FROM scratch AS app-build
+COPY --from=build /app /app
+
+# Published on the host (scripts/image.sh): dotnet publish src/Silo/Anchor.Orleans.Silo.csproj -c Release
+# --no-build -o artifacts/publish -p:UseAppHost=false -p:PlaywrightPlatform=<platform>, then the same chmod.
+FROM scratch AS app-prebuilt
+COPY artifacts/publish/ /app/
+
+FROM app-${APP_SOURCE:-build} AS app
 
 # ---------------------------------------------------------------------------------------------------
 # dotnet: only a source for the ASP.NET Core shared runtime (target architecture).
@@ -102,7 +123,7 @@ RUN groupadd --system --gid ${APP_UID} anchor \
  && useradd --system --uid ${APP_UID} --gid anchor --home-dir /home/anchor --create-home --shell /usr/sbin/nologin anchor
 
 WORKDIR /app
-COPY --from=build /app ./
+COPY --from=app /app ./
 
 ENV HOME=/home/anchor \
     DOTNET_RUNNING_IN_CONTAINER=true \

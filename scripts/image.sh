@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds the silo image with podman from this repository's Dockerfile, with or without a registry.
-#   scripts/image.sh            -> builds localhost/anchor-orleans:<commit>
+#   scripts/image.sh            -> builds localhost/anchor-orleans:<commit> (restore and publish inside the build)
+#   ANCHOR_IMAGE_PREBUILT=1 scripts/image.sh
+#                               -> the same image, /app published on the host into artifacts/publish (from the
+#                                  Release build already on this machine) and copied in: no SDK base, no restore
+#                                  or publish in a container (the Dockerfile's APP_SOURCE=prebuilt)
 # Where no registry answers (or ANCHOR_OFFLINE=1), the Dockerfile's three bases are made locally first and
 # kept for the next run: localhost/debian:trixie (debootstrap from the apt mirror), localhost/dotnet-aspnet:10.0
-# (this machine's .NET runtime) and localhost/dotnet-sdk:10.0 (that Debian plus this machine's .NET SDK).
+# (this machine's .NET runtime) and localhost/dotnet-sdk:10.0 (that Debian plus this machine's .NET SDK; not in
+# the prebuilt mode, which never builds the stage that needs it).
 # Build output goes to stderr; stdout ends with the image size and, as its last line, the image reference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +60,7 @@ make_dotnet_bases() {
     tar -C "$root" --transform 's,^\.,usr/share/dotnet,' -c ./dotnet ./host ./shared ./LICENSE.txt ./ThirdPartyNotices.txt \
       | podman import - localhost/dotnet-aspnet:10.0 >&2
   fi
-  if ! have_image localhost/dotnet-sdk:10.0; then
+  if [ "$prebuilt" != 1 ] && ! have_image localhost/dotnet-sdk:10.0; then
     echo "Making localhost/dotnet-sdk:10.0 from localhost/debian:trixie and $root" >&2
     local ctx
     ctx=$(mktemp -d /var/tmp/anchor-sdk.XXXXXX)
@@ -81,23 +86,48 @@ CONTAINERFILE
   fi
 }
 
+prebuilt=${ANCHOR_IMAGE_PREBUILT:-0}
+case "$(uname -m)" in
+  x86_64) arch=amd64 playwright_platform=linux-x64 ;;
+  aarch64) arch=arm64 playwright_platform=linux-arm64 ;;
+  *) echo "unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
+
+# The Dockerfile's build stage, on the host: the same publish properties and the same chmod.
+publish_on_host() {
+  require_dotnet
+  local out=artifacts/publish no_build=(--no-build) start=$(date +%s)
+  if [ ! -f src/Silo/bin/Release/net10.0/Anchor.Orleans.Silo.dll ]; then
+    echo "No Release build of the silo here: publish builds it first." >&2
+    no_build=()
+  fi
+  rm -rf "$out"
+  dotnet publish src/Silo/Anchor.Orleans.Silo.csproj --configuration Release "${no_build[@]}" --output "$out" \
+    -p:UseAppHost=false -p:PlaywrightPlatform="$playwright_platform" >&2
+  chmod -R a+rX "$out" && chmod 0755 "$out"/.playwright/node/*/node
+  echo "Published the silo on the host into $out in $(( $(date +%s) - start )) s" >&2
+}
+
 args=()
+if [ "$prebuilt" = 1 ]; then
+  echo "Prebuilt mode (ANCHOR_IMAGE_PREBUILT=1): /app is published on the host, no build stage in the image." >&2
+  publish_on_host
+  args+=(--build-arg APP_SOURCE=prebuilt)
+fi
 if registry_answers; then
   echo "A registry answers: building from the official base images." >&2
 else
   echo "No registry answers: building from local base images." >&2
   make_debian_base
   make_dotnet_bases
+  # In the prebuilt mode the SDK base is never made; the build stage naming it is skipped.
   args+=(--build-arg SDK_IMAGE=localhost/dotnet-sdk:10.0
          --build-arg ASPNET_IMAGE=localhost/dotnet-aspnet:10.0
          --build-arg RUNTIME_IMAGE=localhost/debian:trixie)
 fi
 
 # BuildKit sets TARGETARCH itself; podman 4.3 does not.
-case "$(uname -m)" in
-  x86_64) args+=(--build-arg TARGETARCH=amd64) ;;
-  aarch64) args+=(--build-arg TARGETARCH=arm64) ;;
-esac
+args+=(--build-arg TARGETARCH=$arch)
 
 start=$(date +%s)
 podman build "${args[@]}" --layers -t "$ref" . >&2

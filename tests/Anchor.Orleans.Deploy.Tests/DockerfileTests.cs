@@ -58,7 +58,7 @@ public sealed partial class DockerfileTests
         Assert.Contains($"test -x {defaultPath}", runtime.Body, StringComparison.Ordinal);
         Assert.Contains($"Anchor__Browser__ExecutablePath={defaultPath}", runtime.Body, StringComparison.Ordinal);
         Assert.Contains("fonts-liberation", runtime.Body, StringComparison.Ordinal);
-        Assert.Contains("COPY --from=build /app", runtime.Body, StringComparison.Ordinal);
+        Assert.Contains("COPY --from=app /app", runtime.Body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -91,10 +91,54 @@ public sealed partial class DockerfileTests
         Assert.Contains("ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION}", Lines);
         Assert.Contains("ARG ASPNET_IMAGE=mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}", Lines);
         Assert.Contains("ARG RUNTIME_IMAGE=debian:${DEBIAN_RELEASE}-slim", Lines);
-        Assert.Equal(["build", "dotnet", "runtime"], stages.Select(s => s.Name));
+        Assert.Equal(["build", "app-build", "app-prebuilt", "app", "dotnet", "runtime"], stages.Select(s => s.Name));
         Assert.Contains("FROM --platform=$BUILDPLATFORM ${SDK_IMAGE} AS build", Lines);
         Assert.Contains("FROM ${ASPNET_IMAGE} AS dotnet", Lines);
         Assert.Contains("FROM ${RUNTIME_IMAGE} AS runtime", Lines);
+    }
+
+    [Fact]
+    public void App_ComesFromTheBuildStage_OrFromTheHostsPublishDirectory()
+    {
+        var stages = Stages();
+
+        Assert.Contains("ARG APP_SOURCE=build", Lines);
+        // buildah picks the stages to build from --build-arg values only: without the fallback it skips app-build.
+        Assert.Contains("FROM app-${APP_SOURCE:-build} AS app", Lines);
+        Assert.Contains("FROM scratch AS app-build", Lines);
+        Assert.Equal("COPY --from=build /app /app", stages.Single(s => s.Name == "app-build").Body.Trim());
+        Assert.Contains("FROM scratch AS app-prebuilt", Lines);
+        Assert.Equal("COPY artifacts/publish/ /app/", stages.Single(s => s.Name == "app-prebuilt").Body.Trim());
+    }
+
+    [Fact]
+    public void PrebuiltMode_PublishesOnTheHostLikeTheBuildStage()
+    {
+        var build = Stages().Single(s => s.Name == "build").Body;
+        var image = File.ReadAllText(PathOf("scripts/image.sh"));
+
+        foreach (var property in new[] { "--configuration Release", "-p:UseAppHost=false", "-p:PlaywrightPlatform=" })
+        {
+            Assert.Contains(property, build, StringComparison.Ordinal);
+            Assert.Contains(property, image, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("chmod 0755 /app/.playwright/node/*/node", build, StringComparison.Ordinal);
+        Assert.Contains("chmod 0755 \"$out\"/.playwright/node/*/node", image, StringComparison.Ordinal);
+        Assert.Contains("local out=artifacts/publish", image, StringComparison.Ordinal);
+        Assert.Contains("--build-arg APP_SOURCE=prebuilt", image, StringComparison.Ordinal);
+        Assert.Contains("prebuilt=${ANCHOR_IMAGE_PREBUILT:-1}", File.ReadAllText(PathOf("scripts/deploy-test.sh")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DockerIgnore_LetsOnlyThePublishDirectoryOfArtifactsIn()
+    {
+        var ignore = File.ReadAllLines(PathOf(".dockerignore")).Select(l => l.Trim()).ToList();
+
+        var excluded = ignore.IndexOf("/artifacts/");
+        var allowed = ignore.IndexOf("!/artifacts/publish/");
+        Assert.True(excluded >= 0, "artifacts/ is excluded");
+        Assert.True(allowed > excluded, "artifacts/publish/ is allowed after artifacts/ is excluded");
     }
 
     [GeneratedRegex(@"^FROM\s+(--platform=\S+\s+)?\S+\s+AS\s+(?<name>\S+)\s*$", RegexOptions.IgnoreCase)]

@@ -44,7 +44,7 @@ public sealed partial class HandoffTools(
         var session = grains.GetGrain<IBrowserSessionGrain>(sessionId);
         if (await session.GetInfoAsync(clientId) is null)
         {
-            throw new AnchorException(ErrorCodes.SessionNotFound, $"no open session '{sessionId}' of yours to hand over; create one or use your default session first.");
+            throw new AnchorException(ErrorCodes.SessionNotFound, $"no session '{sessionId}' for this client to hand over; create one with browser_session_create or use your default session first.");
         }
 
         var handoffId = $"h-{Guid.NewGuid():N}";
@@ -64,10 +64,11 @@ public sealed partial class HandoffTools(
                 Content =
                 [
                     new TextContentBlock { Text = Answer(handoffId, link.ExpiresAt, "result") },
+                    // Marked in words, not with annotations { audience: [user] }: the MCP SDK 2.4.0 cannot serialize a
+                    // content block's annotations on this path (InvalidOperationException in ContentBlock.Converter).
                     new TextContentBlock
                     {
                         Text = $"FOR THE USER, NOT FOR THE MODEL — a one-time link that lets them control this browser until {link.ExpiresAt:u}: {link.Url}\nShow it to the user as is, with the reason: {reason}",
-                        Annotations = new Annotations { Audience = [Role.User] },
                     },
                 ],
             };

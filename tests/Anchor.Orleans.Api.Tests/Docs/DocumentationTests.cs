@@ -159,7 +159,7 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
 
     private static string NormalizeRoute(string path)
     {
-        var route = RouteParameter().Replace(path.Split('?')[0].TrimEnd('/'), "{}") is { Length: > 0 } p ? p : "/";
+        var route = RouteParameter().Replace(Placeholder().Replace(path.Split('?')[0].TrimEnd('/'), "{}"), "{}") is { Length: > 0 } p ? p : "/";
 
         // Legacy SSE clients are configured with /sse and /message; a middleware serves them from the MCP group.
         return route is "/sse" or "/message" ? "/mcp" + route : route;
@@ -191,6 +191,10 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
 
     [GeneratedRegex(@"\{[^}]*\}")]
     private static partial Regex RouteParameter();
+
+    /// <summary>A placeholder the docs write in examples: <c>/api/sessions/&lt;id&gt;/live</c>.</summary>
+    [GeneratedRegex(@"<[^>/]+>")]
+    private static partial Regex Placeholder();
 
     private sealed record Doc(string Name, string Text)
     {

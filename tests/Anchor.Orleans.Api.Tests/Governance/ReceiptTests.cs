@@ -201,7 +201,7 @@ public sealed class ReceiptTests(ReceiptAppFixture fixture) : IClassFixture<Rece
 
         string[] Names(Func<ToolFacts, bool> which) => [.. catalogue.All.Where(which).Select(t => t.Name).Order(StringComparer.Ordinal)];
 
-        Assert.Equal(["browser_close", "browser_profile_delete", "browser_profile_list", "browser_session_close", "browser_session_list", "budget_status"], Names(t => t.Free));
+        Assert.Equal(["browser_close", "browser_handoff", "browser_profile_delete", "browser_profile_list", "browser_session_close", "browser_session_list", "budget_status"], Names(t => t.Free));
         Assert.Equal(["browser_extract", "browser_navigate", "browser_run_task"], Names(t => t.Search));
         Assert.Equal(["browser_extract"], Names(t => t.Extraction));
         Assert.Equal(

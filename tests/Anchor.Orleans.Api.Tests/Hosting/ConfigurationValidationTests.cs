@@ -22,7 +22,6 @@ public sealed class ConfigurationValidationTests
     [InlineData("Anchor:Browser:CdpEndpoint", "not a url", "Anchor:Browser:CdpEndpoint must be an absolute ws://, wss://, http:// or https:// URL.")]
     [InlineData("Anchor:Browser:AllowedHosts:0", "http://example.com/x", "Anchor:Browser:AllowedHosts holds 'http://example.com/x': a pattern is a host name such as example.com or *.example.com.")]
     [InlineData("Anchor:Browser:DnsServers:0", "dns.example.com", "Anchor:Browser:DnsServers holds 'dns.example.com': a server is an IP address with an optional port, such as 10.0.0.2 or 127.0.0.1:5353.")]
-    [InlineData("Anchor:Browser:MaxSessionBytesPerMinute", "10485760", "Anchor:Browser:MaxSessionBytesPerMinute (10485760) must be at least Anchor:Browser:MaxResponseBytes (52428800): a response that Browser:MaxResponseBytes allows must fit in a session's budget.")]
     [InlineData("Anchor:Browser:MaxSiloBytesPerMinute", "134217728", "Anchor:Browser:MaxSiloBytesPerMinute (134217728) must be at least Anchor:Browser:MaxSessionBytesPerMinute (268435456): one session alone may use its whole budget.")]
     [InlineData("Anchor:Alerts:Slack:WebhookUrl", "ftp://hooks.example/x", "Anchor:Alerts:Slack:WebhookUrl must be an absolute http:// or https:// URL.")]
     [InlineData("Anchor:Alerts:Webhook:Url", "relative/path", "Anchor:Alerts:Webhook:Url must be an absolute http:// or https:// URL.")]
@@ -31,6 +30,19 @@ public sealed class ConfigurationValidationTests
         var failures = await AnchorAppHost.StartupFailuresAsync(new() { [key] = value });
 
         Assert.Equal([expected], failures);
+    }
+
+    [Fact]
+    public async Task Start_NamesBothBoundsTheSessionBudgetMustHold_WhenItIsBelowThem()
+    {
+        var failures = await AnchorAppHost.StartupFailuresAsync(new() { ["Anchor:Browser:MaxSessionBytesPerMinute"] = "10485760" });
+
+        Assert.Equal(
+            [
+                "Anchor:Browser:MaxSessionBytesPerMinute (10485760) must be at least Anchor:Browser:MaxResponseBytes (52428800): a response that Browser:MaxResponseBytes allows must fit in a session's budget.",
+                "Anchor:Browser:MaxDownloadBytes (52428800) must be at most Anchor:Browser:MaxSessionBytesPerMinute (10485760): a download's bytes count in the session's budget.",
+            ],
+            failures);
     }
 
     [Fact]

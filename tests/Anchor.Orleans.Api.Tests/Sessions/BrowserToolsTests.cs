@@ -13,7 +13,7 @@ public sealed partial class BrowserToolsTests(BrowserAppFixture fixture) : IClas
     private static readonly string[] ExpectedTools =
     [
         "browser_click", "browser_close", "browser_console_messages", "browser_download", "browser_drag", "browser_drop", "browser_emulate_media", "browser_extract", "browser_file_upload",
-        "browser_fill_form", "browser_find", "browser_handle_dialog", "browser_hover", "browser_navigate", "browser_navigate_back", "browser_network_request", "browser_network_requests",
+        "browser_fill_form", "browser_find", "browser_handle_dialog", "browser_handoff", "browser_hover", "browser_navigate", "browser_navigate_back", "browser_network_request", "browser_network_requests",
         "browser_pdf_save", "browser_press_key", "browser_profile_delete", "browser_profile_list", "browser_profile_save", "browser_resize", "browser_run_task", "browser_select_option", "browser_session_close", "browser_session_create", "browser_session_list",
         "browser_snapshot", "browser_tabs", "browser_take_screenshot", "browser_type", "browser_wait_for",
     ];

@@ -1,4 +1,6 @@
 using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Anchor.Orleans.Api.Live;
 using Anchor.Orleans.Grains.Interfaces.Errors;
 using Anchor.Orleans.Grains.Interfaces.Live;
@@ -95,20 +97,15 @@ public sealed partial class HandoffTools(
     }
 
     private static string Answer(string handoffId, DateTimeOffset expiresAt, string delivered, string? outcome = null) =>
-        System.Text.Json.JsonSerializer.Serialize(new HandoffAnswer(handoffId, expiresAt, delivered, outcome), HandoffJson.Options);
+        JsonSerializer.Serialize(new HandoffAnswer(handoffId, expiresAt, delivered, outcome), ToolJson.Options);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit: session {SessionId} handed off to a person by {ClientId} ({HandoffId})")]
     private static partial void LogHandoff(ILogger logger, string sessionId, string clientId, string handoffId);
 }
 
-/// <summary>What <c>browser_handoff</c> answers (snake_case).</summary>
-public sealed record HandoffAnswer(string HandoffId, DateTimeOffset ExpiresAt, string Delivered, string? Outcome);
-
-internal static class HandoffJson
-{
-    public static readonly System.Text.Json.JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
-}
+/// <summary>What <c>browser_handoff</c> answers (snake_case by <see cref="ToolJson.Options"/>); the outcome only when it ended at once.</summary>
+public sealed record HandoffAnswer(
+    string HandoffId,
+    DateTimeOffset ExpiresAt,
+    string Delivered,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Outcome);

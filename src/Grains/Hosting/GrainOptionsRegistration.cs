@@ -4,6 +4,7 @@ using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.Mcp;
 using Anchor.Orleans.Grains.RateLimiting;
 using Anchor.Orleans.Grains.Sessions;
+using Anchor.Orleans.Grains.Timeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ public static class GrainOptionsRegistration
         services.AddAnchorOptions<AlertsOptions>(AlertsOptions.SectionName);
         services.AddSingleton<IValidateOptions<AlertsOptions>, AlertsOptionsValidator>();
         services.AddAnchorOptions<McpOptions>(McpOptions.SectionName);
+        services.AddAnchorOptions<TimelineOptions>(TimelineOptions.SectionName);
         return services;
     }
 }

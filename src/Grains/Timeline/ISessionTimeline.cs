@@ -46,12 +46,11 @@ public static class TimelineEvents
 /// <summary>
 /// One step of a session. <see cref="CostUsd"/> is what was charged for it, the same number as on its receipt and in the
 /// ledger: the timeline's costs of a closed session add up to what the ledger settled for it (a close not made by a
-/// tool call carries the close's charge on its <see cref="TimelineEvents.Closed"/> event).
+/// tool call carries the close's charge on its <see cref="TimelineEvents.Closed"/> event). <c>Arguments</c> are masked
+/// (typed text into password fields, tokens in URLs); <c>Outcome</c> is success, error, refused or cancelled for a call
+/// and the reason word for an event; <c>Url</c> is the page after the step, when known; <c>Detail</c> is free text for
+/// an event (e.g. "silo A → silo B").
 /// </summary>
-/// <param name="Arguments">The call's arguments with secrets masked (typed text into password fields, tokens in URLs).</param>
-/// <param name="Outcome">success, error, refused or cancelled for calls; for events, the reason or detail word.</param>
-/// <param name="Url">The page URL after the step, when known (query secrets masked).</param>
-/// <param name="Detail">Free text for an event (e.g. "silo A → silo B", "closed by operator").</param>
 public sealed record TimelineEntry(
     DateTimeOffset At,
     string Kind,
@@ -65,8 +64,7 @@ public sealed record TimelineEntry(
     string? Url,
     string? Detail);
 
-/// <summary>A session's kept timeline (oldest first) and its totals.</summary>
-/// <param name="Truncated">How many of the oldest entries were dropped to keep the bound.</param>
+/// <summary>A session's kept timeline (oldest first) and its totals; <c>Truncated</c> counts the oldest entries dropped to keep the bound.</summary>
 public sealed record SessionTimelineView(string SessionId, string ClientId, IReadOnlyList<TimelineEntry> Entries, int Truncated, decimal TotalCostUsd);
 
 /// <summary>A session with a kept timeline, for lists of recent sessions (open or ended).</summary>

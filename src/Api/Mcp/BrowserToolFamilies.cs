@@ -3,6 +3,7 @@ using System.Text.Json;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Tools;
 using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -19,6 +20,7 @@ public static class BrowserToolFamilies
 {
     public static IMcpServerBuilder WithBrowserToolFamilies(this IMcpServerBuilder builder)
     {
+        var json = McpToolJson.ForThisHost(McpJsonUtilities.DefaultOptions);
         foreach (var family in BrowserToolTable.Families)
         {
             // Built once per family: a call then creates the family without matching constructors again.
@@ -40,6 +42,7 @@ public static class BrowserToolFamilies
                         new McpServerToolCreateOptions
                         {
                             Services = services,
+                            SerializerOptions = json,
                             Name = tool.Name,
                             Title = tool.Title,
                             OpenWorld = true,

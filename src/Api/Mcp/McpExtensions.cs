@@ -66,7 +66,7 @@ public static class McpExtensions
             }
         }
 
-        return builder.WithTools<TTools>(ToolJson.Options);
+        return builder.WithTools<TTools>(McpToolJson.ForThisHost(ToolJson.Options));
     }
 
     /// <summary>Maps <c>/mcp</c> and the legacy <c>/sse</c> + <c>/message</c> pair, all behind API-key auth.</summary>

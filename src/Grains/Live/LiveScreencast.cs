@@ -122,9 +122,9 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
                 await StartAsync(current, cancellationToken);
             }
 
-            if (time.GetUtcNow() - _detailsAt >= DetailsEvery)
+            if (time.GetUtcNow() - _detailsAt >= DetailsEvery && await RefreshDetailsAsync(browser, current) && !_awaitingFirst && _cdp is { } shown)
             {
-                await RefreshDetailsAsync(browser, current);
+                await CaptureAsync(shown); // A new title or tab on a still page: a frame that says so.
             }
 
             if (_awaitingFirst && _cdp is { } cdp && time.GetUtcNow() - _startedAt >= FirstFrameWait)
@@ -176,7 +176,12 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         _on = page;
         _startedAt = time.GetUtcNow();
         _awaitingFirst = true;
-        _detailsAt = default; // A new tab or document: read its title and URL now.
+        if (_browser is { } browser)
+        {
+            // Chromium sends the tab as it is at once: that frame carries its URL, title and tabs.
+            await RefreshDetailsAsync(browser, page);
+        }
+
         await cdp.SendAsync("Page.startScreencast", new Dictionary<string, object>
         {
             ["format"] = "jpeg",
@@ -215,15 +220,10 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
                 await StopScreencastAsync(keepPage: true);
                 await StartAsync(page, CancellationToken.None);
             }
-            else if (_awaitingFirst && _cdp is { } cdp)
+            else if (_browser is { } browser && (await RefreshDetailsAsync(browser, page) || _awaitingFirst) && _cdp is { } cdp)
             {
                 _awaitingFirst = false;
                 await CaptureAsync(cdp);
-            }
-
-            if (_browser is { } browser)
-            {
-                await RefreshDetailsAsync(browser, page);
             }
         }
         catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
@@ -236,13 +236,16 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         }
     }
 
-    /// <summary>The current tab's URL and title and the tab list, as the next frames carry them.</summary>
-    private async Task RefreshDetailsAsync(BrowserPage browser, IPage current)
+    /// <summary>Reads the current tab's URL and title and the tab list, as the next frames carry them; true when they changed.</summary>
+    private async Task<bool> RefreshDetailsAsync(BrowserPage browser, IPage current)
     {
         _detailsAt = time.GetUtcNow();
         var tabs = browser.Tabs();
         // An array, not a collection expression: frames cross silos, and Orleans cannot serialize the compiler's read-only list.
-        _details = new FrameDetails(current.Url, await TitleAsync(current), tabs.Select(t => t.Page.Url).ToArray(), Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
+        var details = new FrameDetails(current.Url, await TitleAsync(current), tabs.Select(t => t.Page.Url).ToArray(), Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
+        var before = _details;
+        _details = details;
+        return details.Url != before.Url || details.Title != before.Title || details.Current != before.Current || !details.Tabs.SequenceEqual(before.Tabs);
     }
 
     private Task StopAsync() => StopScreencastAsync(keepPage: false);

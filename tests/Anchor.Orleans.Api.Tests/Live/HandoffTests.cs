@@ -130,7 +130,7 @@ public sealed class HandoffTests(HandoffFixture fixture) : IClassFixture<Handoff
 
         var handoff = await agent.CallAsync("browser_handoff", new { reason = "Solve the CAPTCHA, please.", session_id = sessionId });
 
-        Assert.NotEqual(true, handoff.IsError);
+        Assert.True(handoff.IsError != true, handoff.Text());
         var answer = handoff.Json();
         Assert.Equal("elicitation", answer.GetProperty("delivered").GetString());
         Assert.NotNull(elicited.Url);

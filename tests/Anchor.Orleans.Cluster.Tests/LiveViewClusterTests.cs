@@ -7,8 +7,9 @@ using Microsoft.Playwright;
 namespace Anchor.Orleans.Cluster.Tests;
 
 /// <summary>
-/// Two silo processes on real Redis behind nginx: a live link minted through the balancer, opened on the silo that
-/// does not hold the session, shows its frames (they cross silos as an <c>IAsyncEnumerable</c> grain call).
+/// Two silo processes on real Redis behind nginx: a live link minted through the balancer, opened through nginx on the
+/// silo that does not hold the session (page and WebSocket), shows its frames (they cross silos as an
+/// <c>IAsyncEnumerable</c> grain call).
 /// </summary>
 public sealed class LiveViewClusterTests(RedisServer redis) : IClassFixture<RedisServer>, IAsyncLifetime
 {
@@ -34,7 +35,9 @@ public sealed class LiveViewClusterTests(RedisServer redis) : IClassFixture<Redi
         using var minted = await ops.PostAsJsonAsync($"/api/sessions/{sessionId}/live", new { mode = "view" }, Ct);
         Assert.Equal(HttpStatusCode.Created, minted.StatusCode);
         var link = new Uri((await minted.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("url").GetString()!);
-        var onOtherSilo = new Uri(cluster.Silos[1].BaseAddress, link.AbsolutePath);
+        // The viewer's ingress: nginx in front of silo 1 alone, so the page and its /ws both reach the silo without the session.
+        await using var toOtherSilo = await NginxBalancer.StartAsync([cluster.Ports[1]]);
+        var onOtherSilo = new Uri(toOtherSilo.BaseAddress, link.AbsolutePath);
 
         using var playwright = await Playwright.CreateAsync();
         await using var viewer = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox"] });
@@ -51,5 +54,9 @@ public sealed class LiveViewClusterTests(RedisServer redis) : IClassFixture<Redi
         Assert.True(after > before, $"frames {before} → {after}");
         await agent.CallAsync("browser_session_close", new { session_id = sessionId });
         await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-state", "ended", new() { Timeout = 5_000 });
+
+        // Every request of the viewer went through nginx to silo 1: the page, and its WebSocket (logged once it closed).
+        var upstreams = await Poll.UntilAsync(() => Task.FromResult(toOtherSilo.Upstreams()), u => u.Count >= 2, TimeSpan.FromSeconds(10), "the page and its WebSocket in nginx's log");
+        Assert.All(upstreams, upstream => Assert.Equal($"127.0.0.1:{cluster.Ports[1]}", upstream));
     }
 }

@@ -7,7 +7,8 @@ namespace Anchor.Orleans.Testing;
 /// <summary>
 /// Debian's <c>nginx</c> on a free loopback port as a plain L7 balancer: per-request round robin over the given
 /// upstreams, no affinity of any kind, no upstream keep-alive, buffering off (as the repo's ingress configures it).
-/// Its access log records which upstream served each request, so tests can prove requests were spread.
+/// WebSockets pass through (HTTP/1.1 with the client's <c>Upgrade</c>, an hour's read timeout: a live view is quiet
+/// between frames on a still page). Its access log records which upstream served each request, so tests can prove requests were spread.
 /// </summary>
 public sealed class NginxBalancer : IAsyncDisposable
 {
@@ -66,6 +67,11 @@ public sealed class NginxBalancer : IAsyncDisposable
               fastcgi_temp_path {{directory}}/fastcgi;
               uwsgi_temp_path {{directory}}/uwsgi;
               scgi_temp_path {{directory}}/scgi;
+              # A WebSocket upgrade is passed on as one; any other request closes its upstream connection.
+              map $http_upgrade $connection_upgrade {
+                default upgrade;
+                '' close;
+              }
               upstream anchor {
             {{upstreams}}  }
               server {
@@ -73,8 +79,9 @@ public sealed class NginxBalancer : IAsyncDisposable
                 location / {
                   proxy_pass http://anchor;
                   proxy_http_version 1.1;
-                  proxy_set_header Connection "";
-                  proxy_set_header Host $host;
+                  proxy_set_header Upgrade $http_upgrade;
+                  proxy_set_header Connection $connection_upgrade;
+                  proxy_set_header Host $http_host; # with its port: the live page checks a WebSocket's Origin against it
                   proxy_buffering off;
                   proxy_request_buffering off;
                   proxy_cache off;

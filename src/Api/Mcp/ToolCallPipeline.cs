@@ -95,6 +95,14 @@ public static partial class ToolCallPipeline
             outcome = "cancelled";
             throw;
         }
+#pragma warning disable MCPEXP001, MCPEXP002 // Multi-round-trip results are experimental in the MCP SDK 2.4.0.
+        catch (InputRequiredException)
+        {
+            // Not a failure: the SDK answers input_required (browser_handoff's link to a person) and the client calls again.
+            outcome = "input_required";
+            throw;
+        }
+#pragma warning restore MCPEXP001, MCPEXP002
         catch (AnchorException ex)
         {
             errorCode = ex.Code;

@@ -10,7 +10,10 @@ namespace Anchor.Orleans.Grains.Live;
 /// <summary>
 /// One session's screencast (<c>Page.startScreencast</c> over a CDP session on its current tab), shared by everyone
 /// watching it: it starts with the first viewer, follows the current tab, and stops with the last. Each viewer gets
-/// the newest frames (a slow one skips frames rather than holding memory). It also carries a controlling person's
+/// the newest frames (a slow one skips frames rather than holding memory). Chromium's screencast may end without a word
+/// when a navigation swaps the renderer, and a page that painted before it started sends nothing: so the screencast is
+/// started again on every main-frame commit (a listener, not a silence check) and the loaded page is captured once when
+/// no frame came. It also carries a controlling person's
 /// input to the tab (<c>Input.dispatch*</c>, scaled to the viewport).
 /// </summary>
 public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider time, ILogger logger)
@@ -25,10 +28,10 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     private static readonly TimeSpan FirstFrameWait = TimeSpan.FromMilliseconds(400);
 
     /// <summary>
-    /// A screencast silent this long is started again: a navigation that swapped the renderer may have ended it without
-    /// a word (on a still page this costs one screenshot a second and a half, only while someone watches).
+    /// Frames are at most this size and JPEG quality: the viewer scales them to its window, and a smaller frame is
+    /// cheaper to encode on a silo whose cores the sessions share (input is scaled by fractions, so size does not matter).
     /// </summary>
-    private static readonly TimeSpan SilentRestart = TimeSpan.FromSeconds(1);
+    private static readonly (int Width, int Height, int Quality) FrameSize = (1024, 768, 50);
 
     /// <summary>How often the tab list and title are read again (from the browser, not the page's script).</summary>
     private static readonly TimeSpan DetailsEvery = TimeSpan.FromMilliseconds(500);
@@ -38,13 +41,14 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     private readonly SemaphoreSlim _switching = new(1, 1);
     private ICDPSession? _cdp;
     private IPage? _on;
-    private string? _onUrl;
+    private BrowserPage? _browser;
+    private EventHandler<IFrame>? _onNavigated;
+    private EventHandler<IPage>? _onLoaded;
     private double _width;
     private double _height;
     private volatile FrameDetails _details = new("", "", [], 0);
     private volatile bool _awaitingFirst;
     private DateTimeOffset _startedAt;
-    private long _lastFrameTicks;
     private DateTimeOffset _detailsAt;
 
     /// <summary>Whether a person's input is flagged on frames (the page shows who drives).</summary>
@@ -110,19 +114,17 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         await _switching.WaitAsync(cancellationToken);
         try
         {
-            // Another tab, or another document in it (a navigation may swap the renderer, which ends its screencast).
-            var silent = _cdp is not null && !_awaitingFirst && time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastFrameTicks) >= SilentRestart.Ticks;
-            if ((!ReferenceEquals(current, _on) || current.Url != _onUrl || silent) && Viewers > 0)
+            // Another tab became current (a navigation within the tab is followed by its listener, at once).
+            _browser = browser;
+            if (!ReferenceEquals(current, _on) && Viewers > 0)
             {
                 await StopAsync();
                 await StartAsync(current, cancellationToken);
             }
 
-            if (time.GetUtcNow() - _detailsAt >= DetailsEvery)
+            if (time.GetUtcNow() - _detailsAt >= DetailsEvery && await RefreshDetailsAsync(browser, current) && !_awaitingFirst && _cdp is { } shown)
             {
-                _detailsAt = time.GetUtcNow();
-                var tabs = browser.Tabs();
-                _details = new FrameDetails(current.Url, await TitleAsync(current), [.. tabs.Select(t => t.Page.Url)], Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
+                await CaptureAsync(shown); // A new title or tab on a still page: a frame that says so.
             }
 
             if (_awaitingFirst && _cdp is { } cdp && time.GetUtcNow() - _startedAt >= FirstFrameWait)
@@ -163,32 +165,107 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         var cdp = await page.Context.NewCDPSessionAsync(page).WaitAsync(CdpLimit, cancellationToken);
         cdp.Event("Page.screencastFrame").OnEvent += (_, e) => OnFrame(cdp, e);
         _cdp = cdp;
+        if (!ReferenceEquals(page, _on))
+        {
+            _onNavigated = (_, frame) => OnNavigated(page, frame);
+            _onLoaded = (_, _) => _ = OnLoadedAsync(page);
+            page.FrameNavigated += _onNavigated;
+            page.Load += _onLoaded;
+        }
+
         _on = page;
-        _onUrl = page.Url;
         _startedAt = time.GetUtcNow();
         _awaitingFirst = true;
-        _detailsAt = default; // A new tab or document: read its title and URL now.
+        if (_browser is { } browser)
+        {
+            // Chromium sends the tab as it is at once: that frame carries its URL, title and tabs.
+            await RefreshDetailsAsync(browser, page);
+        }
+
         await cdp.SendAsync("Page.startScreencast", new Dictionary<string, object>
         {
             ["format"] = "jpeg",
-            ["quality"] = 60,
-            ["maxWidth"] = 1280,
-            ["maxHeight"] = 1024,
+            ["quality"] = FrameSize.Quality,
+            ["maxWidth"] = FrameSize.Width,
+            ["maxHeight"] = FrameSize.Height,
             ["everyNthFrame"] = 1,
         }).WaitAsync(CdpLimit, cancellationToken);
         LogStarted(logger);
     }
 
-    private async Task StopAsync()
+    /// <summary>On Playwright's thread: a main-frame commit starts the screencast again on the new document, at once.</summary>
+    private void OnNavigated(IPage page, IFrame frame)
     {
+        if (ReferenceEquals(frame, page.MainFrame))
+        {
+            _ = OnPageAsync(page, restart: true);
+        }
+    }
+
+    /// <summary>On Playwright's thread: a loaded page that sent no frame since the commit is captured once.</summary>
+    private Task OnLoadedAsync(IPage page) => OnPageAsync(page, restart: false);
+
+    private async Task OnPageAsync(IPage page, bool restart)
+    {
+        await _switching.WaitAsync();
+        try
+        {
+            if (!ReferenceEquals(page, _on) || Viewers == 0)
+            {
+                return; // Another tab is shown now, or nobody watches.
+            }
+
+            if (restart)
+            {
+                await StopScreencastAsync(keepPage: true);
+                await StartAsync(page, CancellationToken.None);
+            }
+            else if (_browser is { } browser && (await RefreshDetailsAsync(browser, page) || _awaitingFirst) && _cdp is { } cdp)
+            {
+                _awaitingFirst = false;
+                await CaptureAsync(cdp);
+            }
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
+        {
+            LogRestartFailed(logger, ex.GetType().Name);
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    /// <summary>Reads the current tab's URL and title and the tab list, as the next frames carry them; true when they changed.</summary>
+    private async Task<bool> RefreshDetailsAsync(BrowserPage browser, IPage current)
+    {
+        _detailsAt = time.GetUtcNow();
+        var tabs = browser.Tabs();
+        // An array, not a collection expression: frames cross silos, and Orleans cannot serialize the compiler's read-only list.
+        var details = new FrameDetails(current.Url, await TitleAsync(current), tabs.Select(t => t.Page.Url).ToArray(), Math.Max(0, tabs.ToList().FindIndex(t => t.Current)));
+        var before = _details;
+        _details = details;
+        return details.Url != before.Url || details.Title != before.Title || details.Current != before.Current || !details.Tabs.SequenceEqual(before.Tabs);
+    }
+
+    private Task StopAsync() => StopScreencastAsync(keepPage: false);
+
+    /// <summary>Stops the screencast; unless <paramref name="keepPage"/> (a restart on the same tab), stops listening to the tab too.</summary>
+    private async Task StopScreencastAsync(bool keepPage)
+    {
+        if (!keepPage && _on is { } page)
+        {
+            page.FrameNavigated -= _onNavigated;
+            page.Load -= _onLoaded;
+            _on = null;
+        }
+
         if (_cdp is not { } cdp)
         {
             return;
         }
 
         _cdp = null;
-        _on = null;
-        _onUrl = null;
         try
         {
             await cdp.SendAsync("Page.stopScreencast").WaitAsync(CdpLimit);
@@ -268,7 +345,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     {
         try
         {
-            var shot = await cdp.SendAsync("Page.captureScreenshot", new Dictionary<string, object> { ["format"] = "jpeg", ["quality"] = 60 }).WaitAsync(CdpLimit);
+            var shot = await cdp.SendAsync("Page.captureScreenshot", new Dictionary<string, object> { ["format"] = "jpeg", ["quality"] = FrameSize.Quality }).WaitAsync(CdpLimit);
             if (shot is { } json && json.TryGetProperty("data", out var data))
             {
                 Broadcast(data.GetBytesFromBase64(), time.GetUtcNow());
@@ -284,7 +361,6 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     {
         var details = _details;
         var live = new LiveFrame(jpeg, details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
-        Interlocked.Exchange(ref _lastFrameTicks, time.GetUtcNow().UtcTicks);
         lock (_lock)
         {
             foreach (var viewer in _viewers)
@@ -313,6 +389,9 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Live screencast stopped")]
     private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The live screencast could not follow a navigation ({Error})")]
+    private static partial void LogRestartFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A person's input could not be dispatched ({Error})")]
     private static partial void LogInputFailed(ILogger logger, string error);

@@ -42,36 +42,45 @@ public sealed class HandoffTests(HandoffFixture fixture) : IClassFixture<Handoff
     [Fact]
     public async Task Handoff_ToAClientWithUrlElicitation_DeliversTheLinkThroughTheProtocol_NotTheResult()
     {
-        string? url = null;
-        var transport = new HttpClientTransport(new HttpClientTransportOptions
-        {
-            Endpoint = new Uri(fixture.Host.BaseAddress, "mcp"),
-            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {TestKeys.Agent}" },
-        });
-        await using var agent = await McpClient.CreateAsync(transport, new McpClientOptions
-        {
-            ClientInfo = new() { Name = "handoff-tests", Version = "1.0" },
-            ProtocolVersion = McpTestClient.InitializeRevision,
-            Capabilities = new ClientCapabilities { Elicitation = new ElicitationCapability { Url = new UrlElicitationCapability() } },
-            Handlers = new McpClientHandlers
-            {
-                ElicitationHandler = (request, _) =>
-                {
-                    url = request?.Mode == "url" ? request.Url : null;
-                    return ValueTask.FromResult(new ElicitResult { Action = "accept" });
-                },
-            },
-        }, cancellationToken: Ct);
-        var sessionId = (await agent.CallAsync("browser_session_create")).Json().GetProperty("session_id").GetString()!;
+        using var wire = new WireRecorder();
+        var elicited = new ElicitedUrl();
+        await using var agent = await ConnectElicitingAsync(McpTestClient.InitializeRevision, elicited, wire);
 
-        var handoff = await agent.CallAsync("browser_handoff", new { reason = "Solve the CAPTCHA, please.", session_id = sessionId });
+        await HandOffThroughElicitationAsync(agent, elicited);
 
-        Assert.NotEqual(true, handoff.IsError);
-        var answer = handoff.Json();
-        Assert.Equal("elicitation", answer.GetProperty("delivered").GetString());
-        Assert.NotNull(url);
-        Assert.DoesNotContain("/live/", JsonSerializer.Serialize(handoff), StringComparison.Ordinal);
-        await CompleteAsync(agent, sessionId, url, answer.GetProperty("handoff_id").GetString()!);
+        // On a 2025-11-25 session the link went out as an elicitation/create request of the server's own: the client
+        // answered it as a JSON-RPC response, and never retried the call with input responses.
+        Assert.Contains(wire.Requests, body => body.Contains("\"action\":\"accept\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(wire.Requests, body => body.Contains("\"inputResponses\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Handoff_ToA2026Client_WithUrlElicitation_DeliversTheLinkInAnInputRequiredResult()
+    {
+        using var wire = new WireRecorder();
+        var elicited = new ElicitedUrl();
+        await using var agent = await ConnectElicitingAsync(protocolVersion: null, elicited, wire);
+        Assert.Equal("2026-07-28", agent.NegotiatedProtocolVersion);
+
+        await HandOffThroughElicitationAsync(agent, elicited);
+
+        // The first tools/call was answered input_required (a URL elicitation); the client called again with the person's
+        // answer in inputResponses. The link rode in that first answer only, never in the final result.
+        Assert.Contains(wire.Requests, body => body.Contains("\"inputResponses\"", StringComparison.Ordinal) && body.Contains("\"browser_handoff\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Handoff_Answer_IsStructuredContent_EqualToItsText()
+    {
+        var (agent, sessionId) = await fixture.OpenSessionAsync();
+
+        var handoff = await agent.CallAsync("browser_handoff", new { reason = "Sign in, please.", session_id = sessionId });
+
+        var structured = Assert.IsType<JsonElement>(handoff.StructuredContent);
+        Assert.True(JsonElement.DeepEquals(handoff.Json(), structured), structured.GetRawText());
+        Assert.Equal(["delivered", "expires_at", "handoff_id"], structured.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("/live/", structured.GetRawText(), StringComparison.Ordinal);
+        await agent.CallAsync("browser_session_close", new { session_id = sessionId });
     }
 
     [Fact]
@@ -84,6 +93,49 @@ public sealed class HandoffTests(HandoffFixture fixture) : IClassFixture<Handoff
 
         Assert.True(handoff.IsError);
         Assert.StartsWith("session_not_found:", handoff.Text(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A client that declares URL-mode elicitation and accepts, keeping the URL it was given; its HTTP answers recorded.</summary>
+    private async Task<McpClient> ConnectElicitingAsync(string? protocolVersion, ElicitedUrl elicited, WireRecorder wire)
+    {
+        var transport = new HttpClientTransport(
+            new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(fixture.Host.BaseAddress, "mcp"),
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {TestKeys.Agent}" },
+            },
+            wire.Client,
+            null,
+            false);
+        return await McpClient.CreateAsync(transport, new McpClientOptions
+        {
+            ClientInfo = new() { Name = "handoff-tests", Version = "1.0" },
+            ProtocolVersion = protocolVersion,
+            Capabilities = new ClientCapabilities { Elicitation = new ElicitationCapability { Url = new UrlElicitationCapability() } },
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (request, _) =>
+                {
+                    elicited.Url = request?.Mode == "url" ? request.Url : null;
+                    return ValueTask.FromResult(new ElicitResult { Action = "accept" });
+                },
+            },
+        }, cancellationToken: Ct);
+    }
+
+    /// <summary>Hands a new session over through elicitation: the link reaches the client's handler, never the result.</summary>
+    private async Task HandOffThroughElicitationAsync(McpClient agent, ElicitedUrl elicited)
+    {
+        var sessionId = (await agent.CallAsync("browser_session_create")).Json().GetProperty("session_id").GetString()!;
+
+        var handoff = await agent.CallAsync("browser_handoff", new { reason = "Solve the CAPTCHA, please.", session_id = sessionId });
+
+        Assert.True(handoff.IsError != true, handoff.Text());
+        var answer = handoff.Json();
+        Assert.Equal("elicitation", answer.GetProperty("delivered").GetString());
+        Assert.NotNull(elicited.Url);
+        Assert.DoesNotContain("/live/", JsonSerializer.Serialize(handoff), StringComparison.Ordinal);
+        await CompleteAsync(agent, sessionId, elicited.Url, answer.GetProperty("handoff_id").GetString()!);
     }
 
     /// <summary>The person opens the link and presses Done; the agent's waiting action then proceeds and reports the hand-off.</summary>
@@ -101,5 +153,40 @@ public sealed class HandoffTests(HandoffFixture fixture) : IClassFixture<Handoff
         Assert.Equal(handoffId, meta["handoff_id"]!.GetValue<string>());
         Assert.Equal("completed", meta["outcome"]!.GetValue<string>());
         await Assertions.Expect(viewer.Locator("body")).ToHaveAttributeAsync("data-state", "live");
+    }
+}
+
+/// <summary>The URL an elicitation handler was given.</summary>
+internal sealed class ElicitedUrl
+{
+    public string? Url { get; set; }
+}
+
+/// <summary>An <see cref="HttpClient"/> that keeps the body of every POST (the MCP messages the client sent).</summary>
+internal sealed class WireRecorder : IDisposable
+{
+    private readonly Recording _handler = new();
+
+    public WireRecorder() => Client = new HttpClient(_handler) { Timeout = TimeSpan.FromSeconds(60) };
+
+    public HttpClient Client { get; }
+
+    public IReadOnlyList<string> Requests => [.. _handler.Bodies];
+
+    public void Dispose() => Client.Dispose();
+
+    private sealed class Recording() : DelegatingHandler(new HttpClientHandler())
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Post && request.Content is { } content)
+            {
+                Bodies.Enqueue(await content.ReadAsStringAsync(cancellationToken));
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Anchor.Orleans.Testing;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Api.Tests.Live;
@@ -151,6 +152,41 @@ public sealed partial class LiveViewTests(LiveFixture fixture) : IClassFixture<L
         Assert.Equal(
             $"human_in_control: a person is in control of session '{sessionId}' and did not hand it back within 6 s; retry after 10 s.",
             result.Text());
+    }
+
+    [Fact]
+    public async Task Page_HasNoSeriousAccessibilityViolations_AndDoneWorksByKeyboard_InEachState()
+    {
+        var (agent, sessionId) = await fixture.OpenSessionAsync();
+        await agent.CallAsync("browser_navigate", new { url = fixture.Site.Url("/form"), session_id = sessionId });
+        var viewer = await fixture.OpenViewerAsync(await fixture.LinkAsync(sessionId, "control"), "control");
+        await CheckAccessibleAsync(viewer, "control");
+
+        // From the frame (which keeps Tab for the page in control), Shift+Tab reaches Done; Enter presses it.
+        await viewer.Locator("[data-live-frame]").FocusAsync();
+        await viewer.Keyboard.PressAsync("Shift+Tab");
+        await Assertions.Expect(viewer.Locator("#done")).ToBeFocusedAsync();
+        await viewer.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(viewer.Locator("body")).ToHaveAttributeAsync("data-state", "live", new() { Timeout = 5_000 });
+        await CheckAccessibleAsync(viewer, "live");
+
+        await agent.CallAsync("browser_session_close", new { session_id = sessionId });
+        await Assertions.Expect(viewer.Locator("body")).ToHaveAttributeAsync("data-state", "ended", new() { Timeout = 5_000 });
+        await CheckAccessibleAsync(viewer, "ended");
+    }
+
+    /// <summary>axe-core finds nothing serious or critical, at a desktop and a phone size; a screenshot of each is kept.</summary>
+    private static async Task CheckAccessibleAsync(IPage viewer, string state)
+    {
+        var screenshots = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "TestResults", "live-screenshots")).FullName;
+        foreach (var (width, height) in new[] { (1280, 800), (390, 844) })
+        {
+            await viewer.SetViewportSizeAsync(width, height);
+            var results = await viewer.RunAxe();
+            var serious = results.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help}").ToList();
+            Assert.True(serious.Count == 0, $"{state} at {width}x{height}: {string.Join("; ", serious)}");
+            await viewer.ScreenshotAsync(new() { Path = Path.Combine(screenshots, $"{state}-{width}x{height}.png"), FullPage = true });
+        }
     }
 
     [GeneratedRegex(@"clicked at (\d+),(\d+)")]

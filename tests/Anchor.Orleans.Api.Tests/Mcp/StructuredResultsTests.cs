@@ -18,7 +18,7 @@ public sealed class StructuredResultsTests(BrowserAppFixture fixture) : IClassFi
 
     private static readonly string[] JsonTools =
     [
-        "browser_extract", "browser_profile_delete", "browser_profile_list", "browser_profile_save", "browser_run_task",
+        "browser_extract", "browser_handoff", "browser_profile_delete", "browser_profile_list", "browser_profile_save", "browser_run_task",
         "browser_session_close", "browser_session_create", "browser_session_list", "budget_status",
     ];
 
@@ -46,6 +46,8 @@ public sealed class StructuredResultsTests(BrowserAppFixture fixture) : IClassFi
             .ToDictionary(t => t.Name, t => JsonSchema.FromText(t.ProtocolTool.OutputSchema!.Value.GetRawText()));
         var created = await client.CallAsync("browser_session_create");
         var session = created.Json().GetProperty("session_id").GetString();
+        // A session of its own to hand over: a person holding it would hold up the other calls' actions.
+        var handedOver = (await client.CallAsync("browser_session_create")).Json().GetProperty("session_id").GetString();
         var profile = $"structured-{revision ?? "newest"}";
         var fields = new Dictionary<string, string> { ["name"] = "h2", ["price"] = ".price" };
 
@@ -64,8 +66,10 @@ public sealed class StructuredResultsTests(BrowserAppFixture fixture) : IClassFi
             ("browser_profile_save", await client.CallAsync("browser_profile_save", new { name = profile, session_id = session })),
             ("browser_profile_list", await client.CallAsync("browser_profile_list")),
             ("browser_profile_delete", await client.CallAsync("browser_profile_delete", new { name = profile })),
+            ("browser_handoff", await client.CallAsync("browser_handoff", new { reason = "Structured results.", session_id = handedOver })),
             ("browser_session_close", await client.CallAsync("browser_session_close", new { session_id = session })),
         ];
+        await client.CallAsync("browser_session_close", new { session_id = handedOver });
 
         Assert.Equal(JsonTools, results.Select(r => r.Tool).Order(StringComparer.Ordinal));
         foreach (var (tool, result) in results)

@@ -25,10 +25,7 @@ public static class AlertsPage
             <td>{(a.ResolvedAt is null ? "open" : "resolved " + ConsoleLayout.Time(a.ResolvedAt.Value))}</td>
             <td><ul>{Html.Join(a.Deliveries.Select(Delivery))}</ul></td></tr>
             """)));
-        return Html.Of($"""
-            <div class="table-wrap"><table><thead><tr><th scope="col">Time</th><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Source</th><th scope="col">State</th><th scope="col">Delivery</th></tr></thead>
-            <tbody>{rows}</tbody></table></div>
-            """);
+        return ConsoleLayout.Table("Alerts", ["Time", "Severity", "Alert", "Source", "State", "Delivery"], rows);
     }
 
     private static Html Delivery(AlertDeliveryView d) => Html.Of($"""

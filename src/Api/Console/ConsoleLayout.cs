@@ -108,6 +108,18 @@ public static class ConsoleLayout
         return Html.Of($"""<input type="hidden" name="{tokens.FormFieldName}" value="{tokens.RequestToken}">""");
     }
 
+    /// <summary>
+    /// A table in a region that scrolls sideways on a narrow screen, focusable and labelled so keyboards reach what is
+    /// scrolled off; a column named with a leading <c>#</c> is numeric (right-aligned).
+    /// </summary>
+    public static Html Table(string label, IReadOnlyList<string> columns, Html rows)
+    {
+        var head = Html.Join(columns.Select(c => c.StartsWith('#')
+            ? Html.Of($"""<th scope="col" class="num">{c[1..]}</th>""")
+            : Html.Of($"""<th scope="col">{c}</th>""")));
+        return Html.Of($"""<div class="table-wrap" tabindex="0" role="region" aria-label="{label}"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>""");
+    }
+
     /// <summary>A status message (role=status) or an error (role=alert), when there is one.</summary>
     public static Html Notice(string? message, bool error = false) =>
         string.IsNullOrEmpty(message) ? Html.Empty

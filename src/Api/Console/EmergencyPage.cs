@@ -52,10 +52,7 @@ public static class EmergencyPage
         };
         var audit = state.Audit.Count == 0
             ? Html.Of($"""<p class="muted">Nobody has tripped or reset the switch.</p>""")
-            : Html.Of($"""
-                <div class="table-wrap"><table><thead><tr><th scope="col">Time</th><th scope="col">Action</th><th scope="col">Who</th><th scope="col">Reason</th></tr></thead>
-                <tbody>{AuditRows(state)}</tbody></table></div>
-                """);
+            : ConsoleLayout.Table("Trips and resets", ["Time", "Action", "Who", "Reason"], AuditRows(state));
         var action = state.Tripped
             ? Html.Of($"""
                 <form method="post" action="{ConsolePaths.Emergency}/reset">{ConsoleLayout.Token(http)}

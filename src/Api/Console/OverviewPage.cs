@@ -74,11 +74,9 @@ public static class OverviewPage
                 <p class="muted">Spent and reserved by open sessions. Month-end forecast {ConsoleLayout.Usd(spend.MonthEndForecastUsd)}.</p></section>
             </div>
             <section aria-labelledby="h-silos"><h2 id="h-silos">Silos ({silos.Length})</h2>
-              <div class="table-wrap"><table><thead><tr><th scope="col">Silo</th><th scope="col">Address</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col" class="num">Sessions</th></tr></thead>
-              <tbody>{siloRows}</tbody></table></div>
+              {ConsoleLayout.Table("Silos", ["Silo", "Address", "Status", "Started", "#Sessions"], siloRows)}
               <h3>Readiness of the silo serving this page</h3>
-              <div class="table-wrap"><table><thead><tr><th scope="col">Check</th><th scope="col">Status</th><th scope="col">Detail</th></tr></thead>
-              <tbody>{checks}</tbody></table></div>
+              {ConsoleLayout.Table("Readiness checks", ["Check", "Status", "Detail"], checks)}
             </section>
             <section aria-labelledby="h-alerts"><h2 id="h-alerts">Recent alerts</h2>
               {AlertsPage.Table([.. recent.Select(AlertView.Of)])}

@@ -73,8 +73,7 @@ public static partial class SessionPage
         var truncated = view.Truncated == 0 ? Html.Empty : Html.Of($"""<p class="muted">{view.Truncated} older steps were dropped to keep the bound.</p>""");
         return Html.Of($"""
             <p>Total cost <strong data-total-cost>{ConsoleLayout.Usd(view.TotalCostUsd)}</strong> over {view.Entries.Count} steps.</p>{truncated}
-            <div class="table-wrap"><table><thead><tr><th scope="col">Time</th><th scope="col">Tool or event</th><th scope="col">Arguments</th><th scope="col">Outcome</th><th scope="col" class="num">Duration</th><th scope="col" class="num">Cost</th><th scope="col">URL after</th></tr></thead>
-            <tbody>{rows}</tbody></table></div>
+            {ConsoleLayout.Table("Timeline", ["Time", "Tool or event", "Arguments", "Outcome", "#Duration", "#Cost", "URL after"], rows)}
             """);
     }
 

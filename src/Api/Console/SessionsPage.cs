@@ -52,21 +52,15 @@ public static class SessionsPage
             """)));
         var openTable = open.Count == 0
             ? Html.Of($"""<p class="muted" data-no-sessions>No open sessions.</p>""")
-            : Html.Of($"""
-                <div class="table-wrap"><table><caption class="muted">{open.Count} open</caption><thead><tr><th scope="col">Session</th><th scope="col">Client</th><th scope="col">Silo</th><th scope="col">State</th><th scope="col">Current URL</th><th scope="col" class="num">Age</th><th scope="col" class="num">Actions</th><th scope="col" class="num">Cost so far</th></tr></thead>
-                <tbody>{rows}</tbody></table></div>
-                """);
+            : ConsoleLayout.Table("Open sessions", ["Session", "Client", "Silo", "State", "Current URL", "#Age", "#Actions", "#Cost so far"], rows);
         var endedRows = Html.Join(ended.Select(r => Html.Of($"""
             <tr><td><a href="{ConsolePaths.Session(r.SessionId)}">{r.SessionId}</a></td><td>{r.ClientId}</td><td>{ConsoleLayout.Time(r.FirstAt)}</td><td>{ConsoleLayout.Time(r.LastAt)}</td><td class="num">{r.Entries}</td><td class="num">{ConsoleLayout.Usd(r.TotalCostUsd)}</td></tr>
             """)));
         var endedTable = timeline is null ? Html.Of($"""<p class="muted">No timeline kept.</p>""")
             : ended.Count == 0 ? Html.Of($"""<p class="muted">No recently ended sessions.</p>""")
-            : Html.Of($"""
-                <div class="table-wrap"><table><thead><tr><th scope="col">Session</th><th scope="col">Client</th><th scope="col">First step</th><th scope="col">Last step</th><th scope="col" class="num">Steps</th><th scope="col" class="num">Cost</th></tr></thead>
-                <tbody>{endedRows}</tbody></table></div>
-                """);
+            : ConsoleLayout.Table("Recently ended sessions", ["Session", "Client", "First step", "Last step", "#Steps", "#Cost"], endedRows);
         return Html.Of($"""
-            <section aria-labelledby="h-open"><h2 id="h-open">Open sessions</h2>{openTable}</section>
+            <section aria-labelledby="h-open"><h2 id="h-open">Open sessions ({open.Count})</h2>{openTable}</section>
             <section aria-labelledby="h-ended"><h2 id="h-ended">Recently ended</h2>{endedTable}</section>
             """);
     }

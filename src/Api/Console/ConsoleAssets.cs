@@ -24,7 +24,7 @@ public static class ConsoleAssets
         .top nav a[aria-current="page"] { border-bottom: 3px solid var(--focus); font-weight: 600; }
         .who { margin-left: auto; display: flex; gap: .6rem; align-items: center; }
         main { padding: 1rem; max-width: 1400px; }
-        h1 { font-size: 1.5rem; margin: .3rem 0 1rem; }
+        h1 { font-size: 1.5rem; margin: .3rem 0 1rem; overflow-wrap: anywhere; }
         h2 { font-size: 1.15rem; margin: 1.4rem 0 .5rem; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
         .card { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .8rem 1rem; }

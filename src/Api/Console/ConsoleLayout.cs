@@ -141,7 +141,7 @@ public static class ConsoleLayout
             """);
     }
 
-    public static string Usd(decimal value) => value.ToString("$0.0000", CultureInfo.InvariantCulture);
+    public static string Usd(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 

@@ -18,6 +18,7 @@ using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Api.Sessions;
 using Anchor.Orleans.Api.Status;
 using Anchor.Orleans.Api.Telemetry;
+using Anchor.Orleans.Api.Timeline;
 using Anchor.Orleans.Grains.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,6 +71,7 @@ public static class ApiExtensions
         app.MapStatusApi();
         app.MapAnchorMcp();
         app.MapSessionsApi();
+        app.MapTimelineApi();
         app.MapLiveApi();
         app.MapProfilesApi();
         app.MapOperationsApi();

@@ -59,7 +59,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, Elsewh
                 await progress.StepsReportedAsync(steps.Count);
             }
 
-            ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored, result.Handoff);
+            ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored, result.Handoff, result.PageUrl);
             return result;
         }
         catch (SessionElsewhereException)

@@ -68,6 +68,7 @@ public static partial class ToolCallPipeline
         var sessionId = context.Params?.Arguments is { } args && args.TryGetValue("session_id", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         var clientId = context.User?.Identity?.IsAuthenticated == true ? ToolContext.ClientIdOf(context.User) : "anonymous";
         var started = Stopwatch.GetTimestamp();
+        var startedAt = services.GetRequiredService<TimeProvider>().GetUtcNow();
         using var activity = AnchorTracing.Source.StartActivity($"tool {tool.Name}", ActivityKind.Server);
         activity?.SetTag("anchor.tool", tool.Name);
         activity?.SetTag("anchor.client_id", clientId);
@@ -152,6 +153,8 @@ public static partial class ToolCallPipeline
             {
                 LogToolCall(logger, tool.Name, clientId, charge.SessionId ?? sessionId ?? "", (long)elapsed.TotalMilliseconds, charge.CostUsd, outcome == "success", outcome, errorCode ?? "");
             }
+
+            Timeline.TimelineCalls.Record(services, tool.Name, clientId, charge.SessionId ?? sessionId, context.Params?.Arguments, startedAt, elapsed, outcome, errorCode, charge, logger);
         }
 
         await ToolReceipts.WriteAsync(result, charge, policy, services.GetRequiredService<BudgetStatus>(), services.GetRequiredService<TimeProvider>(), cancellationToken);

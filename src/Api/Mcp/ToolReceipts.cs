@@ -41,11 +41,11 @@ public static class ToolReceipts
     }
 
     /// <summary>Adds what the session charged for this call (a tool may run several actions).</summary>
-    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null)
+    public static void Charge(MessageContext context, string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null, string? pageUrl = null)
     {
         if (context.Items.TryGetValue(ItemKey, out var item) && item is ToolCharge charge)
         {
-            charge.Add(sessionId, chargedUsd, sessionCostUsd, restored, handoff);
+            charge.Add(sessionId, chargedUsd, sessionCostUsd, restored, handoff, pageUrl);
         }
     }
 
@@ -135,10 +135,14 @@ public sealed class ToolCharge
 
     public HandoffOutcome? Handoff { get; private set; }
 
-    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null)
+    /// <summary>The session's page URL after the call, when the session said (for its timeline).</summary>
+    public string? PageUrl { get; private set; }
+
+    public void Add(string sessionId, decimal chargedUsd, decimal sessionCostUsd, SessionRestored? restored = null, HandoffOutcome? handoff = null, string? pageUrl = null)
     {
         lock (_gate)
         {
+            PageUrl = pageUrl ?? PageUrl;
             Handoff ??= handoff;
             CostUsd += chargedUsd;
             SessionId = sessionId;

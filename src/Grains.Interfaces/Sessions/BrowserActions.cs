@@ -137,6 +137,10 @@ public sealed record ActionResult(
     [Id(8)]
     public Live.HandoffOutcome? Handoff { get; init; }
 
+    /// <summary>The URL of the session's current page after the action, as the timeline shows it (credentials masked there).</summary>
+    [Id(9)]
+    public string? PageUrl { get; init; }
+
     /// <summary>
     /// The downloads this action completed (a click or navigation that started one), or the one <c>browser_download</c>
     /// returned. Ids from 20 leave room for other fields.

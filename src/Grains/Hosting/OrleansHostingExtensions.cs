@@ -6,6 +6,7 @@ using Anchor.Orleans.Grains.Live;
 using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Timeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,6 +43,8 @@ public static class OrleansHostingExtensions
             // Governance grains write their totals and changed records only; the rest of the state stays in "anchor".
             services.AddSingleton<Persistence.IEntryStateStore, Persistence.RedisEntryStateStore>();
         }
+
+        services.AddAnchorTimeline(hosting);
 
         // Grain-call spans cost every grain call (an Activity, its trace context carried in the request context): about
         // a third of admissions per second on two cores (bench/results). Made where someone can see them: when traces

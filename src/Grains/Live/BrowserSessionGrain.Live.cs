@@ -37,6 +37,7 @@ public sealed partial class BrowserSessionGrain
         }
 
         var time = ServiceProvider.GetRequiredService<TimeProvider>();
+        Record(Timeline.TimelineEvents.LiveOpened, "watching");
         var cast = Screencast;
         var frames = cast.Join();
         try
@@ -88,6 +89,7 @@ public sealed partial class BrowserSessionGrain
         {
             _lifetime.Touch();
             LogControl(LiveLogger, SessionId, held ? "control_taken" : outcome is null ? "control_released" : $"handoff_{outcome}");
+            Record(held ? Timeline.TimelineEvents.ControlTaken : outcome is null ? Timeline.TimelineEvents.ControlReleased : Timeline.TimelineEvents.HandoffCompleted, outcome ?? (held ? "taken" : "released"));
         }
 
         return Task.FromResult(changed);

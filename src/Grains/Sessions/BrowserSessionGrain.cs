@@ -6,6 +6,7 @@ using Anchor.Orleans.Grains.Profiles;
 using Anchor.Orleans.Grains.Sessions.Billing;
 using Anchor.Orleans.Grains.Sessions.Lifetime;
 using Anchor.Orleans.Grains.Sessions.Moves;
+using Anchor.Orleans.Grains.Timeline;
 using Microsoft.Extensions.Logging;
 
 namespace Anchor.Orleans.Grains.Sessions;
@@ -42,6 +43,7 @@ public sealed partial class BrowserSessionGrain(
     private SessionEndReason? _ending;
     private DateTimeOffset? _endedAt;
     private Task? _end;
+    private bool _closeOnReceipt; // This end's charge is on the receipt of the close call that made it (see RecordClosed).
 
     private string SessionId => this.GetPrimaryKeyString();
 
@@ -180,7 +182,7 @@ public sealed partial class BrowserSessionGrain(
                 _checkpoints.Request();
             }
 
-            return _mover.WithRestoredNote(result with { ChargedUsd = price, SessionCostUsd = _account.CostAt(Now), Handoff = handoff });
+            return _mover.WithRestoredNote(result with { ChargedUsd = price, SessionCostUsd = _account.CostAt(Now), Handoff = handoff, PageUrl = page.Url });
         }
         catch (Exception ex) when (_ending is { } reason && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: false })
         {
@@ -219,6 +221,7 @@ public sealed partial class BrowserSessionGrain(
         if (!IsOpen && _end is null)
         {
             var parked = _checkpoints.Saved;
+            _closeOnReceipt = clientId is not null;
             if (parked.Exists && _calls == 0 && (clientId is null || clientId == parked.ClientId) && await _mover.EndParkedAsync(reason) is { } closed)
             {
                 return closed;
@@ -235,6 +238,11 @@ public sealed partial class BrowserSessionGrain(
 
         // A close already under way is awaited, and reports the charge itself.
         var ends = _end is null;
+        if (ends)
+        {
+            _closeOnReceipt = clientId is not null;
+        }
+
         await EndOnceAsync(reason);
         return ends ? new SessionClose(true, _account.CloseChargeUsd, _account.CloseChargeUsd + _account.ActionsUsd) : new SessionClose(true);
     }
@@ -285,6 +293,7 @@ public sealed partial class BrowserSessionGrain(
         Hosted(clientId);
         services.Metrics.SessionOpened();
         LogOpened(logger, SessionId, clientId);
+        Record(TimelineEvents.Opened, "opened", $"on {SiloName}");
         _checkpoints.Request(); // A session lost before its first action is restored too (as a blank page).
     }
 
@@ -294,6 +303,7 @@ public sealed partial class BrowserSessionGrain(
         _ending = null;
         _endedAt = null;
         _end = null;
+        _closeOnReceipt = false;
         services.Local.Add(SessionId, clientId);
         _lifetime.Watch(this, CheckLifetimeAsync);
     }
@@ -342,6 +352,7 @@ public sealed partial class BrowserSessionGrain(
     private async Task<decimal> SettleAndReleaseAsync(SessionEndReason reason, DateTimeOffset now, bool hostedHere)
     {
         var cost = await _slot.SettleAndReleaseAsync(reason, now, hostedHere);
+        RecordClosed(reason);
         await _checkpoints.ForgetAsync();
         this.DeactivateOnIdle();
         return cost;
@@ -399,6 +410,18 @@ public sealed partial class BrowserSessionGrain(
             _account.CostAt(Now), _page?.Url, _page?.PageCount ?? 0, _browser.RunningAction);
 
     private AnchorException NotFound() => SessionErrors.NotFound(SessionId);
+
+    /// <summary>Puts a session event on the session's timeline (queued; never fails the session).</summary>
+    private void Record(string name, string outcome, string? detail = null, decimal costUsd = 0m) =>
+        _ = services.Timeline.AppendAsync(SessionId, TimelineEntry.Event(Now, name, Owner, outcome, detail, costUsd));
+
+    /// <summary>
+    /// The closed event, with the close's charge unless the receipt of the call that closed it carries it (its client's
+    /// browser_session_close or browser_close, whose timeline entry has that cost): so the costs on a closed session's
+    /// timeline add up to what the ledger settled for it.
+    /// </summary>
+    private void RecordClosed(SessionEndReason reason) =>
+        Record(TimelineEvents.Closed, Telemetry.AnchorMetrics.ReasonLabel(reason), $"closed ({Telemetry.AnchorMetrics.ReasonLabel(reason)})", _closeOnReceipt ? 0m : _account.CloseChargeUsd);
 
     private AnchorException Closed(SessionEndReason reason) => SessionErrors.Closed(SessionId, Owner, reason, _endedAt ?? Now);
 

@@ -33,6 +33,7 @@ public sealed class SessionServices(
     IDataProtectionProvider protection,
     IOptions<Hosting.AnchorHostingOptions> hosting,
     IGrainFactory grains,
+    Timeline.ISessionTimeline timeline,
     TimeProvider time)
 {
     public LocalSessions Local => local;
@@ -40,6 +41,9 @@ public sealed class SessionServices(
     public AnchorMetrics Metrics => metrics;
 
     public TimeProvider Time => time;
+
+    /// <summary>Where the session's events go (opened, restored, moved, live control, closed).</summary>
+    public Timeline.ISessionTimeline Timeline => timeline;
 
     /// <summary>
     /// The collaborators of session <paramref name="sessionId"/> on silo <paramref name="siloName"/>: <paramref name="hostedPage"/>
@@ -57,10 +61,10 @@ public sealed class SessionServices(
         var durable = hosting.Value.Storage.Provider == Hosting.StorageProvider.Redis;
         var account = new SessionAccount(sessionId, budget, pricing);
         var lifetime = new SessionLifetime(time, sessions);
-        var checkpoints = new SessionCheckpointing(sessionId, checkpoint, protection, sessions, durable, hostedPage, account, lifetime, metrics.Checkpoint, time, logger);
+        var checkpoints = new SessionCheckpointing(sessionId, checkpoint, protection, sessions, durable, hostedPage, account, lifetime, metrics.Checkpoint, time, logger, siloName);
         var pages = new SessionBrowser(sessionId, engine, urls, policies, browser, sessions, time, logger);
         var slot = new SessionSlot(sessionId, siloName, grains, policies, account, pages, metrics, time, logger);
-        var mover = new SessionMover(sessionId, siloName, grains, checkpoints, account, lifetime, pages, endMoved, metrics, time, logger);
+        var mover = new SessionMover(sessionId, siloName, grains, checkpoints, account, lifetime, pages, endMoved, timeline, metrics, time, logger);
         return new SessionParts(account, lifetime, checkpoints, pages, slot, mover);
     }
 }

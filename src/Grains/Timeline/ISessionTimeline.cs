@@ -48,8 +48,15 @@ public static class TimelineEvents
 /// ledger: the timeline's costs of a closed session add up to what the ledger settled for it (a close not made by a
 /// tool call carries the close's charge on its <see cref="TimelineEvents.Closed"/> event).
 /// </summary>
+/// <param name="At">When the step happened (a call: when it started).</param>
+/// <param name="Kind">One of <see cref="TimelineEntryKinds"/>.</param>
+/// <param name="Name">The tool (a call) or one of <see cref="TimelineEvents"/> (an event).</param>
+/// <param name="ClientId">The client the session belongs to.</param>
 /// <param name="Arguments">The call's arguments with secrets masked (typed text into password fields, tokens in URLs).</param>
 /// <param name="Outcome">success, error, refused or cancelled for calls; for events, the reason or detail word.</param>
+/// <param name="ErrorCode">The stable error code of a call that failed or was refused.</param>
+/// <param name="DurationMs">How long a call took.</param>
+/// <param name="CostUsd">What was charged for the step (see above).</param>
 /// <param name="Url">The page URL after the step, when known (query secrets masked).</param>
 /// <param name="Detail">Free text for an event (e.g. "silo A → silo B", "closed by operator").</param>
 public sealed record TimelineEntry(
@@ -63,10 +70,27 @@ public sealed record TimelineEntry(
     long? DurationMs,
     decimal CostUsd,
     string? Url,
-    string? Detail);
+    string? Detail)
+{
+    /// <summary>A session event: <paramref name="name"/> is one of <see cref="TimelineEvents"/>, <paramref name="outcome"/> its reason or detail word.</summary>
+    public static TimelineEntry Event(DateTimeOffset at, string name, string clientId, string outcome, string? detail = null, decimal costUsd = 0m, string? url = null) =>
+        new(at, TimelineEntryKinds.Event, name, clientId, null, outcome, null, null, costUsd, url, detail);
+
+    /// <summary>Whether this entry says the session ended (<see cref="TimelineEvents.Closed"/>); true/false for events that open it again, null otherwise.</summary>
+    internal bool? ClosesSession => Kind != TimelineEntryKinds.Event ? null : Name switch
+    {
+        TimelineEvents.Closed => true,
+        TimelineEvents.Opened or TimelineEvents.Restored or TimelineEvents.Moved => false,
+        _ => null,
+    };
+}
 
 /// <summary>A session's kept timeline (oldest first) and its totals.</summary>
+/// <param name="SessionId">The session.</param>
+/// <param name="ClientId">The client the session belongs to.</param>
+/// <param name="Entries">The kept entries, oldest first.</param>
 /// <param name="Truncated">How many of the oldest entries were dropped to keep the bound.</param>
+/// <param name="TotalCostUsd">The cost of every entry written, the dropped ones included.</param>
 public sealed record SessionTimelineView(string SessionId, string ClientId, IReadOnlyList<TimelineEntry> Entries, int Truncated, decimal TotalCostUsd);
 
 /// <summary>A session with a kept timeline, for lists of recent sessions (open or ended).</summary>

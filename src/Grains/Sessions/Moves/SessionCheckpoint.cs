@@ -68,5 +68,9 @@ public sealed class SessionCheckpoint
     [Id(14)]
     public int LossRestores { get; set; }
 
+    /// <summary>The silo that held the session when this checkpoint was taken (where a move starts, for its timeline).</summary>
+    [Id(15)]
+    public string? Silo { get; set; }
+
     public bool Exists => ClientId.Length > 0;
 }

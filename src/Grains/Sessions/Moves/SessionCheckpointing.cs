@@ -27,7 +27,8 @@ public sealed partial class SessionCheckpointing(
     SessionLifetime lifetime,
     Action<bool, TimeSpan, int> recorded,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    string? siloName = null)
 {
     /// <summary>
     /// At most one checkpoint starts per this interval: a burst of actions costs one write, after its last action
@@ -135,6 +136,7 @@ public sealed partial class SessionCheckpointing(
                 StorageOmitted = omitted,
                 TakenAt = time.GetUtcNow(),
                 LossRestores = LossRestores,
+                Silo = siloName,
             };
             await state.WriteStateAsync();
             recorded(true, time.GetElapsedTime(started), omitted ? 0 : bytes);

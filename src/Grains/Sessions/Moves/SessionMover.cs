@@ -26,6 +26,7 @@ public sealed partial class SessionMover(
     SessionLifetime lifetime,
     SessionBrowser browser,
     Func<SessionEndReason, Task<decimal>> endMoved,
+    Timeline.ISessionTimeline timeline,
     AnchorMetrics metrics,
     TimeProvider time,
     ILogger logger)
@@ -92,6 +93,10 @@ public sealed partial class SessionMover(
         metrics.SessionMoved("restored");
         LogRestored(logger, sessionId, clientId, how, saved.TakenAt);
         _restored = new SessionRestored(how, saved.TakenAt, kept.Tabs.Count, [.. problems, .. missing]);
+        // A drained silo's session moved on purpose; a lost silo's was rebuilt after the loss.
+        _ = timeline.AppendAsync(sessionId, Timeline.TimelineEntry.Event(
+            time.GetUtcNow(), how == "drained" ? Timeline.TimelineEvents.Moved : Timeline.TimelineEvents.Restored, clientId, how,
+            $"{saved.Silo ?? "its silo"} → {siloName}", url: page.Url is { } url ? Timeline.TimelineArguments.MaskUrl(url) : null));
         return new RestoreOutcome(page, null);
     }
 

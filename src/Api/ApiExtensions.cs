@@ -13,6 +13,7 @@ using Anchor.Orleans.Api.Mcp;
 using Anchor.Orleans.Api.OpenApi;
 using Anchor.Orleans.Api.Operations;
 using Anchor.Orleans.Api.Problems;
+using Anchor.Orleans.Api.Recording;
 using Anchor.Orleans.Api.Profiles;
 using Anchor.Orleans.Api.RequestLimits;
 using Anchor.Orleans.Api.Sessions;
@@ -72,6 +73,7 @@ public static class ApiExtensions
         app.MapAnchorMcp();
         app.MapSessionsApi();
         app.MapTimelineApi();
+        app.MapRecordingApi();
         app.MapLiveApi();
         app.MapProfilesApi();
         app.MapOperationsApi();

@@ -239,6 +239,9 @@ public sealed partial class BrowserPage : IAsyncDisposable
 
     internal NetworkGuard Guard => _guard;
 
+    /// <summary>The session's browser context (its tracing is started and stopped by the session's recorder).</summary>
+    internal IBrowserContext Context => _context;
+
     /// <summary>The files the session downloaded and holds until it ends.</summary>
     internal SessionDownloads Downloads => _downloads;
 

@@ -1,6 +1,7 @@
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Budgets;
 using Anchor.Orleans.Grains.RateLimiting;
+using Anchor.Orleans.Grains.Recording;
 using Anchor.Orleans.Grains.Sessions;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,8 @@ public sealed record ClientPolicy(
     int MaxSessions,
     IReadOnlyList<string> ToolAllow,
     IReadOnlyList<string> ToolDeny,
-    IReadOnlyList<string> AllowedHosts);
+    IReadOnlyList<string> AllowedHosts,
+    SessionRecording Recording = SessionRecording.Off);
 
 /// <summary>Resolves <see cref="ClientPolicy"/> from configuration; follows reloads.</summary>
 public sealed class ClientPolicies(
@@ -42,6 +44,7 @@ public sealed class ClientPolicies(
             o.Sessions.MaxPerClient ?? sessions.CurrentValue.MaxPerClient,
             o.Tools.Allow,
             o.Tools.Deny,
-            [.. browser.CurrentValue.AllowedHosts, .. o.Browser.AllowedHosts]);
+            [.. browser.CurrentValue.AllowedHosts, .. o.Browser.AllowedHosts],
+            SessionRecordings.Parse(o.Recording) ?? SessionRecording.Off);
     }
 }

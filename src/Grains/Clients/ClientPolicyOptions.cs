@@ -17,6 +17,9 @@ public sealed class ClientPolicyOptions
 
     public BrowserOverride Browser { get; set; } = new();
 
+    /// <summary><c>off</c> (the default) or <c>trace</c>: a Playwright trace of each session (checked at start-up by <see cref="Recording.RecordingOptionsValidator"/>).</summary>
+    public string Recording { get; set; } = "off";
+
     public sealed class RateLimitOverride
     {
         public int? MaxRequests { get; set; }

@@ -4,6 +4,7 @@ using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Governance;
 using Anchor.Orleans.Grains.Live;
 using Anchor.Orleans.Grains.Profiles;
+using Anchor.Orleans.Grains.Recording;
 using Anchor.Orleans.Grains.Sessions;
 using Anchor.Orleans.Grains.Telemetry;
 using Anchor.Orleans.Grains.Timeline;
@@ -55,6 +56,7 @@ public static class OrleansHostingExtensions
         // Registered after the silo, so their hosted services stop before it and can still reach grains.
         services.AddClientPolicies();
         services.AddAnchorSessions();
+        services.AddAnchorRecording();
         services.AddAnchorLiveGrains();
         services.AddAnchorGovernance();
         services.AddAnchorAlerts();

@@ -1,6 +1,7 @@
 using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Grains.Clients;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Recording;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,7 @@ public sealed partial class SessionBrowser(
     BrowserEngine engine,
     UrlPolicy urls,
     ClientPolicies policies,
+    SessionRecorder recorder,
     IOptionsMonitor<BrowserOptions> browser,
     IOptionsMonitor<SessionsOptions> sessions,
     TimeProvider time,
@@ -29,6 +31,7 @@ public sealed partial class SessionBrowser(
 
     private CancellationTokenSource? _interrupt;
     private Task? _running;
+    private TraceRecording? _trace;
 
     /// <summary>The name of the action running now, if any.</summary>
     public string? RunningAction { get; private set; }
@@ -38,9 +41,16 @@ public sealed partial class SessionBrowser(
     /// <summary>One tool call's limit.</summary>
     public TimeSpan ActionLimit => TimeSpan.FromSeconds(sessions.CurrentValue.ActionTimeoutSeconds);
 
-    /// <summary>Opens a page for <paramref name="clientId"/>, with a saved <paramref name="storageState"/> (cookies and storage) if given.</summary>
-    public Task<BrowserPage> OpenAsync(string clientId, string? storageState, CancellationToken cancellationToken) =>
-        BrowserPage.OpenAsync(engine, urls, policies.For(clientId).AllowedHosts, browser.CurrentValue, ActionLimit, time, cancellationToken, storageState);
+    /// <summary>
+    /// Opens a page for <paramref name="clientId"/>, with a saved <paramref name="storageState"/> (cookies and storage) if
+    /// given, traced from here on when the client records its sessions (a new chunk on each silo that opens it).
+    /// </summary>
+    public async Task<BrowserPage> OpenAsync(string clientId, string? storageState, CancellationToken cancellationToken)
+    {
+        var page = await BrowserPage.OpenAsync(engine, urls, policies.For(clientId).AllowedHosts, browser.CurrentValue, ActionLimit, time, cancellationToken, storageState);
+        _trace = await recorder.StartAsync(page, sessionId, clientId, cancellationToken);
+        return page;
+    }
 
     /// <summary>
     /// Runs <paramref name="action"/> on <paramref name="page"/> within <see cref="ActionLimit"/>, or until <see cref="Interrupt"/>,
@@ -120,9 +130,18 @@ public sealed partial class SessionBrowser(
         }
     }
 
-    /// <summary>Closes <paramref name="page"/>'s browser context; false (logged) when that failed, as when it is already gone with its browser.</summary>
+    /// <summary>
+    /// Stores <paramref name="page"/>'s trace, if it is recorded, and closes its browser context; false (logged) when
+    /// closing failed, as when it is already gone with its browser.
+    /// </summary>
     public async Task<bool> CloseAsync(BrowserPage page)
     {
+        if (_trace is { } trace && trace.Page == page)
+        {
+            _trace = null;
+            await recorder.StopAsync(trace);
+        }
+
         try
         {
             await page.DisposeAsync();

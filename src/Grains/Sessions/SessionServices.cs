@@ -34,6 +34,7 @@ public sealed class SessionServices(
     IOptions<Hosting.AnchorHostingOptions> hosting,
     IGrainFactory grains,
     Timeline.ISessionTimeline timeline,
+    Recording.SessionRecorder recorder,
     TimeProvider time)
 {
     public LocalSessions Local => local;
@@ -62,7 +63,7 @@ public sealed class SessionServices(
         var account = new SessionAccount(sessionId, budget, pricing);
         var lifetime = new SessionLifetime(time, sessions);
         var checkpoints = new SessionCheckpointing(sessionId, checkpoint, protection, sessions, durable, hostedPage, account, lifetime, metrics.Checkpoint, time, logger, siloName);
-        var pages = new SessionBrowser(sessionId, engine, urls, policies, browser, sessions, time, logger);
+        var pages = new SessionBrowser(sessionId, engine, urls, policies, recorder, browser, sessions, time, logger);
         var slot = new SessionSlot(sessionId, siloName, grains, policies, account, pages, metrics, time, logger);
         var mover = new SessionMover(sessionId, siloName, grains, checkpoints, account, lifetime, pages, endMoved, timeline, metrics, time, logger);
         return new SessionParts(account, lifetime, checkpoints, pages, slot, mover);

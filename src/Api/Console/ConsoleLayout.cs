@@ -141,6 +141,9 @@ public static class ConsoleLayout
             """);
     }
 
+    /// <summary>A page URL as the console shows it: credentials and credential-named query parameters hidden, as on timelines.</summary>
+    public static string? Url(string? url) => url is null ? null : Grains.Timeline.TimelineArguments.MaskUrl(url);
+
     public static string Usd(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Live;
+using Anchor.Orleans.Api.Recording;
 using Anchor.Orleans.Grains.Interfaces.Live;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Recording;
@@ -38,7 +39,7 @@ public static partial class SessionPage
                 <dl class="facts" data-session-state="open">
                   <dt>Client</dt><dd>{info.ClientId}</dd><dt>Silo</dt><dd><code>{info.Silo}</code></dd>
                   <dt>Opened</dt><dd>{ConsoleLayout.Time(info.OpenedAt)} ({ConsoleLayout.Age(time.GetUtcNow() - info.OpenedAt)} ago)</dd>
-                  <dt>Current URL</dt><dd class="url">{info.Url}</dd><dt>Actions</dt><dd>{info.Actions}</dd>
+                  <dt>Current URL</dt><dd class="url">{ConsoleLayout.Url(info.Url)}</dd><dt>Actions</dt><dd>{info.Actions}</dd>
                   <dt>Cost so far</dt><dd>{ConsoleLayout.Usd(info.CostUsd)}</dd><dt>Running</dt><dd>{info.Running ?? "nothing"}</dd>
                 </dl>
                 <div class="actions">
@@ -104,6 +105,7 @@ public static partial class SessionPage
         }
 
         http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers[RecordingApi.TruncatedHeader] = trace.Truncated ? "true" : "false";
         return TypedResults.File(trace.Zip, "application/zip", "trace.zip");
     }
 

@@ -48,7 +48,7 @@ public static class SessionsPage
 
         var rows = Html.Join(open.OrderByDescending(s => s.OpenedAt).Select(s => Html.Of($"""
             <tr data-session="{s.SessionId}"><td><a href="{ConsolePaths.Session(s.SessionId)}">{s.SessionId}</a></td><td>{s.ClientId}</td><td><code>{s.Silo}</code></td>
-            <td>{State(s, parked)}</td><td class="url">{s.Url}</td><td class="num">{ConsoleLayout.Age(now - s.OpenedAt)}</td><td class="num">{s.Actions}</td><td class="num">{ConsoleLayout.Usd(s.CostUsd)}</td></tr>
+            <td>{State(s, parked)}</td><td class="url">{ConsoleLayout.Url(s.Url)}</td><td class="num">{ConsoleLayout.Age(now - s.OpenedAt)}</td><td class="num">{s.Actions}</td><td class="num">{ConsoleLayout.Usd(s.CostUsd)}</td></tr>
             """)));
         var openTable = open.Count == 0
             ? Html.Of($"""<p class="muted" data-no-sessions>No open sessions.</p>""")

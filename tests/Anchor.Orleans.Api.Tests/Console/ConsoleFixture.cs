@@ -25,7 +25,8 @@ public sealed class ConsoleFixture : BrowserAppFixture
             ("Anchor:Sessions:MaxConcurrent", "20"),
             ("Anchor:Sessions:MaxPerClient", "20"),
             ("Anchor:RateLimit:MaxRequests", "10000"),
-            ("Anchor:Console:GrafanaUrl", "http://grafana.example.test/d/anchor"));
+            ("Anchor:Console:GrafanaUrl", "http://grafana.example.test/d/anchor"),
+            ($"Anchor:Clients:{TestKeys.OtherAgentClient}:Recording", "trace"));
         foreach (var (key, value) in AnchorAppHost.RedisSettings(Redis, $"console-{Guid.NewGuid():N}"))
         {
             settings[key] = value;

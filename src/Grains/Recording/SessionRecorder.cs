@@ -8,7 +8,8 @@ namespace Anchor.Orleans.Grains.Recording;
 /// <summary>
 /// Records the sessions of clients with <c>Recording</c> = <c>trace</c>: starts Playwright tracing (screenshots, DOM
 /// snapshots) when a session's browser context opens on this silo, and when it closes here (however the session ended,
-/// or moved away) stops it into a temporary file under the silo's temp directory, caps it and stores it as one chunk.
+/// or moved away) stops it into a temporary file under the silo's temp directory, hides credentials in its network log,
+/// caps it and stores it as one chunk.
 /// Never fails or holds up a session beyond its bounds: a failure is logged once and the session goes on unrecorded.
 /// </summary>
 public sealed partial class SessionRecorder(
@@ -49,7 +50,7 @@ public sealed partial class SessionRecorder(
         try
         {
             await stop.WaitAsync(StopLimit, time);
-            var (zip, truncated) = await TraceZip.CapFileAsync(path, options.CurrentValue.MaxTraceBytes, CancellationToken.None);
+            var (zip, truncated) = TraceZip.Prepare(() => File.OpenRead(path), options.CurrentValue.MaxTraceBytes);
             await store.SaveAsync(new SessionTrace(recording.SessionId, recording.ClientId, zip, truncated, time.GetUtcNow()));
             LogStored(logger, recording.SessionId, zip.Length, truncated);
         }

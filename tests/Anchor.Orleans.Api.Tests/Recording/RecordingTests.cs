@@ -81,6 +81,9 @@ public sealed class RecordingTests(RecordingAppFixture fixture) : IClassFixture<
         Assert.Contains(events, e => e.GetProperty("type").GetString() == "screencast-frame");
         var network = Text(zip, "trace.network");
         Assert.Contains(fixture.Site.Url("/form"), network, StringComparison.Ordinal);
+        // The egress proxy's per-session credential, which Chromium sends with every request, is hidden.
+        Assert.Contains("{\"name\":\"Proxy-Authorization\",\"value\":\"(hidden, ", network, StringComparison.Ordinal);
+        Assert.DoesNotContain("Basic ", network, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,10 +10,11 @@ public sealed class TraceZipTests
     {
         var zip = TraceZips.Trace("a");
 
-        var (capped, truncated) = TraceZip.Cap(zip, zip.Length);
+        var (capped, truncated) = TraceZip.Cap(zip, zip.Length + 1_000);
 
-        Assert.Same(zip, capped);
         Assert.False(truncated);
+        Assert.Equal(["trace.trace", "trace.network", "screencast/a.jpeg"], TraceZip.EntryNames(capped));
+        Assert.Equal(TraceZips.Read(zip, "screencast/a.jpeg"), TraceZips.Read(capped, "screencast/a.jpeg"));
     }
 
     [Fact]
@@ -39,6 +40,19 @@ public sealed class TraceZipTests
         Assert.True(truncated);
         Assert.Empty(TraceZip.EntryNames(capped));
         Assert.True(capped.Length <= 1_000);
+    }
+
+    [Fact]
+    public void Cap_HidesCredentialsInTheNetworkLog()
+    {
+        const string network = """{"type":"resource-snapshot","snapshot":{"request":{"url":"http://a.test/","cookies":[{"name":"flavour","value":"oat"}],"headers":[{"name":"Proxy-Authorization","value":"Basic dXNlcjpwdw=="},{"name":"Accept","value":"*/*"}],"queryString":[{"name":"page","value":"2"},{"name":"token","value":"s3cret"}]}}}""";
+        var zip = TraceZips.Of(("trace.trace", "{}"), ("trace.network", network + "\n"));
+
+        var (capped, _) = TraceZip.Cap(zip, 100_000);
+
+        Assert.Equal(
+            """{"type":"resource-snapshot","snapshot":{"request":{"url":"http://a.test/","cookies":[{"name":"flavour","value":"(hidden, 3 characters)"}],"headers":[{"name":"Proxy-Authorization","value":"(hidden, 18 characters)"},{"name":"Accept","value":"*/*"}],"queryString":[{"name":"page","value":"2"},{"name":"token","value":"(hidden, 6 characters)"}]}}}""" + "\n",
+            TraceZips.Read(capped, "trace.network"));
     }
 
     [Fact]

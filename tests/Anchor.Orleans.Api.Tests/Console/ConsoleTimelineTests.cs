@@ -42,7 +42,9 @@ public sealed class ConsoleTimelineTests(ConsoleFixture fixture) : IClassFixture
         var view = JsonDocument.Parse(await export.TextAsync()).RootElement;
         Assert.Equal(sessionId, view.GetProperty("session_id").GetString());
         var calls = view.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "call").ToList();
-        Assert.Equal(["browser_session_create", "browser_navigate", "browser_type"], calls.Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(["browser_navigate", "browser_type"], calls.Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal("opened", view.GetProperty("entries")[0].GetProperty("name").GetString());
+        await Assertions.Expect(page.Locator("tr[data-kind='event'][data-name='opened']")).ToHaveCountAsync(1);
         foreach (var call in calls)
         {
             var cost = call.GetProperty("cost_usd").GetDecimal();

@@ -1,6 +1,9 @@
 using System.Net;
+using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.OperatorConsole;
 using Anchor.Orleans.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Playwright;
 
 namespace Anchor.Orleans.Api.Tests.OperatorConsole;
@@ -167,6 +170,50 @@ public sealed class ConsoleTests(ConsoleFixture fixture) : IClassFixture<Console
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookieAsync("/api/sessions", cookie)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookieAsync("/status", cookie)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookieAsync("/mcp", cookie)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignIn_Ends_WhenItsKeyIsRemovedFromConfiguration_AndStaysEndedWhenTheKeyReturns()
+    {
+        var withKey = new AuthOptions { ApiKeys = [new ApiKeyOptions { ClientId = TestKeys.OperatorClient, Key = TestKeys.Operator, Role = ApiRole.Operator }] };
+        var auth = new SettableOptions<AuthOptions>(withKey);
+        var sessions = new ConsoleSessions(
+            fixture.Host.Services.GetRequiredService<IGrainFactory>(), new ApiKeyStore(auth), auth, new SettableOptions<ConsoleOptions>(new ConsoleOptions()), TimeProvider.System);
+        var (cookie, caller, refusal) = await sessions.SignInAsync(TestKeys.Operator, Ct);
+        Assert.Null(refusal);
+        Assert.Equal(TestKeys.OperatorClient, caller!.ClientId);
+        Assert.Equal(TestKeys.OperatorClient, (await sessions.ResolveAsync(cookie, Ct))?.ClientId);
+
+        auth.Set(new AuthOptions { ApiKeys = [new ApiKeyOptions { ClientId = TestKeys.OperatorClient, Key = "a-rotated-operator-key", Role = ApiRole.Operator }] });
+        Assert.Null(await sessions.ResolveAsync(cookie, Ct));
+
+        auth.Set(withKey);
+        Assert.Null(await sessions.ResolveAsync(cookie, Ct));
+    }
+
+    /// <summary>Options whose value a test changes, as a configuration reload would.</summary>
+    private sealed class SettableOptions<T>(T value) : IOptionsMonitor<T>
+    {
+        private readonly List<Action<T, string?>> _listeners = [];
+
+        public T CurrentValue { get; private set; } = value;
+
+        public T Get(string? name) => CurrentValue;
+
+        public IDisposable? OnChange(Action<T, string?> listener)
+        {
+            _listeners.Add(listener);
+            return null;
+        }
+
+        public void Set(T next)
+        {
+            CurrentValue = next;
+            foreach (var listener in _listeners)
+            {
+                listener(next, null);
+            }
+        }
     }
 
     private async Task<HttpResponseMessage> GetWithCookieAsync(string path, string cookie)

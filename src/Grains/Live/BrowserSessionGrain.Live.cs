@@ -27,7 +27,7 @@ public sealed partial class BrowserSessionGrain
 
     /// <summary>Whether a person holds the session: the agent's actions wait for them (the one call in the action path).</summary>
     private LiveControlGate Control => _control ??= new LiveControlGate(
-        ServiceProvider.GetRequiredService<TimeProvider>(), ServiceProvider.GetRequiredService<LiveMetrics>().Handoff);
+        ServiceProvider.GetRequiredService<TimeProvider>(), outcome => { ServiceProvider.GetRequiredService<LiveMetrics>().Handoff(outcome); Record(Timeline.TimelineEvents.HandoffCompleted, outcome); });
 
     public async IAsyncEnumerable<LiveFrame> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -89,7 +89,7 @@ public sealed partial class BrowserSessionGrain
         {
             _lifetime.Touch();
             LogControl(LiveLogger, SessionId, held ? "control_taken" : outcome is null ? "control_released" : $"handoff_{outcome}");
-            Record(held ? Timeline.TimelineEvents.ControlTaken : outcome is null ? Timeline.TimelineEvents.ControlReleased : Timeline.TimelineEvents.HandoffCompleted, outcome ?? (held ? "taken" : "released"));
+            Record(held ? Timeline.TimelineEvents.ControlTaken : Timeline.TimelineEvents.ControlReleased, held ? "taken" : "released"); // A hand-off's end: handoff_completed, from the gate.
         }
 
         return Task.FromResult(changed);

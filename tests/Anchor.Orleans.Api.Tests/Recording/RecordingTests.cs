@@ -137,6 +137,14 @@ public sealed class RecordingTests(RecordingAppFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Start_Fails_WhenAClientsRecordingIsNeitherOffNorTrace()
+    {
+        var failures = await AnchorAppHost.StartupFailuresAsync(new() { ["Anchor:Clients:agent-a:Recording"] = "video" });
+
+        Assert.Equal(["Anchor:Clients:agent-a:Recording is 'video': it must be one of off, trace."], failures);
+    }
+
     internal static string Text(ZipArchive zip, string name)
     {
         using var reader = new StreamReader(zip.GetEntry(name)!.Open(), Encoding.UTF8);

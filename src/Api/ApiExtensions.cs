@@ -2,6 +2,7 @@ using System.Text.Json;
 using Anchor.Orleans.Api.Alerts;
 using Anchor.Orleans.Api.Auth;
 using Anchor.Orleans.Api.Budgets;
+using Anchor.Orleans.Api.OperatorConsole;
 using Anchor.Orleans.Api.Dashboard;
 using Anchor.Orleans.Api.EmergencyStop;
 using Anchor.Orleans.Api.Governance;
@@ -47,6 +48,7 @@ public static class ApiExtensions
         services.AddAnchorMcp();
         services.AddAnchorLive();
         services.AddAnchorOpenApi();
+        services.AddAnchorConsole();
         return builder;
     }
 
@@ -81,6 +83,7 @@ public static class ApiExtensions
         app.MapBudgetApi();
         app.MapGovernanceApi();
         app.MapAlertsApi();
+        app.MapAnchorConsole();
         app.MapAnchorOpenApi();
         return app;
     }

@@ -211,23 +211,24 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
     /// </summary>
     private static class OptionKeys
     {
-        private static readonly Lazy<Dictionary<string, Type>> Sections = new(() =>
+        // A section may be bound by more than one options class (Anchor:Console: timelines, and the console's sign-in).
+        private static readonly Lazy<ILookup<string, Type>> Sections = new(() =>
         {
-            var sections = new Dictionary<string, Type>(StringComparer.Ordinal);
+            var sections = new List<(string Section, Type Type)>();
             foreach (var type in new[] { typeof(AnchorHostingOptions).Assembly, typeof(Api.Mcp.BrowserTools).Assembly }.SelectMany(a => a.GetTypes()))
             {
                 if (type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true } field)
                 {
-                    sections[(string)field.GetRawConstantValue()!] = type;
+                    sections.Add(((string)field.GetRawConstantValue()!, type));
                 }
             }
 
             foreach (var property in Settable(typeof(AnchorHostingOptions)))
             {
-                sections[property.Name] = property.PropertyType;
+                sections.Add((property.Name, property.PropertyType));
             }
 
-            return sections;
+            return sections.ToLookup(x => x.Section, x => x.Type, StringComparer.Ordinal);
         });
 
         public static string Normalize(string key) => Regex.Replace(key, @":(<[^>]+>|N|\d+)(?=:|$)", ":<>");
@@ -235,7 +236,7 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
         public static bool Resolves(string key)
         {
             var segments = key.Split(':');
-            if (segments.Length < 2 || !Sections.Value.TryGetValue(segments[1], out var type))
+            if (segments.Length < 2 || !Sections.Value.Contains(segments[1]))
             {
                 return false;
             }
@@ -251,6 +252,11 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
                 rest = rest.Skip(1).ToList();
             }
 
+            return Sections.Value[segments[1]].Any(type => Resolves(type, rest));
+        }
+
+        private static bool Resolves(Type type, List<string> rest)
+        {
             foreach (var segment in rest)
             {
                 if (segment is "*" or "…")
@@ -276,7 +282,7 @@ public sealed partial class DocumentationTests(AppFixture fixture) : IClassFixtu
         }
 
         public static IEnumerable<string> Leaves() =>
-            Sections.Value.SelectMany(section => Leaves(section.Key == "Clients" ? "Anchor:Clients:<id>" : $"Anchor:{section.Key}", section.Value));
+            Sections.Value.SelectMany(section => section.SelectMany(type => Leaves(section.Key == "Clients" ? "Anchor:Clients:<id>" : $"Anchor:{section.Key}", type)));
 
         private static IEnumerable<string> Leaves(string prefix, Type type)
         {

@@ -70,13 +70,29 @@ public static class ConsoleApi
         return endpoints;
     }
 
-    /// <summary>A state-changing form without a valid antiforgery token (or not a form) is refused with 400 before its handler runs.</summary>
+    /// <summary>
+    /// A state-changing form without a valid antiforgery token (or not a form, or a form that does not parse, such as a
+    /// cut multipart body) is refused with 400 before its handler runs.
+    /// </summary>
     private static async ValueTask<object?> RequireAntiforgery(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        return http.Request.HasFormContentType && await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http)
+        return http.Request.HasFormContentType && await IsValidFormAsync(http)
             ? await next(context)
             : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, type: Grains.Interfaces.Errors.ErrorCodes.InvalidArgument, detail: "The form's antiforgery token is missing or not valid: reload the page and try again.");
+    }
+
+    private static async Task<bool> IsValidFormAsync(HttpContext http)
+    {
+        try
+        {
+            // Reads the form (cached for the handler) to find the token.
+            return await http.RequestServices.GetRequiredService<IAntiforgery>().IsRequestValidAsync(http);
+        }
+        catch (Exception ex) when (ex is AntiforgeryValidationException or InvalidDataException)
+        {
+            return false; // A body that does not parse as the form it claims to be (a cut multipart): not one the console sent.
+        }
     }
 
     private static IResult Asset(string text, string contentType) => TypedResults.Text(text, contentType);

@@ -41,7 +41,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cleanup_leftovers_of_an_earlier_run() { local w=$work; work=/nonexistent; cleanup; work=$w; mkdir -p "$work"; }
+# cleanup turns errexit off (it must run to the end); turned back on here, or every later failure would go unnoticed.
+cleanup_leftovers_of_an_earlier_run() { local w=$work; work=/nonexistent; cleanup; set -e; work=$w; mkdir -p "$work"; }
 cleanup_leftovers_of_an_earlier_run
 
 # --- The image, and a second tag of it for the rolling update ------------------------------------------------

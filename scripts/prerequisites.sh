@@ -33,7 +33,8 @@ require_dotnet() {
 # on some hosts: "setrlimit RLIMIT_NOFILE: Operation not permitted"). Leaves an existing CONTAINERS_CONF alone.
 use_podman() {
   # netavark before podman's first use: with it podman's networks have DNS (aardvark-dns), with CNI they do not.
-  require_packages podman=podman runc=runc /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns
+  # netavark sets up container networking with iptables, which a minimal host may lack ("netavark: No such file").
+  require_packages podman=podman runc=runc /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns /usr/sbin/iptables=iptables
   if [ -z "${CONTAINERS_CONF:-}" ]; then
     local dir="${XDG_RUNTIME_DIR:-/tmp}/anchor-podman-$(id -u)"
     mkdir -p "$dir"

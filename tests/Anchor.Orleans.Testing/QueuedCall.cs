@@ -10,6 +10,12 @@ namespace Anchor.Orleans.Testing;
 /// A tool call left running (e.g. a session request waiting in the fair queue) whose MCP progress notifications are
 /// recorded as they arrive, so a test can wait for "queued at position N" before starting the next one.
 /// </summary>
+/// <remarks>
+/// The SDK client handles each incoming message on its own (fire and forget), so a notification sent just before the
+/// answer may be handled just after it, and the handler <c>CallToolAsync(…, progress)</c> registers is gone by then:
+/// the notification would be lost. This handler lives as long as the client, and keeps the messages in the server's
+/// order (the progress value grows with each notification).
+/// </remarks>
 public sealed class QueuedCall
 {
     private readonly Recorder _progress = new();
@@ -28,8 +34,18 @@ public sealed class QueuedCall
     public static QueuedCall Start(McpClient client, string tool, object? arguments = null, CancellationToken cancellationToken = default)
     {
         var call = new QueuedCall(tool);
-        var args = arguments is null ? new Dictionary<string, object?>() : JsonSerializer.Deserialize<Dictionary<string, object?>>(JsonSerializer.Serialize(arguments))!;
-        call.Call = client.CallToolAsync(tool, args, call._progress, cancellationToken: cancellationToken).AsTask();
+        var token = new ProgressToken(Guid.NewGuid().ToString("N"));
+        _ = client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, (notification, _) =>
+        {
+            if (JsonSerializer.Deserialize<ProgressNotificationParams>(notification.Params, McpJsonUtilities.DefaultOptions) is { } progress && progress.ProgressToken == token)
+            {
+                call._progress.Report(progress.Progress);
+            }
+
+            return default;
+        });
+        var args = arguments is null ? [] : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(JsonSerializer.Serialize(arguments))!;
+        call.Call = client.CallToolAsync(new CallToolRequestParams { Name = tool, Arguments = args, Meta = new() { ["progressToken"] = token.ToString() } }, cancellationToken).AsTask();
         return call;
     }
 
@@ -54,13 +70,13 @@ public sealed class QueuedCall
         }
     }
 
-    /// <summary>Progress notifications as they arrive (a synchronous <see cref="IProgress{T}"/>, unlike <see cref="Progress{T}"/>).</summary>
-    private sealed class Recorder : IProgress<ProgressNotificationValue>
+    /// <summary>Progress notifications in the order the server sent them (by their progress value).</summary>
+    private sealed class Recorder
     {
-        private readonly ConcurrentQueue<string> _messages = new();
+        private readonly ConcurrentQueue<ProgressNotificationValue> _values = new();
 
-        public IReadOnlyList<string> Messages => [.. _messages];
+        public IReadOnlyList<string> Messages => [.. _values.OrderBy(v => v.Progress).Select(v => v.Message ?? "")];
 
-        public void Report(ProgressNotificationValue value) => _messages.Enqueue(value.Message ?? "");
+        public void Report(ProgressNotificationValue value) => _values.Enqueue(value);
     }
 }

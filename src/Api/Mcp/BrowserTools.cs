@@ -56,7 +56,7 @@ public sealed class BrowserTools(IGrainFactory grains, TimeProvider time, Elsewh
                 resilience);
             if (progress is not null && result.Steps is { Count: > 0 } steps)
             {
-                await progress.StepsReportedAsync(steps.Count);
+                await progress.StepsFinishedAsync(steps, action is RunTaskAction task ? task.Steps.Count + 1 : steps.Count);
             }
 
             ToolReceipts.Charge(context, id, result.ChargedUsd, result.SessionCostUsd, result.Restored, result.Handoff, result.PageUrl);

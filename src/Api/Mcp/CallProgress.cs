@@ -19,9 +19,6 @@ public sealed class CallProgress
     /// <summary>The longest a running call stays silent.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long an answer waits for the notifications of steps the session reported just before it.</summary>
-    private static readonly TimeSpan StepsLimit = TimeSpan.FromSeconds(1);
-
     private static readonly ConditionalWeakTable<RequestContext<CallToolRequestParams>, CallProgress> Calls = [];
 
     private readonly McpServer _server;
@@ -71,15 +68,15 @@ public sealed class CallProgress
         private readonly IGrainFactory _grains;
         private readonly CancellationTokenSource _stop;
         private readonly CancellationToken _stopped;
-        private readonly TimeProvider _time;
-        private readonly SemaphoreSlim _stepped = new(0);
+        private readonly SemaphoreSlim _order = new(1, 1);
+        private readonly Dictionary<int, TaskStepDone> _early = [];
         private readonly Task _beat;
+        private int _nextStep = 1;
 
         internal Watch(CallProgress progress, string tool, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
         {
             _progress = progress;
             _grains = grains;
-            _time = time;
             _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _stopped = _stop.Token;
             // Orleans holds an observer weakly: this object, referenced by the call, keeps it alive while the call runs.
@@ -92,37 +89,62 @@ public sealed class CallProgress
 
         public async Task StepDoneAsync(TaskStepDone step)
         {
-            await _progress.ReportAsync(
-                string.Create(CultureInfo.InvariantCulture, $"step {step.Number} of {step.Total} {(step.Result.Ok ? "done" : "failed")}: {step.Result.Action} ({step.Result.Ms} ms)"),
-                _stopped);
             try
             {
-                _stepped.Release();
+                await _order.WaitAsync(_stopped);
             }
-            catch (ObjectDisposedException)
+            catch (OperationCanceledException)
             {
-                // A report that arrived after the call answered.
+                return; // A report that arrived after the call answered: the answer already sent its step.
+            }
+
+            try
+            {
+                if (step.Number >= _nextStep)
+                {
+                    _early[step.Number] = step;
+                }
+
+                while (_early.Remove(_nextStep, out var next))
+                {
+                    await ReportStepAsync(next);
+                }
+            }
+            finally
+            {
+                _order.Release();
             }
         }
 
         /// <summary>
-        /// Waits (a second at most) until the notifications of a task's <paramref name="steps"/> are out: the session
-        /// reports them one-way, so the last may still be on its way when the answer arrives, and none may follow it.
+        /// Sends, in order, the notifications of the task's <paramref name="steps"/> the session's one-way reports have
+        /// not delivered yet (still on their way, or lost with their silo), so every step is heard before the answer
+        /// and none after it. Later reports of those steps are dropped.
         /// </summary>
-        public async Task StepsReportedAsync(int steps)
+        public async Task StepsFinishedAsync(IReadOnlyList<TaskStepResult> steps, int total)
         {
-            using var limit = new CancellationTokenSource(StepsLimit, _time);
+            await _order.WaitAsync(_stopped);
             try
             {
-                for (var i = 0; i < steps; i++)
+                while (_nextStep <= steps.Count)
                 {
-                    await _stepped.WaitAsync(limit.Token);
+                    await ReportStepAsync(new TaskStepDone(_nextStep, total, steps[_nextStep - 1]));
                 }
+
+                _early.Clear();
             }
-            catch (OperationCanceledException) when (limit.IsCancellationRequested)
+            finally
             {
-                // A step report lost on its way (its silo left): the answer does not wait for it.
+                _order.Release();
             }
+        }
+
+        private Task ReportStepAsync(TaskStepDone step)
+        {
+            _nextStep = step.Number + 1;
+            return _progress.ReportAsync(
+                string.Create(CultureInfo.InvariantCulture, $"step {step.Number} of {step.Total} {(step.Result.Ok ? "done" : "failed")}: {step.Result.Action} ({step.Result.Ms} ms)"),
+                _stopped);
         }
 
         private async Task BeatAsync(string tool, TimeProvider time, CancellationToken cancellationToken)
@@ -147,7 +169,6 @@ public sealed class CallProgress
             await _beat;
             _grains.DeleteObjectReference<IActionProgress>(Listener);
             _stop.Dispose();
-            _stepped.Dispose();
         }
     }
 }

@@ -38,8 +38,8 @@ public sealed class BrowserOptions
 
     /// <summary>
     /// Bytes one session may receive from the network (every response, frame, popup, tunnel and WebSocket of its
-    /// context, through the egress proxy) within a minute. Past it the session's connections are closed, new ones are
-    /// refused until the minute is over, and the session's next action reports
+    /// context, through the egress proxy) within any minute (a sliding window, by the second). Past it the session's
+    /// connections are closed, new ones are refused for a minute, and the session's next action reports
     /// <c>browser_error: page exceeded Browser:MaxSessionBytesPerMinute …</c>: a hostile page degrades only its own
     /// session. At least <see cref="MaxResponseBytes"/>. Not enforced for a remote browser (<see cref="CdpEndpoint"/>),
     /// whose traffic does not pass this silo. Default 256 MB.

@@ -58,7 +58,7 @@ public sealed partial class ProgressTests(OneSlotFixture fixture) : IClassFixtur
 
             Assert.True(result.IsError != true, result.Text());
             // The client handles a notification and the answer concurrently: the last step's may be read just after it.
-            await Poll.UntilAsync(() => task.Progress.Count >= 6, TimeSpan.FromSeconds(5), "every step's progress");
+            await Poll.UntilAsync(() => task.Progress.Count >= 6, TimeSpan.FromSeconds(5), $"every step's progress (got: {string.Join(" | ", task.Progress)})");
             Assert.Equal(
                 ["step 1 of 6 done: navigate", "step 2 of 6 done: click", "step 3 of 6 done: wait", "step 4 of 6 done: navigate", "step 5 of 6 done: type", "step 6 of 6 done: select"],
                 task.Progress.Select(m => StepTime().Replace(m, "")));

@@ -282,7 +282,7 @@ public sealed class DownloadBudgetTests(DownloadBudgetFixture fixture) : IClassF
         Assert.Contains("- index 0: report.csv (2097152 bytes, text/csv)", first.Text(), StringComparison.Ordinal);
         Assert.True(second.IsError);
         Assert.Equal(
-            $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({DownloadBudgetFixture.Budget} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.",
+            $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({DownloadBudgetFixture.Budget} bytes received within a minute); the session's connections were closed and new ones are refused for a minute.",
             second.Text());
         await client.CallAsync("browser_session_close", new { session_id = session });
     }

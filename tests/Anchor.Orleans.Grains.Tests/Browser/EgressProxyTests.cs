@@ -57,9 +57,16 @@ public sealed class EgressProxyTests : IAsyncLifetime
         await _origin.DisposeAsync();
     }
 
-    private HttpClient Through(EgressSession? session) => new(new SocketsHttpHandler
+    /// <summary>A proxy with <paramref name="options"/>' byte budgets on a fake clock (2026-12-03 10:00:00 UTC).</summary>
+    private static EgressProxy BudgetedProxy(BrowserOptions options, out Microsoft.Extensions.Time.Testing.FakeTimeProvider time)
     {
-        Proxy = new WebProxy(_proxy.Address) { Credentials = session is null ? null : new NetworkCredential(session.UserName, session.Password) },
+        time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
+        return new EgressProxy(new EgressDialer(EgressTestParts.Policy(options)), new EgressTestParts.FixedOptions(options), time, NullLogger<EgressProxy>.Instance);
+    }
+
+    private HttpClient Through(EgressSession? session, EgressProxy? proxy = null) => new(new SocketsHttpHandler
+    {
+        Proxy = new WebProxy((proxy ?? _proxy).Address) { Credentials = session is null ? null : new NetworkCredential(session.UserName, session.Password) },
         UseProxy = true,
         PreAuthenticate = true,
     })
@@ -181,10 +188,9 @@ public sealed class EgressProxyTests : IAsyncLifetime
     public async Task SessionPastItsBytesPerMinute_HasItsConnectionsRefused_UntilTheMinuteIsOver()
     {
         var options = new BrowserOptions { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes, MaxSessionBytesPerMinute = 4 * MaxResponseBytes };
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
-        using var proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(options)), new EgressTestParts.FixedOptions(options), time, NullLogger<EgressProxy>.Instance);
+        using var proxy = BudgetedProxy(options, out var time);
         using var session = proxy.Open([]);
-        using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Address) { Credentials = new NetworkCredential(session.UserName, session.Password) }, UseProxy = true, PreAuthenticate = true });
+        using var http = Through(session, proxy);
         var url = $"http://localhost:{_originPort}/part";
 
         var served = await FetchUntilCutAsync(http, url, 10);
@@ -198,10 +204,36 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
         Assert.Equal(7, served); // 7 × 32 KB and their heads fit in 128 KB; the 8th went past it and was closed.
         Assert.Equal(hitsWhenSpent, hitsAfterRefusal); // Refused without dialing.
-        Assert.Equal($"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({4 * MaxResponseBytes} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.", overrun?.Message);
+        Assert.Equal($"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({4 * MaxResponseBytes} bytes received within a minute); the session's connections were closed and new ones are refused for a minute.", overrun?.Message);
         Assert.Equal(overrun, session.LastFailure);
         Assert.Null(session.TakeOverrun());
         Assert.Equal(MaxResponseBytes / 2, again.Length);
+    }
+
+    [Fact]
+    public async Task SessionBudget_SlidesByTheSecond_SoBytesOnBothSidesOfAMinutesEndCountTogether()
+    {
+        var options = new BrowserOptions { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes, MaxSessionBytesPerMinute = 4 * MaxResponseBytes };
+        using var proxy = BudgetedProxy(options, out var time);
+        using var session = proxy.Open([]);
+        using var http = Through(session, proxy);
+        var url = $"http://localhost:{_originPort}/part";
+
+        time.Advance(TimeSpan.FromSeconds(50));
+        var early = await FetchUntilCutAsync(http, url, 4);
+        time.Advance(TimeSpan.FromSeconds(20)); // Past the minute the session opened in: a fixed window started again here.
+        var late = await FetchUntilCutAsync(http, url, 10);
+        var overrun = session.TakeOverrun();
+        time.Advance(TimeSpan.FromSeconds(41)); // The early four left the minute, but the session is refused for a minute from its cut.
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetByteArrayAsync(url, TestContext.Current.CancellationToken));
+        time.Advance(TimeSpan.FromSeconds(20));
+        var again = await FetchUntilCutAsync(http, url, 7);
+
+        Assert.Equal(4, early);
+        Assert.Equal(3, late); // 4 + 3 × 32 KB and their heads fit in 256 KB within 20 s; the 8th went past it.
+        Assert.StartsWith("browser_error: page exceeded Browser:MaxSessionBytesPerMinute", overrun?.Message, StringComparison.Ordinal);
+        Assert.Equal(7, again); // A minute after the cut the session starts afresh.
+        Assert.Null(session.TakeOverrun());
     }
 
     [Fact]
@@ -209,13 +241,11 @@ public sealed class EgressProxyTests : IAsyncLifetime
     {
         // Each session could take 8 × 64 KB alone; the silo's 4 × 64 KB shared by two sessions is 128 KB each.
         var options = new BrowserOptions { AllowedHosts = ["localhost"], MaxResponseBytes = MaxResponseBytes, MaxSessionBytesPerMinute = 8 * MaxResponseBytes, MaxSiloBytesPerMinute = 4 * MaxResponseBytes };
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
-        using var proxy = new EgressProxy(new EgressDialer(EgressTestParts.Policy(options)), new EgressTestParts.FixedOptions(options), time, NullLogger<EgressProxy>.Instance);
+        using var proxy = BudgetedProxy(options, out var time);
         using var heavy = proxy.Open([]);
         using var light = proxy.Open([]);
-        HttpClient Client(EgressSession session) => new(new SocketsHttpHandler { Proxy = new WebProxy(proxy.Address) { Credentials = new NetworkCredential(session.UserName, session.Password) }, UseProxy = true, PreAuthenticate = true });
-        using var heavyHttp = Client(heavy);
-        using var lightHttp = Client(light);
+        using var heavyHttp = Through(heavy, proxy);
+        using var lightHttp = Through(light, proxy);
         var url = $"http://localhost:{_originPort}/part";
 
         var served = await FetchUntilCutAsync(heavyHttp, url, 20);
@@ -229,7 +259,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal(7, served); // 7 × 32 KB and their heads fit in the silo's 256 KB; the 8th went past it (and past the 128 KB share).
         Assert.Equal(MaxResponseBytes / 2, lightServed.Length); // 32 KB is within the light session's share: it keeps going.
         Assert.Null(light.TakeOverrun());
-        Assert.Equal($"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {4 * MaxResponseBytes} bytes within a minute, this session more than its share of {2 * MaxResponseBytes}); the session's connections were closed and new ones are refused until the minute is over.", overrun?.Message);
+        Assert.Equal($"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {4 * MaxResponseBytes} bytes within a minute, this session more than its share of {2 * MaxResponseBytes}); the session's connections were closed and new ones are refused for a minute.", overrun?.Message);
         Assert.Equal(MaxResponseBytes / 2, heavyAgain.Length);
     }
 

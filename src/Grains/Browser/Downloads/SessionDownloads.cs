@@ -20,6 +20,7 @@ public sealed class SessionDownloads : IDisposable
     private readonly List<(DownloadInfo Info, string Path)> _held = [];
     private readonly List<(IDownload Download, Task<Outcome> Accepted)> _running = [];
     private TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _lastAccepted = Task.CompletedTask;
     private int _next;
     private bool _disposed;
 
@@ -38,9 +39,11 @@ public sealed class SessionDownloads : IDisposable
     /// <summary>A download began on one of the session's pages.</summary>
     public void Started(IDownload download)
     {
-        var accepted = AcceptAsync(download);
         lock (_gate)
         {
+            // Held (and numbered) in the order they start, whichever finishes first: a task's downloads are listed by step.
+            var accepted = AcceptAsync(download, _lastAccepted);
+            _lastAccepted = accepted;
             _running.Add((download, accepted));
             _started.TrySetResult();
         }
@@ -121,7 +124,7 @@ public sealed class SessionDownloads : IDisposable
         return (found.Info, await File.ReadAllBytesAsync(found.Path, cancellationToken));
     }
 
-    private async Task<Outcome> AcceptAsync(IDownload download)
+    private async Task<Outcome> AcceptAsync(IDownload download, Task previous)
     {
         var name = DownloadRules.NameOf(download.SuggestedFilename);
         try
@@ -149,6 +152,7 @@ public sealed class SessionDownloads : IDisposable
                 return new(null, refusal);
             }
 
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
             return Hold(name, size, target);
         }
         catch (Exception ex) when (ex is PlaywrightException or IOException or UnauthorizedAccessException)

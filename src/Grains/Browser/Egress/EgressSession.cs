@@ -9,15 +9,15 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// budget. Disposing it ends every connection it holds and makes its credentials worthless.
 /// </summary>
 /// <remarks>
-/// The budget is a fixed window of one minute: past <see cref="BrowserOptions.MaxSessionBytesPerMinute"/> bytes
-/// received from the network within it, every connection of the session is closed, new ones are refused until the
-/// window ends, and the session holds an overrun for its next action to report (<see cref="TakeOverrun"/>). The same
+/// The budget is a sliding minute (<see cref="EgressByteWindow"/>): past <see cref="BrowserOptions.MaxSessionBytesPerMinute"/>
+/// bytes received from the network within any minute, every connection of the session is closed, new ones are refused
+/// for a minute, and the session holds an overrun for its next action to report (<see cref="TakeOverrun"/>). The same
 /// happens to a session past its share of the silo's budget while the silo is past it (<see cref="EgressSiloBudget"/>).
 /// </remarks>
 public sealed class EgressSession : IDisposable
 {
-    /// <summary>How long the byte budget's window lasts.</summary>
-    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    /// <summary>The span the byte budget counts over, and how long a session past it is refused.</summary>
+    public static readonly TimeSpan Window = EgressByteWindow.Span;
 
     /// <summary>How many recent failures are kept for <see cref="FailureFor"/>.</summary>
     private const int KeptFailures = 16;
@@ -29,9 +29,9 @@ public sealed class EgressSession : IDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _gate = new();
     private readonly List<(string Authority, NetworkFailure Failure)> _failures = [];
+    private readonly EgressByteWindow _minute = new();
     private CancellationTokenSource _window;
-    private DateTimeOffset _windowStart;
-    private long _windowBytes;
+    private DateTimeOffset _refusedUntil;
     private NetworkFailure? _exceededBy;
     private NetworkFailure? _overrun;
     private long _received;
@@ -47,7 +47,6 @@ public sealed class EgressSession : IDisposable
         _time = time;
         _release = release;
         _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        _windowStart = time.GetUtcNow();
         UserName = "anchor-" + RandomNumberGenerator.GetHexString(16, lowercase: true);
         Password = RandomNumberGenerator.GetHexString(32, lowercase: true);
     }
@@ -83,7 +82,7 @@ public sealed class EgressSession : IDisposable
         }
     }
 
-    /// <summary>Ends with the session, and with the budget's window when the session went past it.</summary>
+    /// <summary>Ends with the session, and when the session goes past its budget.</summary>
     internal CancellationToken Closing
     {
         get
@@ -170,12 +169,14 @@ public sealed class EgressSession : IDisposable
         lock (_gate)
         {
             RollWindow();
-            _windowBytes += bytes;
-            var overSiloShare = _silo?.Count(bytes, _windowBytes) == true;
-            if (_exceededBy is null && (_windowBytes > BytesPerMinute || overSiloShare))
+            var now = _time.GetUtcNow();
+            var minute = _minute.Add(bytes, now);
+            var overSiloShare = _silo?.Count(bytes, minute) == true;
+            if (_exceededBy is null && (minute > BytesPerMinute || overSiloShare))
             {
-                var failure = _windowBytes > BytesPerMinute ? Exceeded() : ExceededSiloShare(_silo!);
+                var failure = minute > BytesPerMinute ? Exceeded() : ExceededSiloShare(_silo!);
                 _exceededBy = failure;
+                _refusedUntil = now + Window;
                 _overrun = failure;
                 Record("", failure);
                 close = _window;
@@ -233,29 +234,24 @@ public sealed class EgressSession : IDisposable
 
     private NetworkFailure Exceeded() => new(
         ErrorCodes.BrowserError,
-        $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({BytesPerMinute} bytes received within a minute); the session's connections were closed and new ones are refused until the minute is over.");
+        $"browser_error: page exceeded Browser:MaxSessionBytesPerMinute ({BytesPerMinute} bytes received within a minute); the session's connections were closed and new ones are refused for a minute.");
 
     private static NetworkFailure ExceededSiloShare(EgressSiloBudget silo) => new(
         ErrorCodes.BrowserError,
-        $"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {silo.BytesPerMinute} bytes within a minute, this session more than its share of {silo.Share}); the session's connections were closed and new ones are refused until the minute is over.");
+        $"browser_error: page exceeded its share of Browser:MaxSiloBytesPerMinute (the silo's sessions received more than {silo.BytesPerMinute} bytes within a minute, this session more than its share of {silo.Share}); the session's connections were closed and new ones are refused for a minute.");
 
-    /// <summary>Starts a new window when the current one is over. Under <see cref="_gate"/>.</summary>
+    /// <summary>Lets a session that went past its budget connect again once its minute of refusal is over. Under <see cref="_gate"/>.</summary>
     private void RollWindow()
     {
-        var now = _time.GetUtcNow();
-        if (now - _windowStart < Window)
+        if (_exceededBy is null || _time.GetUtcNow() < _refusedUntil)
         {
             return;
         }
 
-        _windowStart = now;
-        _windowBytes = 0;
-        if (_exceededBy is not null)
-        {
-            _exceededBy = null;
-            // The spent window's source is left to the collector: connections may still be linking to its (cancelled) token.
-            _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        }
+        _exceededBy = null;
+        _minute.Clear();
+        // The spent window's source is left to the collector: connections may still be linking to its (cancelled) token.
+        _window = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
     }
 
     public void Dispose()

@@ -3,17 +3,16 @@ namespace Anchor.Orleans.Grains.Browser.Egress;
 /// <summary>
 /// The silo's byte budget across every session of its browser (<see cref="BrowserOptions.MaxSiloBytesPerMinute"/>),
 /// shared fairly: while the silo is within it, each session is bounded only by its own budget; once the silo went
-/// past it in the current minute, a session that received more than its share (the budget divided by the sessions
+/// past it in the last minute, a session that received more than its share (the budget divided by the sessions
 /// open) is cut off like one past its own budget. The sessions within their share keep going, so everything the
 /// silo receives in a minute stays within the budget plus what the sessions under their share take, and a heavy
 /// session cannot starve the others.
 /// </summary>
-/// <remarks>A fixed window of <see cref="EgressSession.Window"/>, like the sessions' own.</remarks>
+/// <remarks>A sliding minute (<see cref="EgressByteWindow"/>), like the sessions' own.</remarks>
 internal sealed class EgressSiloBudget(Func<long> bytesPerMinute, Func<int> openSessions, TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private DateTimeOffset _windowStart = time.GetUtcNow();
-    private long _windowBytes;
+    private readonly EgressByteWindow _minute = new();
 
     /// <summary>The silo's budget now.</summary>
     public long BytesPerMinute => bytesPerMinute();
@@ -21,43 +20,18 @@ internal sealed class EgressSiloBudget(Func<long> bytesPerMinute, Func<int> open
     /// <summary>A session's share of the budget now.</summary>
     public long Share => BytesPerMinute / Math.Max(1, openSessions());
 
-    /// <summary>Bytes the silo received in the current window.</summary>
-    public long WindowBytes
-    {
-        get
-        {
-            lock (_gate)
-            {
-                Roll();
-                return _windowBytes;
-            }
-        }
-    }
-
     /// <summary>
-    /// Counts <paramref name="bytes"/> a session received; true when the silo is past its budget in this window and
-    /// that session, having received <paramref name="sessionWindowBytes"/> in its own, is past its share.
+    /// Counts <paramref name="bytes"/> a session received; true when the silo is past its budget in the last minute
+    /// and that session, having received <paramref name="sessionWindowBytes"/> in it, is past its share.
     /// </summary>
     public bool Count(int bytes, long sessionWindowBytes)
     {
         long silo;
         lock (_gate)
         {
-            Roll();
-            _windowBytes += bytes;
-            silo = _windowBytes;
+            silo = _minute.Add(bytes, time.GetUtcNow());
         }
 
         return silo > BytesPerMinute && sessionWindowBytes > Share;
-    }
-
-    private void Roll()
-    {
-        var now = time.GetUtcNow();
-        if (now - _windowStart >= EgressSession.Window)
-        {
-            _windowStart = now;
-            _windowBytes = 0;
-        }
     }
 }

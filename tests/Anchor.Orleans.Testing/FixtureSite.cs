@@ -106,6 +106,9 @@ public sealed partial class FixtureSite : IAsyncLifetime
     /// <summary>Reports where the page was clicked.</summary>
     public const string Xy = "<!doctype html><title>XY</title><body style=\"margin:0;height:100vh\" onclick=\"document.getElementById('out').textContent = 'clicked at ' + event.clientX + ',' + event.clientY\"><p id=\"out\">not clicked</p></body>";
 
+    /// <summary>One large field, focused, without a caret (a blinking caret would paint frames of its own): each key typed is one visible change.</summary>
+    public const string Keys = "<!doctype html><title>Keys</title><input id=\"k\" autofocus aria-label=\"keys\" style=\"caret-color:transparent;font-size:40px\">";
+
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -130,6 +133,7 @@ public sealed partial class FixtureSite : IAsyncLifetime
         _app.MapGet("/activity", () => Html(Activity));
         _app.MapGet("/upload", () => Html(Upload));
         _app.MapGet("/xy", () => Html(Xy));
+        _app.MapGet("/keys", () => Html(Keys));
         _app.MapGet("/drag", () => Html(Drag));
         _app.MapGet("/drop", () => Html(Drop));
         _app.MapGet("/api-call", () => Html(ApiCall));

@@ -12,8 +12,8 @@ namespace Anchor.Orleans.Grains.Live;
 /// watching it: it starts with the first viewer, follows the current tab, and stops with the last. Each viewer gets
 /// the newest frames (a slow one skips frames rather than holding memory). Chromium's screencast may end without a word
 /// when a navigation swaps the renderer, and a page that painted before it started sends nothing: so the screencast is
-/// started again on every main-frame commit (a listener, not a silence check) and the loaded page is captured once when
-/// no frame came. It also carries a controlling person's
+/// started again on every main-frame commit (a listener, not a silence check; the CDP session stays) and the loaded
+/// page is captured once when no frame came; a new title or tab list on a still page is sent with the newest picture. It also carries a controlling person's
 /// input to the tab (<c>Input.dispatch*</c>, scaled to the viewport).
 /// </summary>
 public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider time, ILogger logger)
@@ -47,6 +47,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
     private double _width;
     private double _height;
     private volatile FrameDetails _details = new("", "", [], 0);
+    private volatile byte[]? _lastJpeg;
     private volatile bool _awaitingFirst;
     private DateTimeOffset _startedAt;
     private DateTimeOffset _detailsAt;
@@ -122,9 +123,9 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
                 await StartAsync(current, cancellationToken);
             }
 
-            if (time.GetUtcNow() - _detailsAt >= DetailsEvery && await RefreshDetailsAsync(browser, current) && !_awaitingFirst && _cdp is { } shown)
+            if (time.GetUtcNow() - _detailsAt >= DetailsEvery && await RefreshDetailsAsync(browser, current) && !_awaitingFirst && _cdp is not null)
             {
-                await CaptureAsync(shown); // A new title or tab on a still page: a frame that says so.
+                Resend(); // A new title or tab on a still page: the last picture again, with them.
             }
 
             if (_awaitingFirst && _cdp is { } cdp && time.GetUtcNow() - _startedAt >= FirstFrameWait)
@@ -165,6 +166,7 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         var cdp = await page.Context.NewCDPSessionAsync(page).WaitAsync(CdpLimit, cancellationToken);
         cdp.Event("Page.screencastFrame").OnEvent += (_, e) => OnFrame(cdp, e);
         _cdp = cdp;
+        _lastJpeg = null;
         if (!ReferenceEquals(page, _on))
         {
             _onNavigated = (_, frame) => OnNavigated(page, frame);
@@ -174,6 +176,12 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         }
 
         _on = page;
+        await StartScreencastAsync(page, cdp, cancellationToken);
+    }
+
+    /// <summary>Starts <paramref name="cdp"/>'s screencast on <paramref name="page"/> as it is now.</summary>
+    private async Task StartScreencastAsync(IPage page, ICDPSession cdp, CancellationToken cancellationToken)
+    {
         _startedAt = time.GetUtcNow();
         _awaitingFirst = true;
         if (_browser is { } browser)
@@ -215,15 +223,27 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
                 return; // Another tab is shown now, or nobody watches.
             }
 
-            if (restart)
+            if (restart && _cdp is { } current)
             {
-                await StopScreencastAsync(keepPage: true);
+                // The same CDP session follows the tab across renderers: only the screencast itself starts again.
+                await SendQuietlyAsync(current, "Page.stopScreencast");
+                await StartScreencastAsync(page, current, CancellationToken.None);
+            }
+            else if (restart)
+            {
                 await StartAsync(page, CancellationToken.None);
             }
             else if (_browser is { } browser && (await RefreshDetailsAsync(browser, page) || _awaitingFirst) && _cdp is { } cdp)
             {
-                _awaitingFirst = false;
-                await CaptureAsync(cdp);
+                if (_awaitingFirst || _lastJpeg is null)
+                {
+                    _awaitingFirst = false;
+                    await CaptureAsync(cdp); // Nothing painted since the commit: one screenshot.
+                }
+                else
+                {
+                    Resend(); // The loaded page's title: the newest picture again, with it (no encode in Chromium).
+                }
             }
         }
         catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
@@ -248,12 +268,10 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         return details.Url != before.Url || details.Title != before.Title || details.Current != before.Current || !details.Tabs.SequenceEqual(before.Tabs);
     }
 
-    private Task StopAsync() => StopScreencastAsync(keepPage: false);
-
-    /// <summary>Stops the screencast; unless <paramref name="keepPage"/> (a restart on the same tab), stops listening to the tab too.</summary>
-    private async Task StopScreencastAsync(bool keepPage)
+    /// <summary>Stops the screencast and listening to its tab.</summary>
+    private async Task StopAsync()
     {
-        if (!keepPage && _on is { } page)
+        if (_on is { } page)
         {
             page.FrameNavigated -= _onNavigated;
             page.Load -= _onLoaded;
@@ -266,17 +284,21 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         }
 
         _cdp = null;
+        await SendQuietlyAsync(cdp, "Page.stopScreencast");
+        await DetachQuietlyAsync(cdp);
+        LogStopped(logger);
+    }
+
+    private static async Task SendQuietlyAsync(ICDPSession cdp, string method)
+    {
         try
         {
-            await cdp.SendAsync("Page.stopScreencast").WaitAsync(CdpLimit);
+            await cdp.SendAsync(method).WaitAsync(CdpLimit);
         }
         catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
         {
             // The tab or its context is gone already; nothing to stop.
         }
-
-        await DetachQuietlyAsync(cdp);
-        LogStopped(logger);
     }
 
     private static async Task DetachQuietlyAsync(ICDPSession cdp)
@@ -357,8 +379,18 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
         }
     }
 
+    /// <summary>The newest picture again, with the tab's current URL, title and tabs.</summary>
+    private void Resend()
+    {
+        if (_lastJpeg is { } jpeg)
+        {
+            Broadcast(jpeg, time.GetUtcNow());
+        }
+    }
+
     private void Broadcast(byte[] jpeg, DateTimeOffset captured)
     {
+        _lastJpeg = jpeg;
         var details = _details;
         var live = new LiveFrame(jpeg, details.Url, details.Title, details.Tabs, details.Current, captured, ControlHeld);
         lock (_lock)

@@ -134,6 +134,8 @@ public sealed partial class FixtureSite : IAsyncLifetime
         _app.MapGet("/upload", () => Html(Upload));
         _app.MapGet("/xy", () => Html(Xy));
         _app.MapGet("/keys", () => Html(Keys));
+        // Chromium (156 on) asks every page's site for its icon and logs a missing one as a console error.
+        _app.MapGet("/favicon.ico", () => Results.NoContent());
         _app.MapGet("/drag", () => Html(Drag));
         _app.MapGet("/drop", () => Html(Drop));
         _app.MapGet("/api-call", () => Html(ApiCall));

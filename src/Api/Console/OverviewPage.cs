@@ -13,7 +13,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Anchor.Orleans.Api.OperatorConsole;
 
 /// <summary>
-/// The overview: silos and this silo's readiness checks (what <c>/health/ready</c> runs), sessions open and parked, the
+/// The overview: silos and this silo's readiness checks (what <c>/health/ready</c> runs), sessions open, parked and queued, the
 /// switch, today's and this month's spend against the limits, recent alerts. The body is a fragment the page fetches
 /// again every second.
 /// </summary>
@@ -38,6 +38,7 @@ public static class OverviewPage
         var grains = services.GetRequiredService<IGrainFactory>();
         var hosts = grains.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
         var leases = grains.GetGrain<ISessionRegistryGrain>(0).ListAsync();
+        var stats = grains.GetGrain<ISessionRegistryGrain>(0).GetStatsAsync();
         var emergency = grains.GetGrain<IEmergencyStopGrain>(0).GetStateAsync(cancellationToken);
         var budget = services.GetRequiredService<BudgetStatus>().GetOverviewAsync(cancellationToken);
         var alerts = grains.GetGrain<IAlertGrain>(0).GetRecentAsync(RecentAlerts, cancellationToken);
@@ -46,6 +47,7 @@ public static class OverviewPage
 
         var silos = await hosts;
         var open = await leases;
+        var queued = (await stats).Queued;
         var state = await emergency;
         var spend = await budget;
         var recent = await alerts;
@@ -63,7 +65,7 @@ public static class OverviewPage
         return Html.Of($"""
             <div class="grid">
               <section class="card" aria-labelledby="h-sessions"><h2 id="h-sessions">Sessions</h2>
-                <p><span class="big" data-open-sessions>{open.Count - parked}</span> open, <span data-parked-sessions>{parked}</span> parked</p>
+                <p><span class="big" data-open-sessions>{open.Count - parked}</span> open, <span data-parked-sessions>{parked}</span> parked, <span data-queued-sessions>{queued}</span> queued</p>
                 <p><a href="{ConsolePaths.Sessions}">All sessions</a></p></section>
               <section class="card" aria-labelledby="h-switch"><h2 id="h-switch">Emergency switch</h2>
                 {SwitchState(state, view.RefusalReason())}

@@ -7,7 +7,6 @@ using Anchor.Orleans.Grains.Recording;
 using Anchor.Orleans.Grains.Timeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Anchor.Orleans.Api.OperatorConsole;
@@ -18,13 +17,12 @@ namespace Anchor.Orleans.Api.OperatorConsole;
 /// </summary>
 public static partial class SessionPage
 {
-    public static async Task<IResult> PageAsync(HttpContext http, string sessionId, IGrainFactory grains, TimeProvider time, string? notice, CancellationToken cancellationToken)
+    public static async Task<IResult> PageAsync(
+        HttpContext http, string sessionId, IGrainFactory grains, ISessionTimeline timeline, ISessionRecordings recordings, TimeProvider time, string? notice, CancellationToken cancellationToken)
     {
         var info = await grains.GetGrain<IBrowserSessionGrain>(sessionId).GetInfoAsync(null);
-        var timeline = http.RequestServices.GetService<ISessionTimeline>();
-        var view = timeline is null ? null : await timeline.ReadAsync(sessionId, cancellationToken);
-        var recordings = http.RequestServices.GetService<ISessionRecordings>();
-        var trace = recordings is null ? null : await recordings.ReadTraceAsync(sessionId, cancellationToken);
+        var view = await timeline.ReadAsync(sessionId, cancellationToken);
+        var trace = await recordings.ReadTraceAsync(sessionId, cancellationToken);
         if (info is null && view is null)
         {
             return ConsoleLayout.Page(http, ConsolePage.Sessions, "Session not found",
@@ -82,10 +80,9 @@ public static partial class SessionPage
         arguments is null ? "" : string.Join(", ", arguments.Select(a => $"{a.Key}={a.Value}"));
 
     /// <summary>The kept timeline as JSON (the API's naming), for download.</summary>
-    public static async Task<Results<JsonHttpResult<SessionTimelineView>, NotFound>> ExportAsync(HttpContext http, string sessionId, CancellationToken cancellationToken)
+    public static async Task<Results<JsonHttpResult<SessionTimelineView>, NotFound>> ExportAsync(HttpContext http, string sessionId, ISessionTimeline timeline, CancellationToken cancellationToken)
     {
-        var timeline = http.RequestServices.GetService<ISessionTimeline>();
-        if (timeline is null || await timeline.ReadAsync(sessionId, cancellationToken) is not { } view)
+        if (await timeline.ReadAsync(sessionId, cancellationToken) is not { } view)
         {
             return TypedResults.NotFound();
         }
@@ -96,18 +93,10 @@ public static partial class SessionPage
     }
 
     /// <summary>The recorded trace, the same bytes <c>GET /api/sessions/{id}/trace.zip</c> serves.</summary>
-    public static async Task<Results<FileContentHttpResult, NotFound>> TraceAsync(HttpContext http, string sessionId, CancellationToken cancellationToken)
-    {
-        var recordings = http.RequestServices.GetService<ISessionRecordings>();
-        if (recordings is null || await recordings.ReadTraceAsync(sessionId, cancellationToken) is not { } trace)
-        {
-            return TypedResults.NotFound();
-        }
-
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers[RecordingApi.TruncatedHeader] = trace.Truncated ? "true" : "false";
-        return TypedResults.File(trace.Zip, "application/zip", "trace.zip");
-    }
+    public static async Task<Results<FileContentHttpResult, NotFound>> TraceAsync(HttpContext http, string sessionId, ISessionRecordings recordings, CancellationToken cancellationToken) =>
+        await recordings.ReadTraceAsync(sessionId, cancellationToken) is { } trace
+            ? RecordingApi.TraceFile(http.Response, sessionId, trace)
+            : TypedResults.NotFound();
 
     /// <summary>Mints a live link for the session (as <c>POST /api/sessions/{id}/live</c> does) and opens it.</summary>
     public static async Task<IResult> LiveAsync(HttpContext http, string sessionId, IGrainFactory grains, LiveLinks links, ILogger<LiveLinks> logger, CancellationToken cancellationToken)

@@ -38,8 +38,7 @@ public static class SessionsPage
     private static async Task<Html> BodyAsync(HttpContext http, IGrainFactory grains, TimeProvider time, string? client, CancellationToken cancellationToken)
     {
         var listing = SessionListing.ListAsync(grains, client, cancellationToken);
-        var timeline = http.RequestServices.GetService<ISessionTimeline>();
-        var recent = timeline is null ? Task.FromResult<IReadOnlyList<TimelineSessionSummary>>([]) : timeline.RecentAsync(client, RecentLimit, cancellationToken);
+        var recent = http.RequestServices.GetRequiredService<ISessionTimeline>().RecentAsync(client, RecentLimit, cancellationToken);
         var leases = await grains.GetGrain<ISessionRegistryGrain>(0).ListAsync(client);
         var open = await listing;
         var ended = (await recent).Where(r => r.Closed).ToList();
@@ -56,8 +55,7 @@ public static class SessionsPage
         var endedRows = Html.Join(ended.Select(r => Html.Of($"""
             <tr><td><a href="{ConsolePaths.Session(r.SessionId)}">{r.SessionId}</a></td><td>{r.ClientId}</td><td>{ConsoleLayout.Time(r.FirstAt)}</td><td>{ConsoleLayout.Time(r.LastAt)}</td><td class="num">{r.Entries}</td><td class="num">{ConsoleLayout.Usd(r.TotalCostUsd)}</td></tr>
             """)));
-        var endedTable = timeline is null ? Html.Of($"""<p class="muted">No timeline kept.</p>""")
-            : ended.Count == 0 ? Html.Of($"""<p class="muted">No recently ended sessions.</p>""")
+        var endedTable = ended.Count == 0 ? Html.Of($"""<p class="muted">No recently ended sessions.</p>""")
             : ConsoleLayout.Table("Recently ended sessions", ["Session", "Client", "First step", "Last step", "#Steps", "#Cost"], endedRows);
         return Html.Of($"""
             <section aria-labelledby="h-open"><h2 id="h-open">Open sessions ({open.Count})</h2>{openTable}</section>

@@ -36,6 +36,13 @@ public static partial class RecordingApi
                 $"No recorded trace for session '{sessionId}': its client does not record, it is still open on its first silo, or its trace expired.");
         }
 
+        return TraceFile(response, sessionId, trace);
+    }
+
+    /// <summary>A recorded trace as a download (the API's and the console's), with <see cref="TruncatedHeader"/>.</summary>
+    internal static FileContentHttpResult TraceFile(HttpResponse response, string sessionId, SessionTrace trace)
+    {
+        response.Headers.CacheControl = "no-store";
         response.Headers[TruncatedHeader] = trace.Truncated ? "true" : "false";
         return TypedResults.File(trace.Zip, "application/zip", $"trace-{UnsafeFileCharacters().Replace(sessionId, "_")}.zip");
     }

@@ -65,7 +65,7 @@ public sealed record SessionSummary(
         s.LastActivityAt,
         s.Actions,
         s.CostUsd,
-        s.Url,
+        s.Url is null ? null : Grains.Browser.CredentialMasking.MaskUrl(s.Url), // Credentials and token values in it are hidden, as in the timeline.
         s.Pages,
         s.Running);
 }

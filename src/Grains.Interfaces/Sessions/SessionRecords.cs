@@ -143,4 +143,5 @@ public sealed record SessionStats(
     [property: Id(1)] int Active,
     [property: Id(2)] IReadOnlyDictionary<SessionEndReason, long> EndedByReason,
     [property: Id(3)] double EndedSeconds,
-    [property: Id(4)] CleanupStats Cleanup);
+    [property: Id(4)] CleanupStats Cleanup,
+    [property: Id(5)] int Queued = 0);

@@ -288,7 +288,7 @@ public sealed partial class SessionRegistryGrain(
     public Task<CleanupStats> GetCleanupStatsAsync() => Task.FromResult(Stats());
 
     public Task<SessionStats> GetStatsAsync() =>
-        Task.FromResult(new SessionStats(S.Created, S.Leases.Count, new Dictionary<SessionEndReason, long>(S.EndedByReason), S.EndedSeconds, Stats()));
+        Task.FromResult(new SessionStats(S.Created, S.Leases.Count, new Dictionary<SessionEndReason, long>(S.EndedByReason), S.EndedSeconds, Stats(), _slots?.Waiting ?? 0));
 
     private CleanupStats Stats() => new(S.CleanupSucceeded, S.CleanupFailed, S.LastSweepAt);
 

@@ -38,6 +38,13 @@ public sealed class TimelineApiTests(TimelineAppFixture fixture) : IClassFixture
         await CallAsync("browser_type", new { target = "input[name=password]", element = "Password", text = "s3cret-pw", session_id = session });
         await CallAsync("browser_type", new { target = "input[name=user]", element = "User", text = "ada", session_id = session });
         await CallAsync("browser_navigate", new { url = fixture.Site.Url("/a?page=2&token=abc123"), session_id = session });
+        using (var operatorClient = fixture.Host.CreateClient(TestKeys.Operator))
+        {
+            var listed = await operatorClient.GetFromJsonAsync<JsonElement>("/api/sessions", Ct);
+            var row = listed.GetProperty("sessions").EnumerateArray().Single(s => s.GetProperty("session_id").GetString() == session);
+            Assert.Equal(fixture.Site.Url("/a?page=2&token=(hidden, 6 characters)"), row.GetProperty("url").GetString());
+        }
+
         await CallAsync("browser_session_close", new { session_id = session });
 
         var view = await TimelineWhenClosedAsync(session, closeCall: true);

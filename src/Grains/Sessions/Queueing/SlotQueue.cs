@@ -40,6 +40,9 @@ public sealed partial class SlotQueue(
     /// <summary>Whether every slot is taken (by leases and offers).</summary>
     public bool Full => Held() >= options.CurrentValue.MaxConcurrent;
 
+    /// <summary>Session requests waiting in the fair queue.</summary>
+    public int Waiting => _queue.Count;
+
     /// <summary>The answer to a request for a session id held by another client.</summary>
     public static LeaseResult NotYours(string sessionId) =>
         new(false, ErrorCodes.SessionNotFound, $"session_not_found: no session '{sessionId}' for this client.", null);

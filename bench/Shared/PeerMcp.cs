@@ -26,6 +26,9 @@ public sealed class PeerMcp : IAsyncDisposable
 
     public McpClient Client { get; }
 
+    /// <summary>The peer's node process (its Chromium runs below it).</summary>
+    public int ProcessId => _node.Id;
+
     /// <summary>The peer's package version, from its package.json.</summary>
     public string Version { get; }
 

@@ -14,6 +14,51 @@ public static class ProcessMemory
     public static double ChromiumPssMb(string marker) =>
         ChromiumProcesses.TreeOf(marker).Sum(pid => ReadKb($"/proc/{pid}/smaps_rollup", "Pss:")) / 1024.0;
 
+    /// <summary>The summed proportional set sizes of <paramref name="pids"/>.</summary>
+    public static double PssMb(IEnumerable<int> pids) => pids.Sum(pid => ReadKb($"/proc/{pid}/smaps_rollup", "Pss:")) / 1024.0;
+
+    /// <summary>CPU time (user + system) <paramref name="pids"/> have used so far, in milliseconds (USER_HZ 100).</summary>
+    public static double CpuMs(IEnumerable<int> pids) => pids.Sum(pid =>
+    {
+        var fields = StatFields(pid);
+        return fields.Length > 12 ? (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0 : 0;
+    });
+
+    /// <summary><paramref name="root"/> and every process below it.</summary>
+    public static IReadOnlyList<int> TreeBelow(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && StatFields(pid) is { Length: > 1 } fields && int.TryParse(fields[1], CultureInfo.InvariantCulture, out var parent))
+            {
+                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
+            }
+        }
+
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(children.GetValueOrDefault(tree[i]) ?? []);
+        }
+
+        return tree;
+    }
+
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first, then the parent's pid); empty if it ended.</summary>
+    private static string[] StatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Resident set (VmRSS) of one process.</summary>
     public static double ResidentMb(int pid) => ReadKb($"/proc/{pid}/status", "VmRSS:") / 1024.0;
 

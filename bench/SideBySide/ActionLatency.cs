@@ -194,7 +194,8 @@ public static class ActionLatency
         return text.ToString();
     }
 
-    private static Dictionary<string, object?> With(object session, Dictionary<string, object?> arguments)
+    /// <summary><paramref name="arguments"/> with the properties of <paramref name="session"/> (<c>session_id</c> for ours, none for the peer).</summary>
+    internal static Dictionary<string, object?> With(object session, Dictionary<string, object?> arguments)
     {
         foreach (var property in session.GetType().GetProperties())
         {

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Anchor.Orleans.Bench.Shared;
+using Anchor.Orleans.Testing;
+using ModelContextProtocol.Client;
+using static Anchor.Orleans.Bench.Shared.Stats;
+
+namespace Anchor.Orleans.Bench.SideBySide;
+
+/// <summary>
+/// Figure 8 (issue 25): agents per machine. N concurrent agents, each its own MCP client running the same mixed loop
+/// (navigate, snapshot, type, click, snapshot on the fixture form), against (a) one silo of this service with
+/// governance on (one shared Chromium, a context per session) and (b) N <c>@playwright/mcp --isolated</c> processes
+/// (a node process and a Chromium each), on the same Chromium build, through the same C# MCP client. Per N: actions
+/// per second, p50 and p95 per action, the PSS of every process involved (the silo process and its Chromium; every
+/// peer's node and Chromium), and the CPU they used while measured. The order of the two alternates by level.
+/// </summary>
+public static class Density
+{
+    private const string Ours = "Anchor.Orleans", Peer = "@playwright/mcp";
+
+    public static async Task<string> RunAsync(int[] levels, int rounds)
+    {
+        var rows = new List<Row>();
+        await using var silo = await BenchSilo.StartAsync(levels.Max());
+        var url = silo.Site.Url("/form");
+        string? peerVersion = null;
+        for (var i = 0; i < levels.Length; i++)
+        {
+            var n = levels[i];
+            var runs = new Func<Task<Row>>[] { () => OursAsync(silo, n, url, rounds), () => PeersAsync(n, url, rounds, v => peerVersion = v) };
+            foreach (var run in i % 2 == 0 ? runs : runs.Reverse())
+            {
+                var row = await run();
+                rows.Add(row);
+                Console.Error.WriteLine($"bench: density {row.Who} N={row.N}: {F(row.PerSecond)} actions/s, p50 {F(row.P50)} ms, p95 {F(row.P95)} ms, {F(row.MemoryMb, 0)} MB, {F(row.CpuCores, 2)} cores");
+            }
+        }
+
+        return Report(rows, rounds, peerVersion ?? PeerMcp.PackageVersion());
+    }
+
+    private static async Task<Row> OursAsync(BenchSilo silo, int n, string url, int rounds)
+    {
+        var agents = new List<(McpClient Client, string Session)>();
+        for (var i = 0; i < n; i++)
+        {
+            var client = await silo.ConnectAsync();
+            agents.Add((client, await Calls.OpenSessionAsync(client)));
+        }
+
+        var processes = () => ChromiumProcesses.TreeOf(silo.ChromiumMarker).Append(Environment.ProcessId).ToList();
+        var row = await MeasureAsync(Ours, n, rounds, processes, agents.Select(a => (Func<ConcurrentBag<double>?, Task>)(l => LoopAsync(a.Client, url, new { session_id = a.Session }, s => s, l))).ToList());
+        foreach (var (client, session) in agents)
+        {
+            await client.CallAsync("browser_session_close", new { session_id = session });
+            await client.DisposeAsync();
+        }
+
+        return row;
+    }
+
+    private static async Task<Row> PeersAsync(int n, string url, int rounds, Action<string> version)
+    {
+        var peers = new List<PeerMcp>();
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                peers.Add(await PeerMcp.StartAsync());
+            }
+
+            version(peers[0].Version);
+            var processes = () => peers.SelectMany(p => ProcessMemory.TreeBelow(p.ProcessId)).ToList();
+            return await MeasureAsync(Peer, n, rounds, processes, peers.Select(p => (Func<ConcurrentBag<double>?, Task>)(l => LoopAsync(p.Client, url, new { }, p.SnapshotOf, l))).ToList());
+        }
+        finally
+        {
+            foreach (var peer in peers)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>One unrecorded round each (first page, JIT, a peer's Chromium launch), memory with every agent on the page, then the measured rounds, all agents at once.</summary>
+    private static async Task<Row> MeasureAsync(string who, int n, int rounds, Func<List<int>> processes, IReadOnlyList<Func<ConcurrentBag<double>?, Task>> agents)
+    {
+        await Task.WhenAll(agents.Select(a => a(null)));
+        var involved = processes();
+        var memory = ProcessMemory.PssMb(involved);
+        var latencies = new ConcurrentBag<double>();
+        var cpu = ProcessMemory.CpuMs(involved);
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(agents.Select(async a =>
+        {
+            for (var r = 0; r < rounds; r++)
+            {
+                await a(latencies);
+            }
+        }));
+        var wall = watch.Elapsed;
+        var cpuUsed = ProcessMemory.CpuMs(involved) - cpu;
+        return new Row(who, n, latencies.Count / wall.TotalSeconds, Median(latencies), P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds);
+    }
+
+    /// <summary>navigate, snapshot, type, click, snapshot: five actions, each timed into <paramref name="latencies"/> (null: a warm-up round).</summary>
+    private static async Task LoopAsync(McpClient client, string url, object session, Func<string, string> snapshotOf, ConcurrentBag<double>? latencies)
+    {
+        var (nav, answer) = await Calls.TimedAsync(client, "browser_navigate", ActionLatency.With(session, new() { ["url"] = url }));
+        var (shot, snapshot) = await Calls.TimedAsync(client, "browser_snapshot", ActionLatency.With(session, []));
+        snapshot = snapshotOf(snapshot.Contains("textbox \"Name\"", StringComparison.Ordinal) ? snapshot : answer);
+        var (typed, _) = await Calls.TimedAsync(client, "browser_type", ActionLatency.With(session, new() { ["element"] = "Name", ["target"] = Calls.RefOf(snapshot, "textbox", "Name"), ["text"] = "bench" }));
+        var (clicked, _) = await Calls.TimedAsync(client, "browser_click", ActionLatency.With(session, new() { ["element"] = "Greet", ["target"] = Calls.RefOf(snapshot, "button", "Greet") }));
+        var (after, _) = await Calls.TimedAsync(client, "browser_snapshot", ActionLatency.With(session, []));
+        foreach (var ms in new[] { nav, shot, typed, clicked, after })
+        {
+            latencies?.Add(ms);
+        }
+    }
+
+    private static string Report(List<Row> rows, int rounds, string peerVersion)
+    {
+        var text = new StringBuilder()
+            .AppendLine("## 8. Density: agents per machine, side by side")
+            .AppendLine()
+            .AppendLine($"N concurrent agents, each its own C# MCP client (Streamable HTTP) running one warm-up round and then {rounds} rounds of navigate → snapshot → type → click → snapshot on the fixture form, all agents at once. Ours: one silo in this process (Development, governance on), one Chromium with a context per session. The peer: N `@playwright/mcp` {peerVersion} processes (`--headless --isolated --no-sandbox`), each with its own Chromium. Memory is the PSS of every process involved with every agent on the page (ours: the silo process and its Chromium; the peer: each node process and everything below it); CPU is what those processes used during the measured rounds ÷ wall time (1.00 = one core of this machine's {Environment.ProcessorCount}). The two alternate which goes first by level.")
+            .AppendLine()
+            .AppendLine("| N | who | actions/s | p50 | p95 | memory (PSS) | MB per agent | processes | CPU (cores) |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var row in rows.OrderBy(r => r.N).ThenBy(r => r.Who, StringComparer.Ordinal))
+        {
+            text.AppendLine($"| {row.N} | {row.Who} | {F(row.PerSecond)} | {F(row.P50)} ms | {F(row.P95)} ms | {F(row.MemoryMb, 0)} MB | {F(row.MemoryMb / row.N, 0)} | {row.Processes} | {F(row.CpuCores, 2)} |");
+        }
+
+        text.AppendLine()
+            .AppendLine("| derived | ours | peer |")
+            .AppendLine("|---|---|---|");
+        string Per(Func<IReadOnlyList<Row>, string> figure) => $"{figure([.. rows.Where(r => r.Who == Ours)])} | {figure([.. rows.Where(r => r.Who == Peer)])}";
+        text.AppendLine($"| agents per GB at the largest N | {Per(r => r.Count == 0 ? "n/a" : F(r.MaxBy(x => x.N)!.N / (r.MaxBy(x => x.N)!.MemoryMb / 1024), 1))} |")
+            .AppendLine($"| largest N with p95 ≤ 2 × one agent's | {Per(LargestWithinTwice)} |");
+        foreach (var n in rows.Select(r => r.N).Distinct().Order())
+        {
+            var ours = rows.FirstOrDefault(r => r.N == n && r.Who == Ours);
+            var peer = rows.FirstOrDefault(r => r.N == n && r.Who == Peer);
+            if (ours is not null && peer is not null)
+            {
+                text.AppendLine($"| N = {n}: ours ÷ peer actions/s, p95, memory per agent | {Ratio(ours.PerSecond, peer.PerSecond)}, {Ratio(ours.P95, peer.P95)}, {Ratio(ours.MemoryMb, peer.MemoryMb)} | |");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string LargestWithinTwice(IReadOnlyList<Row> rows)
+    {
+        if (rows.FirstOrDefault(r => r.N == 1) is not { } one)
+        {
+            return "n/a (no level 1)";
+        }
+
+        return rows.Where(r => r.P95 <= 2 * one.P95).Select(r => r.N).DefaultIfEmpty(0).Max().ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores);
+}

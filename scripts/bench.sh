@@ -25,7 +25,7 @@ else
   estop_rounds=${ESTOP_ROUNDS:-5} gov_seconds=${GOV_SECONDS:-10} gov_warmup=${GOV_WARMUP:-10} gov_prefills=${GOV_PREFILLS:-1000 100000}
   suffix=
 fi
-figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak checkpoints}
+figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak checkpoints density context-memory}
 out=${BENCH_OUT:-bench/results/$(date -u +%F)$suffix.md}
 
 source scripts/prerequisites.sh
@@ -82,6 +82,8 @@ for f in $figures; do
     estop) figure "5. emergency stop" dotnet "$dll" estop "$estop_rounds" 2 ;;
     soak) figure "6. soak" dotnet "$dll" soak "$soak" "${SOAK_SESSIONS:-4}" ;;
     checkpoints) figure "7. checkpoints" dotnet "$dll" checkpoints "${CHECKPOINT_ROUNDS:-$rounds}" ;;
+    density) figure "8. density" dotnet "$dll" density "$levels" "$level_rounds" ;;
+    context-memory) figure "9. memory per context" dotnet "$dll" context-memory "${CONTEXTS:-10}" "${NAVIGATIONS:-16}" ;;
     *) echo "bench: unknown figure $f" >&2; exit 2 ;;
   esac
 done

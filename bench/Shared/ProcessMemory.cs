@@ -24,28 +24,7 @@ public static class ProcessMemory
         return fields.Length > 12 ? (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0 : 0;
     });
 
-    /// <summary><paramref name="root"/> and every process below it.</summary>
-    public static IReadOnlyList<int> TreeBelow(int root)
-    {
-        var children = new Dictionary<int, List<int>>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && StatFields(pid) is { Length: > 1 } fields && int.TryParse(fields[1], CultureInfo.InvariantCulture, out var parent))
-            {
-                (children.TryGetValue(parent, out var list) ? list : children[parent] = []).Add(pid);
-            }
-        }
-
-        var tree = new List<int> { root };
-        for (var i = 0; i < tree.Count; i++)
-        {
-            tree.AddRange(children.GetValueOrDefault(tree[i]) ?? []);
-        }
-
-        return tree;
-    }
-
-    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first, then the parent's pid); empty if it ended.</summary>
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first); empty if it ended.</summary>
     private static string[] StatFields(int pid)
     {
         try

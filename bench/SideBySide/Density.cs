@@ -34,7 +34,7 @@ public static class Density
             {
                 var row = await run();
                 rows.Add(row);
-                Console.Error.WriteLine($"bench: density {row.Who} N={row.N}: {F(row.PerSecond)} actions/s, p50 {F(row.P50)} ms, p95 {F(row.P95)} ms, {F(row.MemoryMb, 0)} MB, {F(row.CpuCores, 2)} cores");
+                Console.Error.WriteLine($"bench: density {row.Who} N={row.N}: {F(row.PerSecond)} actions/s, p50 {F(row.P50)} ms, p95 {F(row.P95)} ms, {F(row.MemoryMb, 0)} MB, {F(row.CpuCores, 2)} cores, {row.FailedRounds} failed rounds {row.FirstFailure}");
             }
         }
 
@@ -50,7 +50,8 @@ public static class Density
             agents.Add((client, await Calls.OpenSessionAsync(client)));
         }
 
-        var processes = () => ChromiumProcesses.TreeOf(silo.ChromiumMarker).Append(Environment.ProcessId).ToList();
+        // This process (the silo), the Playwright driver it runs (a node process) and the Chromium below that; no peer runs now.
+        var processes = () => ChromiumProcesses.Below([Environment.ProcessId]).ToList();
         var row = await MeasureAsync(Ours, n, rounds, processes, agents.Select(a => (Func<ConcurrentBag<double>?, Task>)(l => LoopAsync(a.Client, url, new { session_id = a.Session }, s => s, l))).ToList());
         foreach (var (client, session) in agents)
         {
@@ -72,7 +73,7 @@ public static class Density
             }
 
             version(peers[0].Version);
-            var processes = () => peers.SelectMany(p => ProcessMemory.TreeBelow(p.ProcessId)).ToList();
+            var processes = () => ChromiumProcesses.Below(peers.Select(p => p.ProcessId)).ToList();
             return await MeasureAsync(Peer, n, rounds, processes, peers.Select(p => (Func<ConcurrentBag<double>?, Task>)(l => LoopAsync(p.Client, url, new { }, p.SnapshotOf, l))).ToList());
         }
         finally
@@ -84,10 +85,28 @@ public static class Density
         }
     }
 
-    /// <summary>One unrecorded round each (first page, JIT, a peer's Chromium launch), memory with every agent on the page, then the measured rounds, all agents at once.</summary>
+    /// <summary>One unrecorded round each, one agent after the other (first page, JIT, a peer's Chromium launch), memory with every agent on the page, then the measured rounds, all agents at once.</summary>
     private static async Task<Row> MeasureAsync(string who, int n, int rounds, Func<List<int>> processes, IReadOnlyList<Func<ConcurrentBag<double>?, Task>> agents)
     {
-        await Task.WhenAll(agents.Select(a => a(null)));
+        var errors = new ConcurrentBag<string>();
+        async Task Guarded(Task round)
+        {
+            try
+            {
+                await round;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ModelContextProtocol.McpException or HttpRequestException or IOException or TimeoutException or OperationCanceledException)
+            {
+                errors.Add(ex.GetType().Name + ": " + ex.Message.Split('\n')[0]); // Counted and reported: an agent whose call failed goes on with its next round.
+            }
+        }
+
+        // Warmed one after the other (as agents arrive over time): N browsers launching at once on two cores measure the launch, not the steady state.
+        foreach (var agent in agents)
+        {
+            await Guarded(agent(null));
+        }
+
         var involved = processes();
         var memory = ProcessMemory.PssMb(involved);
         var latencies = new ConcurrentBag<double>();
@@ -97,12 +116,12 @@ public static class Density
         {
             for (var r = 0; r < rounds; r++)
             {
-                await a(latencies);
+                await Guarded(a(latencies));
             }
         }));
         var wall = watch.Elapsed;
         var cpuUsed = ProcessMemory.CpuMs(involved) - cpu;
-        return new Row(who, n, latencies.Count / wall.TotalSeconds, Median(latencies), P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds);
+        return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault());
     }
 
     /// <summary>navigate, snapshot, type, click, snapshot: five actions, each timed into <paramref name="latencies"/> (null: a warm-up round).</summary>
@@ -125,16 +144,17 @@ public static class Density
         var text = new StringBuilder()
             .AppendLine("## 8. Density: agents per machine, side by side")
             .AppendLine()
-            .AppendLine($"N concurrent agents, each its own C# MCP client (Streamable HTTP) running one warm-up round and then {rounds} rounds of navigate → snapshot → type → click → snapshot on the fixture form, all agents at once. Ours: one silo in this process (Development, governance on), one Chromium with a context per session. The peer: N `@playwright/mcp` {peerVersion} processes (`--headless --isolated --no-sandbox`), each with its own Chromium. Memory is the PSS of every process involved with every agent on the page (ours: the silo process and its Chromium; the peer: each node process and everything below it); CPU is what those processes used during the measured rounds ÷ wall time (1.00 = one core of this machine's {Environment.ProcessorCount}). The two alternate which goes first by level.")
+            .AppendLine($"N concurrent agents, each its own C# MCP client (Streamable HTTP) running one warm-up round (agents one after the other, as they would arrive) and then {rounds} rounds of navigate → snapshot → type → click → snapshot on the fixture form, all agents at once. Ours: one silo in this process (Development, governance on), one Chromium with a context per session. The peer: N `@playwright/mcp` {peerVersion} processes (`--headless --isolated --no-sandbox`), each with its own Chromium. Memory is the PSS of every process involved with every agent on the page (ours: the silo process and everything below it — the Playwright driver, a node process, and its Chromium; the peer: each node process and everything below it); CPU is what those processes used during the measured rounds ÷ wall time (1.00 = one core of this machine's {Environment.ProcessorCount}). The two alternate which goes first by level.")
             .AppendLine()
-            .AppendLine("| N | who | actions/s | p50 | p95 | memory (PSS) | MB per agent | processes | CPU (cores) |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| N | who | actions/s | p50 | p95 | memory (PSS) | MB per agent | processes | CPU (cores) | failed rounds |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows.OrderBy(r => r.N).ThenBy(r => r.Who, StringComparer.Ordinal))
         {
-            text.AppendLine($"| {row.N} | {row.Who} | {F(row.PerSecond)} | {F(row.P50)} ms | {F(row.P95)} ms | {F(row.MemoryMb, 0)} MB | {F(row.MemoryMb / row.N, 0)} | {row.Processes} | {F(row.CpuCores, 2)} |");
+            text.AppendLine($"| {row.N} | {row.Who} | {F(row.PerSecond)} | {F(row.P50)} ms | {F(row.P95)} ms | {F(row.MemoryMb, 0)} MB | {F(row.MemoryMb / row.N, 0)} | {row.Processes} | {F(row.CpuCores, 2)} | {row.FailedRounds}{(row.FirstFailure is { } first ? $" (first: {first})" : "")} |");
         }
 
         text.AppendLine()
+            .AppendLine("A failed round is one in which an agent's call failed (counted, not timed; the agent goes on with its next round); the warm-up round counts too.")
             .AppendLine("| derived | ours | peer |")
             .AppendLine("|---|---|---|");
         string Per(Func<IReadOnlyList<Row>, string> figure) => $"{figure([.. rows.Where(r => r.Who == Ours)])} | {figure([.. rows.Where(r => r.Who == Peer)])}";
@@ -163,5 +183,5 @@ public static class Density
         return rows.Where(r => r.P95 <= 2 * one.P95).Select(r => r.N).DefaultIfEmpty(0).Max().ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores);
+    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores, int FailedRounds, string? FirstFailure);
 }

@@ -8,6 +8,7 @@
 //   estop [rounds=5] [sessions=2]        emergency stop on a 2-silo cluster (silo processes, Redis)
 //   checkpoints [rounds=20]              what session checkpoints cost: their duration and size, Redis and memory
 //   density [levels=1,10,25,50] [rounds=5]   N agents: one silo vs N @playwright/mcp, actions/s, p95, PSS, CPU
+//   context-memory [contexts=10] [navigations=16]   Chromium MB per context with candidate switches (raw Playwright)
 using System.Globalization;
 using Anchor.Orleans.Bench.SideBySide;
 
@@ -21,7 +22,8 @@ var section = figure switch
     "soak" => await Soak.RunAsync(Arg(1, 600), Arg(2, 4)),
     "estop" => await EmergencyStopDrill.RunAsync(Arg(1, 5), Arg(2, 2)),
     "checkpoints" => await Checkpoints.RunAsync(Arg(1, 20)),
+    "context-memory" => await ContextMemory.RunAsync(Arg(1, 10), Arg(2, 16)),
     "density" => await Density.RunAsync([.. (args.ElementAtOrDefault(1) ?? "1,10,25,50").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Arg(2, 5)),
-    _ => throw new ArgumentException($"unknown figure '{figure}' (p1, open, concurrency, soak, estop, checkpoints, density)"),
+    _ => throw new ArgumentException($"unknown figure '{figure}' (p1, open, concurrency, soak, estop, checkpoints, density, context-memory)"),
 };
 Console.WriteLine(section);

@@ -37,7 +37,10 @@ public static class ChromiumProcesses
     /// The marked processes and all their descendants (renderers, GPU and utility processes do not repeat the
     /// browser's switches on their own command lines).
     /// </summary>
-    public static IReadOnlyList<int> TreeOf(string marker)
+    public static IReadOnlyList<int> TreeOf(string marker) => Below(WithMarker(marker));
+
+    /// <summary><paramref name="roots"/> and every process below them.</summary>
+    public static IReadOnlyList<int> Below(IEnumerable<int> roots)
     {
         var parents = new Dictionary<int, int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -55,7 +58,7 @@ public static class ChromiumProcesses
             }
         }
 
-        var tree = new HashSet<int>(WithMarker(marker));
+        var tree = new HashSet<int>(roots);
         for (var grew = true; grew;)
         {
             grew = false;

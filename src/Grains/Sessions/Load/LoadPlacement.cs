@@ -5,11 +5,15 @@ namespace Anchor.Orleans.Grains.Sessions.Load;
 /// hint): here while this silo is under its thresholds; else the least loaded compatible, non-draining silo known to be
 /// under its thresholds; else here if this silo's load is unknown yet; else the least loaded of the silos with a known
 /// load (all over; the chosen one refuses); else here; else any other non-draining silo.
-/// Load is the larger of the CPU and memory shares, compared in whole percent (finer differences are noise); ties go
-/// to the silo with fewer open sessions, then to chance.
+/// Load is the larger of the CPU and memory shares, compared in bands of <see cref="TieBandPercent"/> points: a 2 s CPU
+/// sample of a silo varies by a few points on its own, and comparing finer would send a burst of new sessions to one
+/// silo. Within a band, the silo with fewer open sessions wins (counting those just placed), then chance.
 /// </summary>
 public static class LoadPlacement
 {
+    /// <summary>Loads this many percentage points apart or less (in the same band) tie.</summary>
+    public const int TieBandPercent = 5;
+
     /// <param name="here">The silo deciding (whose front received the call).</param>
     /// <param name="hereOpen">Whether <paramref name="here"/> is active, not draining and compatible.</param>
     /// <param name="compatible">The silos that can host the grain.</param>
@@ -70,5 +74,5 @@ public static class LoadPlacement
         return tied[random.Next(tied.Count)].Silo;
     }
 
-    private static (int Percent, int Sessions) Rank(SiloLoad load) => ((int)Math.Round(load.Load * 100), load.Sessions);
+    private static (int Band, int Sessions) Rank(SiloLoad load) => ((int)Math.Floor(load.Load * 100 / TieBandPercent), load.Sessions);
 }

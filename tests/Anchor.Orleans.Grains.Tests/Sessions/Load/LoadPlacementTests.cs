@@ -31,10 +31,11 @@ public sealed class LoadPlacementTests
     }
 
     [Fact]
-    public void Choose_BreaksTiesWithinAWholePercent_ByFewerOpenSessions()
+    public void Choose_BreaksTiesWithinABandOf5Points_ByFewerOpenSessions()
     {
-        Assert.Equal(C, Choose(true, Load(Here, 0.99), Load(B, 0.302, sessions: 4), Load(C, 0.298, sessions: 3)));
-        Assert.Equal(B, Choose(true, Load(Here, 0.99), Load(B, 0.302, sessions: 2), Load(C, 0.298, sessions: 3)));
+        Assert.Equal(C, Choose(true, Load(Here, 0.99), Load(B, 0.31, sessions: 4), Load(C, 0.34, sessions: 3)));
+        Assert.Equal(B, Choose(true, Load(Here, 0.99), Load(B, 0.31, sessions: 2), Load(C, 0.34, sessions: 3)));
+        Assert.Equal(B, Choose(true, Load(Here, 0.99), Load(B, 0.34, sessions: 9), Load(C, 0.35, sessions: 0))); // Another band.
     }
 
     [Fact]
@@ -57,6 +58,6 @@ public sealed class LoadPlacementTests
     public void Choose_TakesTheLeastLoadedOfAll_WhenEverySiloIsOver_SoThatOneRefuses()
     {
         Assert.Equal(B, Choose(true, Load(Here, 0.99), Load(B, 0.92), Load(C, 0.95)));
-        Assert.Equal(Here, Choose(true, Load(Here, 0.93), Load(B, 0.97))); // C unknown: not chosen over a known silo.
+        Assert.Equal(Here, Choose(true, Load(Here, 0.93), Load(B, 0.99))); // C unknown: not chosen over a known silo.
     }
 }

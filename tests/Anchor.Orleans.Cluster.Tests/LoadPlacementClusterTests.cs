@@ -99,6 +99,35 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
         }
     }
 
+    [Fact]
+    public async Task NewSession_OnALoneSiloOverItsCpuThreshold_IsRefusedWithTheFigureAndKey_AndCounted()
+    {
+        var clusterId = $"load-{Guid.NewGuid():N}";
+        var settings = BrowserAppFixture.BaseSettings(("Anchor:Sessions:MaxCpuPercent", "1"));
+        settings["Anchor:Cluster:ServiceId"] = clusterId;
+        foreach (var (key, value) in AnchorAppHost.RedisSettings(redis, clusterId))
+        {
+            settings[key] = value;
+        }
+
+        await using var silo = SiloProcess.Start(settings, "Production");
+        using var ops = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        ops.DefaultRequestHeaders.Authorization = new("Bearer", TestKeys.Operator);
+        await Poll.UntilAsync(async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode, TimeSpan.FromSeconds(120), $"the silo to be ready; output: {Tail(silo.Output)}");
+        var load = await Poll.UntilAsync(() => GaugesAsync(ops, silo), g => g.Contains("anchor_silo_cpu_ratio", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the silo to publish its load");
+        await using var agent = await McpTestClient.ConnectAsync(silo.BaseAddress, TestKeys.Agent);
+
+        var refused = await agent.CallAsync("browser_session_create");
+        var metrics = await ops.GetStringAsync(new Uri(silo.BaseAddress, "metrics"), Ct);
+        var listed = (await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "api/sessions"), Ct)).GetProperty("sessions").GetArrayLength();
+        output.WriteLine($"load: {load}; refusal: {refused.Text()}");
+
+        Assert.True(refused.IsError, refused.Text());
+        Assert.Matches(@"^concurrency_limit: this silo's CPU is at \d+(\.\d)? % of what it may use, above Anchor:Sessions:MaxCpuPercent \(1 %\), and so was every other silo when it was placed; retry after 10 s\.$", refused.Text());
+        Assert.Contains("anchor_sessions_load_refused_total{otel_scope_name=\"Anchor.Orleans\",resource=\"cpu\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Equal(0, listed);
+    }
+
     /// <summary>The two load gauges from a silo's /metrics.</summary>
     private static async Task<string> GaugesAsync(HttpClient ops, SiloProcess silo)
     {

@@ -128,6 +128,54 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
         Assert.Equal(0, listed);
     }
 
+    [Fact]
+    public async Task MovedSession_IsRestoredOnASiloOverItsThreshold_NeverRefusedForLoad()
+    {
+        var clusterId = $"load-{Guid.NewGuid():N}";
+        var settings = BrowserAppFixture.BaseSettings();
+        settings["Anchor:Cluster:ServiceId"] = clusterId;
+        foreach (var (key, value) in AnchorAppHost.RedisSettings(redis, clusterId))
+        {
+            settings[key] = value;
+        }
+
+        var holder = SiloProcess.Start(settings, "Production");
+        await using var hot = SiloProcess.Start(new Dictionary<string, string?>(settings) { ["Anchor:Sessions:MaxCpuPercent"] = "1" }, "Production");
+        try
+        {
+            using var ops = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            ops.DefaultRequestHeaders.Authorization = new("Bearer", TestKeys.Operator);
+            foreach (var silo in new[] { holder, hot })
+            {
+                await Poll.UntilAsync(
+                    async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode
+                        && (await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"), Ct)).GetProperty("silos").GetInt32() == 2,
+                    TimeSpan.FromSeconds(120),
+                    $"silo {silo.BaseAddress} to be ready in a cluster of 2; output: {Tail(silo.Output)}");
+            }
+
+            await Poll.UntilAsync(() => GaugesAsync(ops, hot), g => g.Contains("anchor_silo_cpu_ratio", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the hot silo to publish its load");
+            await using var onHolder = await McpTestClient.ConnectAsync(holder.BaseAddress, TestKeys.Agent);
+            var session = SessionId(await onHolder.CallAsync("browser_session_create"));
+            await using var onHot = await McpTestClient.ConnectAsync(hot.BaseAddress, TestKeys.Agent);
+
+            holder.Terminate(); // Drains: the session parks with its checkpoint; only the hot silo is left.
+            await holder.Process.WaitForExitAsync(Ct);
+            var restored = await onHot.CallAsync("browser_snapshot", new { session_id = session });
+            var refusedNew = await onHot.CallAsync("browser_session_create"); // The same silo, over for a new session.
+
+            Assert.True(restored.IsError != true, restored.Text());
+            Assert.StartsWith("concurrency_limit: this silo's CPU is at", refusedNew.Text(), StringComparison.Ordinal);
+            Assert.StartsWith("### Session restored\nThis session moved to another silo (its silo was shut down)", restored.Text(), StringComparison.Ordinal);
+            var closed = await onHot.CallAsync("browser_session_close", new { session_id = session });
+            Assert.True(closed.IsError != true, closed.Text());
+        }
+        finally
+        {
+            await holder.DisposeAsync();
+        }
+    }
+
     /// <summary>The two load gauges from a silo's /metrics.</summary>
     private static async Task<string> GaugesAsync(HttpClient ops, SiloProcess silo)
     {

@@ -30,6 +30,7 @@ public sealed partial class BrowserSessionGrain(
     SessionServices services,
     [PersistentState("session-checkpoint", Hosting.OrleansHostingExtensions.StorageName)] IPersistentState<SessionCheckpoint> checkpoint,
     ILocalSiloDetails silo,
+    Load.SiloLoads load,
     ILogger<BrowserSessionGrain> logger) : Grain, IBrowserSessionGrain
 {
     private SessionAccount _account = null!;
@@ -285,6 +286,13 @@ public sealed partial class BrowserSessionGrain(
         if (!services.Local.AcceptingNewSessions)
         {
             throw new AnchorException(ErrorCodes.ConcurrencyLimit, "this silo is draining for shutdown; retry and another silo will take the session.");
+        }
+
+        if (load.Refusal() is { } overloaded)
+        {
+            // Only a new session: restores (moves, checkpoints) take RestoreAsync and are never refused for load.
+            services.Metrics.LoadRefused(overloaded.Resource);
+            throw overloaded.Error;
         }
 
         (var lease, _page) = await _slot.OpenAsync(clientId, storageState, cancellationToken);

@@ -53,6 +53,18 @@ public sealed class SessionsOptions
     [Range(1_024, 16 * 1024 * 1024)]
     public int CheckpointMaxBytes { get; set; } = 256 * 1024;
 
+    /// <summary>
+    /// A new session is not opened on a silo whose process tree (the silo, its Chromium and renderers) uses more than
+    /// this percentage of the CPU it may use (cgroup quota, else all cores), averaged over 2 s; placement sends it to a
+    /// silo under its thresholds, and when none is, it is refused with <c>concurrency_limit</c>. Restores are never refused.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxCpuPercent { get; set; } = 90;
+
+    /// <summary>As <see cref="MaxCpuPercent"/> for memory (PSS of the process tree ÷ the cgroup limit, else MemTotal).</summary>
+    [Range(1, 100)]
+    public int MaxMemoryPercent { get; set; } = 90;
+
     /// <summary>One tool call's limit.</summary>
     [Range(1, 3_600)]
     public int ActionTimeoutSeconds { get; set; } = 180;

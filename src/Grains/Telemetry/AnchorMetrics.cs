@@ -30,6 +30,7 @@ public sealed class AnchorMetrics : IDisposable
     private readonly Histogram<double> _checkpointDuration;
     private readonly Histogram<double> _checkpointBytes;
     private readonly Counter<long> _moves;
+    private readonly Counter<long> _loadRefused;
 
     private readonly OperationsCollector _operations;
     private readonly AlertRules _rules;
@@ -57,6 +58,7 @@ public sealed class AnchorMetrics : IDisposable
         _checkpointBytes = _meter.CreateHistogram<double>("anchor.session.checkpoint.size", unit: "By", description: "Size of the storage state a checkpoint keeps.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576] });
         _moves = _meter.CreateCounter<long>("anchor.sessions.moved", description: "Sessions moved between silos: suspended by a draining silo, restored (from a drain or a lost silo), or failed to restore.");
+        _loadRefused = _meter.CreateCounter<long>("anchor.sessions.load_refused", description: "New sessions refused because their silo, like every other, was above Anchor:Sessions:MaxCpuPercent or MaxMemoryPercent, by resource (cpu, memory).");
         _alerts = _meter.CreateCounter<long>("anchor.alerts", description: "Alerts by severity, channel and outcome (delivered, failed; suppressed, ignored, no_channel with channel none).");
     }
 
@@ -114,6 +116,23 @@ public sealed class AnchorMetrics : IDisposable
 
         _toolCalls.Add(1, new("tool", tool.Name), new("outcome", outcome));
         _toolDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("tool", tool.Name));
+    }
+
+    /// <summary>A new session refused for load; <paramref name="resource"/> is <c>cpu</c> or <c>memory</c>.</summary>
+    public void LoadRefused(string resource) => _loadRefused.Add(1, new KeyValuePair<string, object?>("resource", resource));
+
+    /// <summary>
+    /// The gauges <c>anchor_silo_cpu_ratio</c> and <c>anchor_silo_memory_ratio</c> (0..1 of what this silo may use), on
+    /// the service's meter; a silo whose load is not known yet reports none.
+    /// </summary>
+    public static void SiloLoadGauges(IMeterFactory meters, Func<double?> cpu, Func<double?> memory)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("anchor.silo.cpu.ratio", () => Observe(cpu), description: "CPU of this silo's process tree (silo, Chromium, renderers) over the last 2 s ÷ the cores it may use.");
+        meter.CreateObservableGauge("anchor.silo.memory.ratio", () => Observe(memory), description: "Memory (PSS) of this silo's process tree ÷ the memory it may use.");
+
+        static IEnumerable<Measurement<double>> Observe(Func<double?> read) => read() is { } value ? [new(value)] : [];
     }
 
     public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));

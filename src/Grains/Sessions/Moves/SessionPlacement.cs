@@ -1,12 +1,14 @@
+using Anchor.Orleans.Grains.Sessions.Load;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
 
 namespace Anchor.Orleans.Grains.Sessions.Moves;
 
 /// <summary>
-/// Where a session activates: on the silo whose front received the call (one hop less per action), unless that silo
-/// drains for shutdown; then on another compatible silo, so a session moved off a draining silo is restored elsewhere
-/// even when its next call reaches the draining silo's front.
+/// Where a session activates: on the silo whose front received the call (one hop less per action) while that silo is
+/// under its load thresholds and not draining for shutdown; otherwise on the least loaded compatible silo
+/// (<see cref="LoadPlacement"/>), so a session moved off a draining silo is restored elsewhere even when its next call
+/// reaches the draining silo's front, and new sessions avoid a silo whose CPU or memory is near its limit.
 /// </summary>
 [Serializable, GenerateSerializer, Immutable, Alias("anchor.SessionPlacement")]
 public sealed class SessionPlacement : PlacementStrategy
@@ -18,7 +20,7 @@ public sealed class SessionPlacement : PlacementStrategy
 public sealed class SessionPlacementAttribute() : PlacementAttribute(new SessionPlacement());
 
 /// <summary>The director of <see cref="SessionPlacement"/>.</summary>
-public sealed class SessionPlacementDirector(LocalSessions local) : IPlacementDirector
+public sealed class SessionPlacementDirector(LocalSessions local, SiloLoads loads) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -29,13 +31,9 @@ public sealed class SessionPlacementDirector(LocalSessions local) : IPlacementDi
         }
 
         var here = context.LocalSilo;
-        if (context.LocalSiloStatus == SiloStatus.Active && local.AcceptingNewSessions && compatible.Contains(here))
-        {
-            return Task.FromResult(here);
-        }
-
-        var others = compatible.Where(s => !s.Equals(here)).ToArray();
-        var choices = others.Length > 0 ? others : compatible;
-        return Task.FromResult(choices[Random.Shared.Next(choices.Length)]);
+        var hereOpen = context.LocalSiloStatus == SiloStatus.Active && local.AcceptingNewSessions && compatible.Contains(here);
+        var chosen = LoadPlacement.Choose(here, hereOpen, compatible, loads.Cluster(), Random.Shared);
+        loads.Placed(chosen);
+        return Task.FromResult(chosen);
     }
 }

@@ -21,6 +21,9 @@ public class BrowserAppFixture : IAsyncLifetime
         settings["Anchor:Sessions:MaxConcurrent"] = "10";
         settings["Anchor:Sessions:MaxPerClient"] = "5";
         settings["Anchor:Browser:ElementTimeoutSeconds"] = "2";
+        // No refusals for load: tests on two busy cores would trip a 90 % threshold at random (load tests set their own).
+        settings["Anchor:Sessions:MaxCpuPercent"] = "100";
+        settings["Anchor:Sessions:MaxMemoryPercent"] = "100";
         foreach (var (key, value) in extra)
         {
             settings[key] = value;

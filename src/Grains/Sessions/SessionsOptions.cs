@@ -57,11 +57,12 @@ public sealed class SessionsOptions
     /// A new session is not opened on a silo whose process tree (the silo, its Chromium and renderers) uses more than
     /// this percentage of the CPU it may use (cgroup quota, else all cores), averaged over 2 s; placement sends it to a
     /// silo under its thresholds, and when none is, it is refused with <c>concurrency_limit</c>. Restores are never refused.
+    /// 100 turns the check off.
     /// </summary>
     [Range(1, 100)]
     public int MaxCpuPercent { get; set; } = 90;
 
-    /// <summary>As <see cref="MaxCpuPercent"/> for memory (PSS of the process tree ÷ the cgroup limit, else MemTotal).</summary>
+    /// <summary>As <see cref="MaxCpuPercent"/> for memory (PSS of the process tree ÷ the cgroup limit, else MemTotal); 100 turns it off.</summary>
     [Range(1, 100)]
     public int MaxMemoryPercent { get; set; } = 90;
 

@@ -95,9 +95,9 @@ public sealed partial class SiloLoads : BackgroundService
     {
         ArgumentNullException.ThrowIfNull(load);
         ArgumentNullException.ThrowIfNull(options);
-        var (resource, figure, percent, limit, key) = Percent(load.CpuRatio) > options.MaxCpuPercent
+        var (resource, figure, percent, limit, key) = Above(load.CpuRatio, options.MaxCpuPercent)
             ? ("cpu", "CPU", Percent(load.CpuRatio), options.MaxCpuPercent, "Anchor:Sessions:MaxCpuPercent")
-            : Percent(load.MemoryRatio) > options.MaxMemoryPercent
+            : Above(load.MemoryRatio, options.MaxMemoryPercent)
                 ? ("memory", "memory", Percent(load.MemoryRatio), options.MaxMemoryPercent, "Anchor:Sessions:MaxMemoryPercent")
                 : default;
         return key is null
@@ -112,8 +112,11 @@ public sealed partial class SiloLoads : BackgroundService
     public static bool IsOver(double cpuRatio, double memoryRatio, SessionsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Percent(cpuRatio) > options.MaxCpuPercent || Percent(memoryRatio) > options.MaxMemoryPercent;
+        return Above(cpuRatio, options.MaxCpuPercent) || Above(memoryRatio, options.MaxMemoryPercent);
     }
+
+    /// <summary>Whether <paramref name="ratio"/> is above <paramref name="percent"/>; 100 turns the check off (a 2 s sample may read a hair over all it may use).</summary>
+    private static bool Above(double ratio, int percent) => percent < 100 && Percent(ratio) > percent;
 
     /// <summary>A ratio as a percentage to one decimal, the precision the refusal shows, so the text never contradicts the decision.</summary>
     private static double Percent(double ratio) => Math.Round(ratio * 100, 1);

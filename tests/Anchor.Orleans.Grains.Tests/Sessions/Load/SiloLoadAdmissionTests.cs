@@ -41,6 +41,16 @@ public sealed class SiloLoadAdmissionTests
     }
 
     [Fact]
+    public void Threshold100_TurnsTheCheckOff_EvenForASampleAHairOverEverything()
+    {
+        var off = new SessionsOptions { MaxCpuPercent = 100, MaxMemoryPercent = 100 };
+
+        Assert.Null(SiloLoads.Refusal(Load(1.004, 1.002), off));
+        Assert.False(SiloLoads.IsOver(1.004, 1.002, off));
+        Assert.True(SiloLoads.IsOver(1.004, 0.2, new SessionsOptions { MaxCpuPercent = 99 }));
+    }
+
+    [Fact]
     public void Refusal_IsNone_AtOrUnderTheThresholds()
     {
         Assert.Null(SiloLoads.Refusal(Load(0.9, 0.9), new SessionsOptions()));

@@ -17,27 +17,6 @@ public static class ProcessMemory
     /// <summary>The summed proportional set sizes of <paramref name="pids"/>.</summary>
     public static double PssMb(IEnumerable<int> pids) => pids.Sum(pid => ReadKb($"/proc/{pid}/smaps_rollup", "Pss:")) / 1024.0;
 
-    /// <summary>CPU time (user + system) <paramref name="pids"/> have used so far, in milliseconds (USER_HZ 100).</summary>
-    public static double CpuMs(IEnumerable<int> pids) => pids.Sum(pid =>
-    {
-        var fields = StatFields(pid);
-        return fields.Length > 12 ? (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0 : 0;
-    });
-
-    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name (state first); empty if it ended.</summary>
-    private static string[] StatFields(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
     /// <summary>Resident set (VmRSS) of one process.</summary>
     public static double ResidentMb(int pid) => ReadKb($"/proc/{pid}/status", "VmRSS:") / 1024.0;
 

@@ -46,7 +46,7 @@ public static class ContextMemory
             var marker = $"--anchor-bench={Guid.NewGuid():N}";
             await using var raw = await RawBrowser.StartAsync([.. product, .. extra, marker]);
             var idle = ProcessMemory.ChromiumPssMb(marker);
-            var cpu = ProcessMemory.CpuMs(ChromiumProcesses.TreeOf(marker));
+            var cpu = ChromiumProcesses.CpuMs(ChromiumProcesses.TreeOf(marker));
             var times = new List<double>();
             var open = new List<IBrowserContext>();
             for (var c = 0; c < contexts; c++)
@@ -65,7 +65,7 @@ public static class ContextMemory
 
             var loaded = ProcessMemory.ChromiumPssMb(marker);
             var tree = ChromiumProcesses.TreeOf(marker);
-            var cpuPerNavigation = (ProcessMemory.CpuMs(tree) - cpu) / times.Count; // Processes that ended in between are not counted.
+            var cpuPerNavigation = (ChromiumProcesses.CpuMs(tree) - cpu) / times.Count; // Processes that ended in between are not counted.
             text.AppendLine($"| {name} | {F((loaded - idle) / contexts)} | {F(idle, 0)} → {F(loaded, 0)} MB | {tree.Count} | {F(Median(times))} ms | {F(P95(times))} ms | {F(cpuPerNavigation, 0)} ms |");
             foreach (var context in open)
             {

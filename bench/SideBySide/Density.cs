@@ -110,7 +110,7 @@ public static class Density
         var involved = processes();
         var memory = ProcessMemory.PssMb(involved);
         var latencies = new ConcurrentBag<double>();
-        var cpu = ProcessMemory.CpuMs(involved);
+        var cpu = ChromiumProcesses.CpuMs(involved);
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(agents.Select(async a =>
         {
@@ -120,7 +120,7 @@ public static class Density
             }
         }));
         var wall = watch.Elapsed;
-        var cpuUsed = ProcessMemory.CpuMs(involved) - cpu;
+        var cpuUsed = ChromiumProcesses.CpuMs(involved) - cpu;
         return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault());
     }
 

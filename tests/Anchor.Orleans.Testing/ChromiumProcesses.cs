@@ -39,6 +39,32 @@ public static class ChromiumProcesses
     /// </summary>
     public static IReadOnlyList<int> TreeOf(string marker) => Below(WithMarker(marker));
 
+    /// <summary>Every process on the machine whose name (/proc/&lt;pid&gt;/comm) starts with <paramref name="name"/>.</summary>
+    public static IReadOnlyList<int> Named(string name) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Where(dir => int.TryParse(Path.GetFileName(dir), out _) && (ReadQuietly(Path.Combine(dir, "comm"))?.StartsWith(name, StringComparison.Ordinal) ?? false))
+            .Select(dir => int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>CPU time (user + system) <paramref name="pids"/> have used so far, in milliseconds; a process that ended counts 0.</summary>
+    public static double CpuMs(IEnumerable<int> pids) => pids.Sum(pid =>
+    {
+        var path = $"/proc/{pid}/stat";
+        var stat = Grains.Sessions.Load.SiloLoadSampler.ParseStat(ReadQuietly(path));
+        return stat is null ? 0 : stat.Ticks * 1000.0 / Grains.Sessions.Load.SiloLoadSampler.ClockTicksPerSecond;
+    });
+
+    private static string? ReadQuietly(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // It ended while we read it.
+        }
+    }
+
     /// <summary><paramref name="roots"/> and every process below them.</summary>
     public static IReadOnlyList<int> Below(IEnumerable<int> roots)
     {
@@ -47,13 +73,9 @@ public static class ChromiumProcesses
         {
             if (int.TryParse(Path.GetFileName(dir), out var pid))
             {
-                try
+                if (Grains.Sessions.Load.SiloLoadSampler.ParseStat(ReadQuietly(Path.Combine(dir, "stat"))) is { } stat)
                 {
-                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-                }
-                catch (IOException)
-                {
+                    parents[pid] = stat.ParentId;
                 }
             }
         }

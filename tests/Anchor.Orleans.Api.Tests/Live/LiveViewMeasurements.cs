@@ -182,26 +182,7 @@ public sealed class LiveViewMeasurements(LiveFixture fixture) : IClassFixture<Li
         public static Cpu Now()
         {
             using var self = Process.GetCurrentProcess();
-            var ticks = 0L;
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            {
-                try
-                {
-                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                    var close = stat.LastIndexOf(')');
-                    if (stat.AsSpan(stat.IndexOf('(') + 1, close - stat.IndexOf('(') - 1).StartsWith("chromium", StringComparison.Ordinal))
-                    {
-                        var fields = stat[(close + 2)..].Split(' ');
-                        ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime, stime
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException)
-                {
-                    // Not a process, or one that just ended.
-                }
-            }
-
-            return new(self.TotalProcessorTime.TotalMilliseconds, ticks * 10.0); // USER_HZ 100
+            return new(self.TotalProcessorTime.TotalMilliseconds, ChromiumProcesses.CpuMs(ChromiumProcesses.Named("chromium")));
         }
 
         public static Cpu operator -(Cpu a, Cpu b) => new(a.Silo - b.Silo, a.Chromium - b.Chromium);

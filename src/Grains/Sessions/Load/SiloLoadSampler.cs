@@ -99,7 +99,7 @@ public sealed class SiloLoadSampler(ISystemFiles files)
     /// Parent id, utime+stime and RSS pages of a /proc/&lt;pid&gt;/stat line. The command name is in parentheses and may
     /// hold spaces or parentheses itself, so the fields are counted from the last ')'.
     /// </summary>
-    internal static ProcStat? ParseStat(string? text)
+    public static ProcStat? ParseStat(string? text)
     {
         var close = text?.LastIndexOf(')') ?? -1;
         if (close < 0)
@@ -162,6 +162,6 @@ public sealed class SiloLoadSampler(ISystemFiles files)
         return long.TryParse(number, NumberStyles.Integer, CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : null;
     }
 
-    /// <summary>The figures of one /proc/&lt;pid&gt;/stat line the sampler uses.</summary>
-    internal sealed record ProcStat(int ParentId, long Ticks, long RssPages);
+    /// <summary>The figures of one /proc/&lt;pid&gt;/stat line the sampler uses (<see cref="Ticks"/>: utime+stime, in <see cref="ClockTicksPerSecond"/>).</summary>
+    public sealed record ProcStat(int ParentId, long Ticks, long RssPages);
 }

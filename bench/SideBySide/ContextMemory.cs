@@ -28,16 +28,20 @@ public static class ContextMemory
         var variants = new (string Name, string[] Extra)[]
         {
             ("product switches", []),
+            ("- omnibox popups off (Chromium's default browser UI)", [$"--disable-features={string.Join(',', BrowserEngine.DriverDisabledFeatures)}"]),
             ("- --js-flags=--no-compilation-cache (V8's cache on)", ["--js-flags=--compilation-cache"]),
             ("+ --disable-features=BackForwardCache", ["--disable-features=BackForwardCache"]),
             ("+ --disk-cache-size=1 --media-cache-size=1", ["--disk-cache-size=1", "--media-cache-size=1"]),
             ("+ --renderer-process-limit=2", ["--renderer-process-limit=2"]),
+            ("+ --in-process-gpu", ["--in-process-gpu"]),
+            ("+ --enable-low-end-device-mode", ["--enable-low-end-device-mode"]),
+            ("+ V8 semi-space 1 MB (--js-flags=--no-compilation-cache --max-semi-space-size=1)", ["--js-flags=--no-compilation-cache --max-semi-space-size=1"]),
         };
 
         var text = new StringBuilder()
             .AppendLine("## 9. Memory per context in Chromium, by switches")
             .AppendLine()
-            .AppendLine($"Raw Playwright in this process, a fresh Chromium per variant ({string.Join(" ", product)} plus the variant's), {contexts} contexts each with one tab navigating {navigations} times through the fixture pages ({string.Join(", ", Pages)}), all contexts open at the end. Chromium's summed PSS with the contexts open minus its PSS right after launch, over {contexts}; each navigation (`GotoAsync` to load, then the AI-mode aria snapshot the service takes) timed, and Chromium's CPU per navigation. Duplicate `--js-flags` switches: the last one wins.")
+            .AppendLine($"Raw Playwright in this process, a fresh Chromium per variant ({string.Join(" ", product)} plus the variant's), {contexts} contexts each with one tab navigating {navigations} times through the fixture pages ({string.Join(", ", Pages)}), all contexts open at the end. Chromium's summed PSS with the contexts open minus its PSS right after launch, over {contexts}; each navigation (`GotoAsync` to load, then the AI-mode aria snapshot the service takes) timed, and Chromium's CPU per navigation. Duplicate `--js-flags` and `--disable-features` switches: the last one wins.")
             .AppendLine()
             .AppendLine("| variant | MB per context | Chromium PSS idle → with contexts | processes | navigation+snapshot p50 | p95 | Chromium CPU per navigation |")
             .AppendLine("|---|---|---|---|---|---|---|");

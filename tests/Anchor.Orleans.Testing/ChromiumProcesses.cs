@@ -45,6 +45,10 @@ public static class ChromiumProcesses
             .Where(dir => int.TryParse(Path.GetFileName(dir), out _) && (ReadQuietly(Path.Combine(dir, "comm"))?.StartsWith(name, StringComparison.Ordinal) ?? false))
             .Select(dir => int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture))];
 
+    /// <summary>A process's arguments (its program first); empty once it has ended.</summary>
+    public static IReadOnlyList<string> CommandLine(int pid) =>
+        ReadQuietly($"/proc/{pid}/cmdline")?.Split('\0', StringSplitOptions.RemoveEmptyEntries) ?? [];
+
     /// <summary>CPU time (user + system) <paramref name="pids"/> have used so far, in milliseconds; a process that ended counts 0.</summary>
     public static double CpuMs(IEnumerable<int> pids) => pids.Sum(pid =>
     {

@@ -51,9 +51,32 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
     /// </summary>
     private static readonly string[] MemoryFlags = ["--js-flags=--no-compilation-cache"];
 
+    /// <summary>
+    /// The features Playwright's driver (1.64) launches Chromium without (its chromiumSwitches.ts). Chromium keeps only
+    /// the last <c>--disable-features</c> switch, so the engine's own switch must repeat them or they would be on again;
+    /// a test checks this list against the driver this build ships.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DriverDisabledFeatures =
+    [
+        "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "DialMediaRouteProvider", "GlobalMediaControls",
+        "HttpsUpgrades", "LensOverlay", "MediaRouter", "PaintHolding", "ThirdPartyStoragePartitioning",
+        "BlockOriginHeaderModificationOnRedirect", "AvoidCorsURLLoaderRestartOnRedirect", "Translate", "AutoDeElevate",
+        "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+    ];
+
+    /// <summary>
+    /// Browser UI nobody sees in a headless service: Chromium 156 builds the address bar's WebUI popups
+    /// (chrome://omnibox-popup.top-chrome) for every window, and Playwright opens a window per context, so each session
+    /// paid renderer memory and CPU for them on every navigation: ~38 MB and about a third of Chromium's CPU per
+    /// navigation (bench/results/2026-12-05-density.md, figure 9). Pages, their isolation and site isolation are untouched.
+    /// </summary>
+    public static readonly IReadOnlyList<string> UnusedUiFeatures = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup"];
+
+    private static readonly string[] FeatureFlags = [$"--disable-features={string.Join(',', [.. DriverDisabledFeatures, .. UnusedUiFeatures])}"];
+
     /// <summary>Chromium's switches as the engine launches it (without the instance marker); the benchmark's floor uses them too.</summary>
     public static IReadOnlyList<string> LaunchFlags(bool disableSandbox) =>
-        [.. ContainerFlags, .. EgressFlags, .. MemoryFlags, .. disableSandbox ? ["--no-sandbox"] : Array.Empty<string>()];
+        [.. ContainerFlags, .. EgressFlags, .. MemoryFlags, .. FeatureFlags, .. disableSandbox ? ["--no-sandbox"] : Array.Empty<string>()];
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IPlaywright? _playwright;

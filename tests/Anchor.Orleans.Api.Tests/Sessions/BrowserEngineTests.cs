@@ -72,6 +72,67 @@ public sealed class BrowserEngineTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Chromium keeps only the last <c>--disable-features</c> switch; the engine's repeats the driver's list. When the
+    /// driver changes its list (a Playwright upgrade), this names what to copy.
+    /// </summary>
+    [Fact]
+    public void DriverDisabledFeatures_AreTheListTheShippedDriverPasses()
+    {
+        var bundle = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, ".playwright", "package", "lib", "coreBundle.js"));
+        var start = bundle.IndexOf("disabledFeatures = [", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the driver's bundle no longer declares disabledFeatures; find where its --disable-features comes from");
+        var end = bundle.IndexOf(']', start);
+        var driver = bundle[start..end].Split('\n')
+            .Select(line => line.Trim())
+            .Where(line => line.StartsWith('"'))
+            .Select(line => line.TrimEnd(',').Trim('"'))
+            .ToList();
+
+        Assert.Equal(driver, BrowserEngine.DriverDisabledFeatures);
+    }
+
+    /// <summary>
+    /// A headless service shows no address bar: Chromium 156 built its WebUI popups (a renderer) for every context's
+    /// window. Only pages run now, and the browser's one <c>--disable-features</c> switch keeps the driver's features off.
+    /// </summary>
+    [Fact]
+    public async Task Chromium_RunsNoBrowserUiPerContext_AndKeepsTheDriversFeaturesOff()
+    {
+        await using var host = await AnchorAppHost.StartAsync(BrowserAppFixture.BaseSettings());
+        var engine = host.Services.GetRequiredService<BrowserEngine>();
+        var opened = new List<(IBrowserContext Context, IDisposable? Egress)>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var (context, egress) = await engine.NewContextAsync([], cancellationToken: Ct);
+                opened.Add((context, egress));
+                await (await context.NewPageAsync()).GotoAsync(_site.Url("/a"));
+            }
+
+            var cdp = await opened[0].Context.Browser!.NewBrowserCDPSessionAsync();
+            var targets = (await cdp.SendAsync("Target.getTargets", new() { ["filter"] = new[] { new Dictionary<string, object>() } }).WaitAsync(TimeSpan.FromSeconds(30), Ct))!.Value
+                .GetProperty("targetInfos").EnumerateArray()
+                .Select(t => $"{t.GetProperty("type").GetString()} {t.GetProperty("url").GetString()}")
+                .ToList();
+            var browser = ChromiumProcesses.WithMarker(engine.InstanceMarker).Single(pid => !ChromiumProcesses.CommandLine(pid).Any(a => a.StartsWith("--type=", StringComparison.Ordinal)));
+            var disabled = ChromiumProcesses.CommandLine(browser).Last(a => a.StartsWith("--disable-features=", StringComparison.Ordinal))["--disable-features=".Length..].Split(',');
+
+            Assert.Equal(3, targets.Count(t => t.StartsWith("page ", StringComparison.Ordinal)));
+            Assert.DoesNotContain(targets, t => t.StartsWith("browser_ui ", StringComparison.Ordinal));
+            Assert.Equal([.. BrowserEngine.DriverDisabledFeatures, .. BrowserEngine.UnusedUiFeatures], disabled);
+        }
+        finally
+        {
+            foreach (var (context, egress) in opened)
+            {
+                await context.CloseAsync();
+                egress?.Dispose();
+            }
+        }
+    }
+
     [Fact]
     public async Task ChromiumKilledUnderASession_EndsTheSession_AndTheNextSessionGetsAFreshBrowser()
     {

@@ -295,15 +295,5 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
         await Poll.UntilAsync(fixture.SessionActivationsAsync, n => n <= before, TimeSpan.FromSeconds(10), "the activations of unknown, refused and closed sessions to be collected");
     }
 
-    private static bool IsRenderer(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("--type=renderer", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    private static bool IsRenderer(int pid) => ChromiumProcesses.CommandLine(pid).Contains("--type=renderer");
 }

@@ -17,6 +17,34 @@ public static class ProcessMemory
     /// <summary>The summed proportional set sizes of <paramref name="pids"/>.</summary>
     public static double PssMb(IEnumerable<int> pids) => pids.Sum(pid => ReadKb($"/proc/{pid}/smaps_rollup", "Pss:")) / 1024.0;
 
+    /// <summary>
+    /// The summed PSS of <paramref name="pids"/> by kind of process: this benchmark's own (.NET) process, node processes
+    /// (a Playwright driver, a peer's MCP server), and Chromium's by its <c>--type</c> (the browser process has none).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> PssMbByKind(IEnumerable<int> pids) =>
+        pids.GroupBy(Kind).ToDictionary(g => g.Key, g => PssMb(g), StringComparer.Ordinal);
+
+    private static string Kind(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return "this process (.NET)";
+        }
+
+        var args = ChromiumProcesses.CommandLine(pid);
+        if (args.Count == 0)
+        {
+            return "ended";
+        }
+
+        if (Path.GetFileName(args[0]) == "node")
+        {
+            return "node";
+        }
+
+        return "chromium " + (ChromiumProcesses.TypeOf(pid) ?? "browser");
+    }
+
     /// <summary>Resident set (VmRSS) of one process.</summary>
     public static double ResidentMb(int pid) => ReadKb($"/proc/{pid}/status", "VmRSS:") / 1024.0;
 

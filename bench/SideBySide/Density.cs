@@ -109,6 +109,7 @@ public static class Density
 
         var involved = processes();
         var memory = ProcessMemory.PssMb(involved);
+        var byKind = ProcessMemory.PssMbByKind(involved);
         var latencies = new ConcurrentBag<double>();
         var cpu = ChromiumProcesses.CpuMs(involved);
         var watch = Stopwatch.StartNew();
@@ -121,7 +122,7 @@ public static class Density
         }));
         var wall = watch.Elapsed;
         var cpuUsed = ChromiumProcesses.CpuMs(involved) - cpu;
-        return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault());
+        return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault(), byKind);
     }
 
     /// <summary>navigate, snapshot, type, click, snapshot: five actions, each timed into <paramref name="latencies"/> (null: a warm-up round).</summary>
@@ -154,6 +155,17 @@ public static class Density
         }
 
         text.AppendLine()
+            .AppendLine("Where the memory is, by kind of process (PSS, MB; the peer's divided by N, i.e. one agent's set):")
+            .AppendLine()
+            .AppendLine("| N | who | by process kind |")
+            .AppendLine("|---|---|---|");
+        foreach (var row in rows.OrderBy(r => r.N).ThenBy(r => r.Who, StringComparer.Ordinal))
+        {
+            var divisor = row.Who == Peer ? row.N : 1;
+            text.AppendLine($"| {row.N} | {row.Who} | {string.Join(", ", row.ByKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {F(k.Value / divisor, 0)}"))} |");
+        }
+
+        text.AppendLine()
             .AppendLine("A failed round is one in which an agent's call failed (counted, not timed; the agent goes on with its next round); the warm-up round counts too.")
             .AppendLine("| derived | ours | peer |")
             .AppendLine("|---|---|---|");
@@ -183,5 +195,5 @@ public static class Density
         return rows.Where(r => r.P95 <= 2 * one.P95).Select(r => r.N).DefaultIfEmpty(0).Max().ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores, int FailedRounds, string? FirstFailure);
+    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores, int FailedRounds, string? FirstFailure, IReadOnlyDictionary<string, double> ByKind);
 }

@@ -123,7 +123,7 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
         output.WriteLine($"load: {load}; refusal: {refused.Text()}");
 
         Assert.True(refused.IsError, refused.Text());
-        Assert.Matches(@"^concurrency_limit: this silo's CPU is at \d+(\.\d)? % of what it may use, above Anchor:Sessions:MaxCpuPercent \(1 %\), and so was every other silo when it was placed; retry after 10 s\.$", refused.Text());
+        Assert.Matches(@"^concurrency_limit: this silo's CPU is at \d+(\.\d)? % of what it may use, above Anchor:Sessions:MaxCpuPercent \(1 %\), so it opens no new session; retry after 10 s \(new sessions go to the least loaded silo\)\.$", refused.Text());
         Assert.Contains("anchor_sessions_load_refused_total{otel_scope_name=\"Anchor.Orleans\",resource=\"cpu\"} 1", metrics, StringComparison.Ordinal);
         Assert.Equal(0, listed);
     }

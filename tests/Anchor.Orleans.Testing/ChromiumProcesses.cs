@@ -45,9 +45,16 @@ public static class ChromiumProcesses
             .Where(dir => int.TryParse(Path.GetFileName(dir), out _) && (ReadQuietly(Path.Combine(dir, "comm"))?.StartsWith(name, StringComparison.Ordinal) ?? false))
             .Select(dir => int.Parse(Path.GetFileName(dir), System.Globalization.CultureInfo.InvariantCulture))];
 
-    /// <summary>A process's arguments (its program first); empty once it has ended.</summary>
+    /// <summary>
+    /// A process's arguments (its program first); empty once it has ended. Chromium's zygote children rewrite their
+    /// title, so theirs read as one argument: ask <see cref="TypeOf"/> for their kind.
+    /// </summary>
     public static IReadOnlyList<string> CommandLine(int pid) =>
         ReadQuietly($"/proc/{pid}/cmdline")?.Split('\0', StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+    /// <summary>A Chromium process's <c>--type</c> (renderer, gpu-process, utility, zygote); null for the browser process or when it has ended.</summary>
+    public static string? TypeOf(int pid) =>
+        ReadQuietly($"/proc/{pid}/cmdline")?.Replace('\0', ' ').Split(' ').FirstOrDefault(a => a.StartsWith("--type=", StringComparison.Ordinal))?["--type=".Length..];
 
     /// <summary>CPU time (user + system) <paramref name="pids"/> have used so far, in milliseconds; a process that ended counts 0.</summary>
     public static double CpuMs(IEnumerable<int> pids) => pids.Sum(pid =>

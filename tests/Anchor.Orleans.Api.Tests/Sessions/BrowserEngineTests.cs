@@ -116,7 +116,7 @@ public sealed class BrowserEngineTests : IAsyncLifetime
                 .GetProperty("targetInfos").EnumerateArray()
                 .Select(t => $"{t.GetProperty("type").GetString()} {t.GetProperty("url").GetString()}")
                 .ToList();
-            var browser = ChromiumProcesses.WithMarker(engine.InstanceMarker).Single(pid => !ChromiumProcesses.CommandLine(pid).Any(a => a.StartsWith("--type=", StringComparison.Ordinal)));
+            var browser = ChromiumProcesses.WithMarker(engine.InstanceMarker).Single(pid => ChromiumProcesses.TypeOf(pid) is null);
             var disabled = ChromiumProcesses.CommandLine(browser).Last(a => a.StartsWith("--disable-features=", StringComparison.Ordinal))["--disable-features=".Length..].Split(',');
 
             Assert.Equal(3, targets.Count(t => t.StartsWith("page ", StringComparison.Ordinal)));

@@ -295,5 +295,5 @@ public sealed class HostilePageTests(HostilePagesFixture fixture) : IClassFixtur
         await Poll.UntilAsync(fixture.SessionActivationsAsync, n => n <= before, TimeSpan.FromSeconds(10), "the activations of unknown, refused and closed sessions to be collected");
     }
 
-    private static bool IsRenderer(int pid) => ChromiumProcesses.CommandLine(pid).Contains("--type=renderer");
+    private static bool IsRenderer(int pid) => ChromiumProcesses.TypeOf(pid) == "renderer";
 }

@@ -104,7 +104,7 @@ public sealed partial class SiloLoads : BackgroundService
             ? null
             : new LoadRefusal(resource, new AnchorException(
                 ErrorCodes.ConcurrencyLimit,
-                string.Create(CultureInfo.InvariantCulture, $"this silo's {figure} is at {percent:0.#} % of what it may use, above {key} ({limit} %), and so was every other silo when it was placed; retry after {(int)RetryAfter.TotalSeconds} s."),
+                string.Create(CultureInfo.InvariantCulture, $"this silo's {figure} is at {percent:0.#} % of what it may use, above {key} ({limit} %), so it opens no new session; retry after {(int)RetryAfter.TotalSeconds} s (new sessions go to the least loaded silo)."),
                 RetryAfter));
     }
 

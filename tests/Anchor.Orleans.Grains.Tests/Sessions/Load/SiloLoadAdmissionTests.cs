@@ -25,7 +25,7 @@ public sealed class SiloLoadAdmissionTests
         Assert.Equal(ErrorCodes.ConcurrencyLimit, refusal.Error.Code);
         Assert.Equal(TimeSpan.FromSeconds(10), refusal.Error.RetryAfter);
         Assert.Equal(
-            "concurrency_limit: this silo's CPU is at 92.3 % of what it may use, above Anchor:Sessions:MaxCpuPercent (90 %), and so was every other silo when it was placed; retry after 10 s.",
+            "concurrency_limit: this silo's CPU is at 92.3 % of what it may use, above Anchor:Sessions:MaxCpuPercent (90 %), so it opens no new session; retry after 10 s (new sessions go to the least loaded silo).",
             refusal.Error.Message);
     }
 
@@ -36,7 +36,7 @@ public sealed class SiloLoadAdmissionTests
 
         Assert.Equal("memory", refusal!.Resource);
         Assert.Equal(
-            "concurrency_limit: this silo's memory is at 81 % of what it may use, above Anchor:Sessions:MaxMemoryPercent (80 %), and so was every other silo when it was placed; retry after 10 s.",
+            "concurrency_limit: this silo's memory is at 81 % of what it may use, above Anchor:Sessions:MaxMemoryPercent (80 %), so it opens no new session; retry after 10 s (new sessions go to the least loaded silo).",
             refusal.Error.Message);
     }
 

@@ -24,6 +24,10 @@ public static class ProcessMemory
     public static IReadOnlyDictionary<string, double> PssMbByKind(IEnumerable<int> pids) =>
         pids.GroupBy(Kind).ToDictionary(g => g.Key, g => PssMb(g), StringComparer.Ordinal);
 
+    /// <summary>CPU time (ms) of <paramref name="pids"/> so far, by the same kinds as <see cref="PssMbByKind"/>.</summary>
+    public static IReadOnlyDictionary<string, double> CpuMsByKind(IEnumerable<int> pids) =>
+        pids.GroupBy(Kind).ToDictionary(g => g.Key, g => ChromiumProcesses.CpuMs(g), StringComparer.Ordinal);
+
     private static string Kind(int pid)
     {
         if (pid == Environment.ProcessId)

@@ -112,6 +112,8 @@ public static class Density
         var byKind = ProcessMemory.PssMbByKind(involved);
         var latencies = new ConcurrentBag<double>();
         var cpu = ChromiumProcesses.CpuMs(involved);
+        var cpuByKind = ProcessMemory.CpuMsByKind(involved);
+        var clientsCpu = ChromiumProcesses.CpuMs([Environment.ProcessId]);
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(agents.Select(async a =>
         {
@@ -122,7 +124,10 @@ public static class Density
         }));
         var wall = watch.Elapsed;
         var cpuUsed = ChromiumProcesses.CpuMs(involved) - cpu;
-        return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault(), byKind);
+        var actions = latencies.Count;
+        var clientsCpuPerAction = (ChromiumProcesses.CpuMs([Environment.ProcessId]) - clientsCpu) / Math.Max(1, actions);
+        var cpuPerAction = ProcessMemory.CpuMsByKind(involved).ToDictionary(k => k.Key, k => (k.Value - cpuByKind.GetValueOrDefault(k.Key)) / Math.Max(1, actions), StringComparer.Ordinal);
+        return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault(), byKind, cpuPerAction, clientsCpuPerAction);
     }
 
     /// <summary>navigate, snapshot, type, click, snapshot: five actions, each timed into <paramref name="latencies"/> (null: a warm-up round).</summary>
@@ -155,14 +160,14 @@ public static class Density
         }
 
         text.AppendLine()
-            .AppendLine("Where the memory is, by kind of process (PSS, MB; the peer's divided by N, i.e. one agent's set):")
+            .AppendLine("Where the memory and the CPU go, by kind of process: PSS in MB (the peer's divided by N, i.e. one agent's set), and CPU milliseconds per measured action (all processes of the kind; a process that ended during the rounds is not counted):")
             .AppendLine()
-            .AppendLine("| N | who | by process kind |")
-            .AppendLine("|---|---|---|");
+            .AppendLine("| N | who | memory by process kind | CPU ms per action by process kind |")
+            .AppendLine("|---|---|---|---|");
         foreach (var row in rows.OrderBy(r => r.N).ThenBy(r => r.Who, StringComparer.Ordinal))
         {
             var divisor = row.Who == Peer ? row.N : 1;
-            text.AppendLine($"| {row.N} | {row.Who} | {string.Join(", ", row.ByKind.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {F(k.Value / divisor, 0)}"))} |");
+            text.AppendLine($"| {row.N} | {row.Who} | {Kinds(row.ByKind, divisor)} | {Kinds(row.CpuMsPerAction, 1)} (sum {F(row.CpuMsPerAction.Values.Sum(), 0)}){(row.Who == Peer ? $"; not counted: this process (the agents' clients and the fixture site) {F(row.ThisProcessCpuMsPerAction, 0)}" : "")} |");
         }
 
         text.AppendLine()
@@ -185,6 +190,9 @@ public static class Density
         return text.ToString();
     }
 
+    private static string Kinds(IReadOnlyDictionary<string, double> byKind, int divisor) =>
+        string.Join(", ", byKind.Where(k => k.Value / divisor >= 0.5).OrderByDescending(k => k.Value).Select(k => $"{k.Key} {F(k.Value / divisor, 0)}"));
+
     private static string LargestWithinTwice(IReadOnlyList<Row> rows)
     {
         if (rows.FirstOrDefault(r => r.N == 1) is not { } one)
@@ -195,5 +203,5 @@ public static class Density
         return rows.Where(r => r.P95 <= 2 * one.P95).Select(r => r.N).DefaultIfEmpty(0).Max().ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores, int FailedRounds, string? FirstFailure, IReadOnlyDictionary<string, double> ByKind);
+    private sealed record Row(string Who, int N, double PerSecond, double P50, double P95, double MemoryMb, int Processes, double CpuCores, int FailedRounds, string? FirstFailure, IReadOnlyDictionary<string, double> ByKind, IReadOnlyDictionary<string, double> CpuMsPerAction, double ThisProcessCpuMsPerAction);
 }

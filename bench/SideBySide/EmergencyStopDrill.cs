@@ -42,11 +42,7 @@ public static class EmergencyStopDrill
         {
             foreach (var silo in silos)
             {
-                await Poll.UntilAsync(
-                    async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"))).IsSuccessStatusCode
-                        && (await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"))).GetProperty("silos").GetInt32() == 2,
-                    TimeSpan.FromSeconds(180),
-                    $"silo {silo.BaseAddress} ready in a cluster of 2");
+                await silo.ReadyInClusterAsync(ops, 2, TimeSpan.FromSeconds(180));
             }
 
             var formed = startup.Elapsed;

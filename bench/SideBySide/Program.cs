@@ -9,6 +9,7 @@
 //   checkpoints [rounds=20]              what session checkpoints cost: their duration and size, Redis and memory
 //   density [levels=1,10,25,50] [rounds=5]   N agents: one silo vs N @playwright/mcp, actions/s, p95, PSS, CPU
 //   context-memory [contexts=10] [navigations=16]   Chromium MB per context with candidate switches (raw Playwright)
+//   placement [busy=1] [sessions=6] [threshold=60]   3 silos, one with CPU-heavy pages: where new sessions open
 using System.Globalization;
 using Anchor.Orleans.Bench.SideBySide;
 
@@ -24,6 +25,7 @@ var section = figure switch
     "checkpoints" => await Checkpoints.RunAsync(Arg(1, 20)),
     "context-memory" => await ContextMemory.RunAsync(Arg(1, 10), Arg(2, 16)),
     "density" => await Density.RunAsync([.. (args.ElementAtOrDefault(1) ?? "1,10,25,50").Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))], Arg(2, 5)),
-    _ => throw new ArgumentException($"unknown figure '{figure}' (p1, open, concurrency, soak, estop, checkpoints, density, context-memory)"),
+    "placement" => await Placement.RunAsync(Arg(1, 1), Arg(2, 6), Arg(3, 60)),
+    _ => throw new ArgumentException($"unknown figure '{figure}' (p1, open, concurrency, soak, estop, checkpoints, density, context-memory, placement)"),
 };
 Console.WriteLine(section);

@@ -67,11 +67,7 @@ public sealed class BalancedCluster : IAsyncDisposable
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestKeys.Operator);
         foreach (var silo in Silos.Where(s => !s.Process.HasExited))
         {
-            await Poll.UntilAsync(
-                async () => (await http.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode
-                    && (await http.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"), Ct)).GetProperty("silos").GetInt32() == count,
-                TimeSpan.FromSeconds(120),
-                $"silo {silo.BaseAddress} to be ready in a cluster of {count}; output: {Tail(silo.Output)}");
+            await silo.ReadyInClusterAsync(http, count, TimeSpan.FromSeconds(120), Ct);
         }
     }
 
@@ -82,8 +78,6 @@ public sealed class BalancedCluster : IAsyncDisposable
         Silos.Add(silo);
         return silo;
     }
-
-    private static string Tail(string output) => output.Length > 2000 ? output[^2000..] : output;
 
     public async ValueTask DisposeAsync()
     {

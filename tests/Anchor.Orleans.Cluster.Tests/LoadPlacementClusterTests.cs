@@ -35,12 +35,7 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
             var names = new List<string>();
             foreach (var silo in silos)
             {
-                await Poll.UntilAsync(
-                    async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode
-                        && (await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"), Ct)).GetProperty("silos").GetInt32() == 3,
-                    TimeSpan.FromSeconds(120),
-                    $"silo {silo.BaseAddress} to be ready in a cluster of 3; output: {Tail(silo.Output)}");
-                names.Add((await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"), Ct)).GetProperty("silo").GetString()!);
+                names.Add(await silo.ReadyInClusterAsync(ops, 3, TimeSpan.FromSeconds(120), Ct));
             }
 
             // Every silo has sampled its load (the gauges are out); the board reaches the hot silo within a report period.
@@ -113,7 +108,7 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
         await using var silo = SiloProcess.Start(settings, "Production");
         using var ops = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         ops.DefaultRequestHeaders.Authorization = new("Bearer", TestKeys.Operator);
-        await Poll.UntilAsync(async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode, TimeSpan.FromSeconds(120), $"the silo to be ready; output: {Tail(silo.Output)}");
+        await Poll.UntilAsync(async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode, TimeSpan.FromSeconds(120), $"the silo to be ready; output: {silo.OutputTail}");
         var load = await Poll.UntilAsync(() => GaugesAsync(ops, silo), g => g.Contains("anchor_silo_cpu_ratio", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the silo to publish its load");
         await using var agent = await McpTestClient.ConnectAsync(silo.BaseAddress, TestKeys.Agent);
 
@@ -147,11 +142,7 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
             ops.DefaultRequestHeaders.Authorization = new("Bearer", TestKeys.Operator);
             foreach (var silo in new[] { holder, hot })
             {
-                await Poll.UntilAsync(
-                    async () => (await ops.GetAsync(new Uri(silo.BaseAddress, "health/ready"), Ct)).IsSuccessStatusCode
-                        && (await ops.GetFromJsonAsync<JsonElement>(new Uri(silo.BaseAddress, "status"), Ct)).GetProperty("silos").GetInt32() == 2,
-                    TimeSpan.FromSeconds(120),
-                    $"silo {silo.BaseAddress} to be ready in a cluster of 2; output: {Tail(silo.Output)}");
+                await silo.ReadyInClusterAsync(ops, 2, TimeSpan.FromSeconds(120), Ct);
             }
 
             await Poll.UntilAsync(() => GaugesAsync(ops, hot), g => g.Contains("anchor_silo_cpu_ratio", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the hot silo to publish its load");
@@ -182,8 +173,6 @@ public sealed class LoadPlacementClusterTests(RedisServer redis, ITestOutputHelp
         var text = await ops.GetStringAsync(new Uri(silo.BaseAddress, "metrics"), Ct);
         return string.Join("; ", text.Split('\n').Where(l => l.StartsWith("anchor_silo_", StringComparison.Ordinal)).Select(l => l.Trim()));
     }
-
-    private static string Tail(string output) => output.Length > 2000 ? output[^2000..] : output;
 
     private static string SessionId(CallToolResult created) => created.Json().GetProperty("session_id").GetString()!;
 }

@@ -69,6 +69,9 @@ public sealed partial class FixtureSite : IAsyncLifetime
     /// <summary>Its script never yields: the page's main thread is busy forever.</summary>
     public const string Loop = "<!doctype html><title>Loop</title><p>Spinning</p><script>for (;;) {}</script>";
 
+    /// <summary>Loads at once, then keeps its main thread busy ~90 % of the time (45 ms slices with timers between): a CPU-heavy page that still answers.</summary>
+    public const string Spin = "<!doctype html><title>Spin</title><p>Busy</p><script>onload = () => { const s = () => { const t = performance.now(); while (performance.now() - t < 45) { } setTimeout(s, 0); }; s(); };</script>";
+
     /// <summary>Opens a new window every 20 ms, without any click.</summary>
     public const string Popups = "<!doctype html><title>Popups</title><p>Opening windows</p><script>setInterval(() => window.open('/b'), 20)</script>";
 
@@ -128,6 +131,7 @@ public sealed partial class FixtureSite : IAsyncLifetime
             return Html("<!doctype html><title>Slow</title><p>Finally</p>");
         });
         _app.MapGet("/loop", () => Html(Loop));
+        _app.MapGet("/spin", () => Html(Spin));
         _app.MapGet("/dialogs", () => Html(Dialogs));
         _app.MapGet("/size", () => Html(Size));
         _app.MapGet("/activity", () => Html(Activity));

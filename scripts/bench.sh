@@ -25,7 +25,7 @@ else
   estop_rounds=${ESTOP_ROUNDS:-5} gov_seconds=${GOV_SECONDS:-10} gov_warmup=${GOV_WARMUP:-10} gov_prefills=${GOV_PREFILLS:-1000 100000}
   suffix=
 fi
-figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak checkpoints density context-memory}
+figures=${BENCH_FIGURES:-p1 open governance concurrency estop soak checkpoints density context-memory placement}
 out=${BENCH_OUT:-bench/results/$(date -u +%F)$suffix.md}
 
 source scripts/prerequisites.sh
@@ -84,6 +84,7 @@ for f in $figures; do
     checkpoints) figure "7. checkpoints" dotnet "$dll" checkpoints "${CHECKPOINT_ROUNDS:-$rounds}" ;;
     density) figure "8. density" dotnet "$dll" density "$levels" "$level_rounds" ;;
     context-memory) figure "9. memory per context" dotnet "$dll" context-memory "${CONTEXTS:-10}" "${NAVIGATIONS:-16}" ;;
+    placement) figure "10. placement" dotnet "$dll" placement "${BUSY_PAGES:-1}" "${PLACED_SESSIONS:-6}" "${PLACEMENT_CPU_PERCENT:-60}" ;;
     *) echo "bench: unknown figure $f" >&2; exit 2 ;;
   esac
 done

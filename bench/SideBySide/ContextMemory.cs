@@ -30,7 +30,7 @@ public static class ContextMemory
             ("product switches", []),
             ("- omnibox popups off (Chromium's default browser UI)", [$"--disable-features={string.Join(',', BrowserEngine.DriverDisabledFeatures)}"]),
             ("- --js-flags=--no-compilation-cache (V8's cache on)", ["--js-flags=--compilation-cache"]),
-            ("+ --disable-features=BackForwardCache", ["--disable-features=BackForwardCache"]),
+            ("+ BackForwardCache disabled (with the product's --disable-features)", [$"--disable-features={string.Join(',', [.. BrowserEngine.DriverDisabledFeatures, .. BrowserEngine.UnusedUiFeatures, "BackForwardCache"])}"]),
             ("+ --disk-cache-size=1 --media-cache-size=1", ["--disk-cache-size=1", "--media-cache-size=1"]),
             ("+ --renderer-process-limit=2", ["--renderer-process-limit=2"]),
             ("+ --in-process-gpu", ["--in-process-gpu"]),

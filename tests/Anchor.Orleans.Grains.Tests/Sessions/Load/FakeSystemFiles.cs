@@ -17,7 +17,14 @@ internal sealed class FakeSystemFiles(int currentProcessId, int processorCount) 
         [.. Files.Keys.Where(p => p.StartsWith("/proc/", StringComparison.Ordinal) && p.EndsWith("/stat", StringComparison.Ordinal))
             .Select(p => int.Parse(p.Split('/')[2], System.Globalization.CultureInfo.InvariantCulture))];
 
-    public string? Read(string path) => Files.GetValueOrDefault(path);
+    /// <summary>Every path read, in order.</summary>
+    public List<string> ReadPaths { get; } = [];
+
+    public string? Read(string path)
+    {
+        ReadPaths.Add(path);
+        return Files.GetValueOrDefault(path);
+    }
 
     /// <summary>A /proc/&lt;pid&gt;/stat line with the fields the sampler reads (ppid, utime, stime, rss) and zeros elsewhere.</summary>
     public void Process(int id, string name, int parent, long utime, long stime, long rssPages, long? pssKb = null)

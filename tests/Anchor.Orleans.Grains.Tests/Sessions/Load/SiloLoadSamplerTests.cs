@@ -67,6 +67,49 @@ public sealed class SiloLoadSamplerTests
     }
 
     [Fact]
+    public void Sample_UnderACgroupMemoryLimit_CountsTheCgroupsWorkingSet_WithoutReadingSmaps()
+    {
+        var files = Machine(processors: 4);
+        files.Files[$"/proc/{Silo}/cgroup"] = "0::/kubepods/pod1/silo\n";
+        files.Files["/sys/fs/cgroup/kubepods/pod1/silo/memory.max"] = "1000000000\n";
+        files.Files["/sys/fs/cgroup/kubepods/pod1/silo/memory.current"] = "700000000\n";
+        files.Files["/sys/fs/cgroup/kubepods/pod1/silo/memory.stat"] = "anon 500000000\nfile 200000000\nactive_file 50000000\ninactive_file 150000000\n";
+        var sampler = new SiloLoadSampler(files);
+        sampler.Sample();
+        TwoSecondsLater(files);
+
+        var figures = sampler.Sample();
+
+        // 700,000,000 − 150,000,000 of inactive page cache = 550,000,000 of 1,000,000,000.
+        Assert.Equal(new SiloLoadFigures(0.25, 0.55, 4, 550_000_000, 1_000_000_000, 3), figures);
+        Assert.DoesNotContain(files.ReadPaths, p => p.EndsWith("/smaps_rollup", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Sample_WithoutALimit_ReadsPssEvery30Seconds_AndScalesTheRssInBetween()
+    {
+        var files = Machine(processors: 4);
+        var sampler = new SiloLoadSampler(files);
+        sampler.Sample(); // t = 1000: PSS read, 256,000,000 bytes for an RSS of 75,000 pages (307,200,000 bytes).
+        var smaps = files.ReadPaths.Count(p => p.EndsWith("/smaps_rollup", StringComparison.Ordinal));
+
+        // t = 1010: the renderer's RSS doubled (20,000 → 40,000 pages) and its PSS changed; only the RSS is read.
+        files.Files["/proc/uptime"] = "1010.00 3920.00\n";
+        files.Process(300, "chrome", parent: 200, utime: 20, stime: 10, rssPages: 40000, pssKb: 90000);
+        var between = sampler.Sample()!;
+
+        // t = 1030: 30 s after the last PSS reading, PSS again: 100,000 + 25,000 × 4 + 90,000 kB.
+        files.Files["/proc/uptime"] = "1030.00 3960.00\n";
+        var reread = sampler.Sample()!;
+
+        Assert.Equal(3, smaps); // One per process of the tree (Chromium's main process has none here: its RSS counts).
+        Assert.Equal(3, files.ReadPaths.Count(p => p.EndsWith("/smaps_rollup", StringComparison.Ordinal)) - smaps); // Only at t = 1030.
+        // 95,000 pages × 4,096 × (256,000,000 ÷ 307,200,000) = 324,266,667.
+        Assert.Equal(324_266_667, between.MemoryBytes);
+        Assert.Equal(296_960_000, reread.MemoryBytes);
+    }
+
+    [Fact]
     public void Sample_FallsBackToTheRootCgroupFiles_AndTreatsMaxAsNoLimit()
     {
         var files = Machine(processors: 8);

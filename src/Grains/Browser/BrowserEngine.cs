@@ -67,8 +67,8 @@ public sealed partial class BrowserEngine(IOptions<BrowserOptions> options, Brow
     /// <summary>
     /// Browser UI nobody sees in a headless service: Chromium 156 builds the address bar's WebUI popups
     /// (chrome://omnibox-popup.top-chrome) for every window, and Playwright opens a window per context, so each session
-    /// paid renderer memory and CPU for them on every navigation: ~38 MB and about a third of Chromium's CPU per
-    /// navigation (bench/results/2026-12-04-density.md, figure 9). Pages, their isolation and site isolation are untouched.
+    /// paid renderer memory and CPU for them on every navigation: ~42 MB and about 40 ms of Chromium's CPU per
+    /// navigation (bench/results/2026-12-05-density.md, figure 9). Pages, their isolation and site isolation are untouched.
     /// </summary>
     public static readonly IReadOnlyList<string> UnusedUiFeatures = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup"];
 

@@ -30,10 +30,18 @@ out=${BENCH_OUT:-bench/results/$(date -u +%F)$suffix.md}
 
 source scripts/prerequisites.sh
 require_packages /usr/bin/chromium=chromium redis-server=redis-server node=nodejs npm=npm
+require_node 20
 [ -f tests/interop/node_modules/@playwright/mcp/cli.js ] || (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 dotnet build -c Release -warnaserror --nologo -v quiet bench/SideBySide >/dev/null || exit 1
 dotnet build -c Release -warnaserror --nologo -v quiet bench/Governance >/dev/null || exit 1
 dll=bench/SideBySide/bin/Release/net10.0/Anchor.Orleans.Bench.SideBySide.dll
+# Figure 8 runs one Chromium per peer agent, each holding two inotify instances: at 50 agents the common default of
+# 128 per user runs out and the peer's calls time out (bench/results/2026-12-05-density.md).
+largest=$(tr ',' '\n' <<<"$levels" | sort -n | tail -1)
+instances=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 0)
+if [[ " $figures " == *" density "* ]] && (( instances < 3 * largest + 32 )); then
+  echo "bench: fs.inotify.max_user_instances is $instances, too few for $largest peer browsers; raise it (sysctl -w fs.inotify.max_user_instances=1024)" >&2
+fi
 body=$(mktemp)
 trap 'rm -f "$body" "$body.err"' EXIT
 

@@ -22,6 +22,16 @@ require_packages() {
   fi
 }
 
+# require_node <major>: the npm peers (the MCP TypeScript SDK, @playwright/mcp) need Node.js <major> or newer.
+require_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if (( major < $1 )); then
+    echo "Node.js $1 or newer is required (found: $(node --version 2>/dev/null || echo none)); Debian 12's nodejs is 18: install $1 from NodeSource there." >&2
+    exit 1
+  fi
+}
+
 require_dotnet() {
   if ! command -v dotnet >/dev/null 2>&1; then
     echo "The .NET SDK 10 is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2

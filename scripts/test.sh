@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 require_dotnet
 require_packages /usr/bin/chromium=chromium redis-server=redis-server /usr/sbin/nginx=nginx curl=curl node=nodejs npm=npm podman=podman runc=runc debootstrap=debootstrap /usr/lib/podman/netavark=netavark /usr/lib/podman/aardvark-dns=aardvark-dns
+require_node 20
 
 # Third-party MCP peers for the interop tests (the TypeScript SDK, @playwright/mcp), pinned by the lock file.
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)

@@ -100,7 +100,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             services.AddAnchorGrainOptions();
             services.AddClientPolicies();
             services.AddAnchorGovernance();
-            // What the session registry needs besides governance: its metrics (no browser, no sweeper).
+            // What the session registry needs besides governance: its metrics and the timeline it writes the end of a
+            // lost session to (no browser, no sweeper).
+            services.AddSingleton<Grains.Timeline.ISessionTimeline, Grains.Timeline.MemorySessionTimeline>();
             services.AddMetrics();
             services.AddSingleton<Operations.OperationsCollector>();
             services.AddSingleton<Alerts.Rules.AlertRules>();

@@ -3,6 +3,7 @@ using Anchor.Orleans.Grains.Persistence;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
 using Anchor.Orleans.Grains.Sessions.Queueing;
 using Anchor.Orleans.Grains.Telemetry;
+using Anchor.Orleans.Grains.Timeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Serialization;
@@ -53,6 +54,7 @@ public sealed partial class SessionRegistryGrain(
     IClusterMembershipService membership,
     ISessionBudget budget,
     AnchorMetrics events,
+    ISessionTimeline timeline,
     TimeProvider time,
     ILogger<SessionRegistryGrain> logger) : Grain, ISessionRegistryGrain
 {
@@ -368,6 +370,8 @@ public sealed partial class SessionRegistryGrain(
                 events.Cleanup(success: true);
                 events.SessionEnded(reason, time.GetUtcNow() - lease.AcquiredAt);
                 LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo, AnchorMetrics.ReasonLabel(reason));
+                // Its grain could not write it (its silo is gone, or it holds no browser): the timeline still ends.
+                _ = timeline.AppendAsync(lease.SessionId, TimelineEntry.Event(time.GetUtcNow(), TimelineEvents.Closed, lease.ClientId, AnchorMetrics.ReasonLabel(reason), $"closed ({AnchorMetrics.ReasonLabel(reason)}) by the registry: its silo no longer held it"));
                 // One-way: the registry never waits on a session grain (they call it). Its checkpoint is of no use now.
                 _ = GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).DiscardCheckpointAsync();
             }

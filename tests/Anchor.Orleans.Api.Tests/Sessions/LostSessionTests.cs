@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Anchor.Orleans.Grains.Interfaces.Sessions;
+using Anchor.Orleans.Grains.Timeline;
 using Anchor.Orleans.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -31,6 +32,13 @@ public sealed class LostSessionTests(BrowserAppFixture fixture) : IClassFixture<
         Assert.EndsWith("(lost); create a new session.", call.Text(), StringComparison.Ordinal);
         Assert.Equal(SessionEndReason.Lost, ended!.Reason);
         Assert.DoesNotContain(leases, l => l.SessionId == session);
+        var timeline = await Poll.UntilAsync(
+            () => fixture.Host.Services.GetRequiredService<ISessionTimeline>().ReadAsync(session, TestContext.Current.CancellationToken),
+            t => t is { Entries.Count: > 0 },
+            TimeSpan.FromSeconds(10),
+            "the lost session's timeline to be written");
+        var closed = Assert.Single(timeline!.Entries, e => e.Name == TimelineEvents.Closed);
+        Assert.Equal(("lost", "closed (lost) by the registry: its silo no longer held it", TestKeys.AgentClient), (closed.Outcome, closed.Detail, closed.ClientId));
     }
 
     [Fact]

@@ -95,7 +95,11 @@ public sealed partial class LiveScreencast(LiveMetrics metrics, TimeProvider tim
             await _switching.WaitAsync();
             try
             {
-                await StopAsync();
+                // A viewer may have joined while this one waited (a person reopening the view): it keeps the screencast.
+                if (Viewers == 0)
+                {
+                    await StopAsync();
+                }
             }
             finally
             {

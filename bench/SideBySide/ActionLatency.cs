@@ -117,7 +117,7 @@ public static class ActionLatency
     private static async Task<string> FloorVariantsAsync(BenchSilo silo, RawBrowser raw, IPage plain, string url, int rounds)
     {
         // Without the proxy, Chromium must resolve names itself: every product switch but the resolver rule.
-        await using var switched = await RawBrowser.StartAsync([.. BrowserEngine.LaunchFlags(disableSandbox: true).Where(f => !f.StartsWith("--host-resolver-rules", StringComparison.Ordinal))]);
+        await using var switched = await RawBrowser.StartAsync(RawChromium.ServiceSwitches);
         var switchedPage = await (await switched.Browser.NewContextAsync()).NewPageAsync();
         var (engineContext, egress) = await silo.Host.Services.GetRequiredService<BrowserEngine>().NewContextAsync([]);
         var proxied = await engineContext.NewPageAsync();

@@ -23,8 +23,7 @@ public static class ContextMemory
     {
         await using var site = new FixtureSite();
         await site.InitializeAsync();
-        // The product's switches but the resolver rule (no egress proxy here: Chromium resolves the fixture's name itself).
-        var product = BrowserEngine.LaunchFlags(disableSandbox: true).Where(f => !f.StartsWith("--host-resolver-rules", StringComparison.Ordinal)).ToArray();
+        var product = RawChromium.ServiceSwitches;
         var variants = new (string Name, string[] Extra)[]
         {
             ("product switches", []),

@@ -108,10 +108,9 @@ public static class Density
         }
 
         var involved = processes();
-        var memory = ProcessMemory.PssMb(involved);
-        var byKind = ProcessMemory.PssMbByKind(involved);
+        var byKind = ProcessMemory.PssMbByKind(involved); // smaps_rollup costs the kernel a page-table walk: read once.
+        var memory = byKind.Values.Sum();
         var latencies = new ConcurrentBag<double>();
-        var cpu = ChromiumProcesses.CpuMs(involved);
         var cpuByKind = ProcessMemory.CpuMsByKind(involved);
         var clientsCpu = ChromiumProcesses.CpuMs([Environment.ProcessId]);
         var watch = Stopwatch.StartNew();
@@ -123,10 +122,11 @@ public static class Density
             }
         }));
         var wall = watch.Elapsed;
-        var cpuUsed = ChromiumProcesses.CpuMs(involved) - cpu;
+        var cpuAfter = ProcessMemory.CpuMsByKind(involved);
+        var cpuUsed = cpuAfter.Values.Sum() - cpuByKind.Values.Sum();
         var actions = latencies.Count;
         var clientsCpuPerAction = (ChromiumProcesses.CpuMs([Environment.ProcessId]) - clientsCpu) / Math.Max(1, actions);
-        var cpuPerAction = ProcessMemory.CpuMsByKind(involved).ToDictionary(k => k.Key, k => (k.Value - cpuByKind.GetValueOrDefault(k.Key)) / Math.Max(1, actions), StringComparer.Ordinal);
+        var cpuPerAction = cpuAfter.ToDictionary(k => k.Key, k => (k.Value - cpuByKind.GetValueOrDefault(k.Key)) / Math.Max(1, actions), StringComparer.Ordinal);
         return new Row(who, n, latencies.Count / wall.TotalSeconds, latencies.IsEmpty ? double.NaN : Median(latencies), latencies.IsEmpty ? double.NaN : P95(latencies), memory, involved.Count, cpuUsed / wall.TotalMilliseconds, errors.Count, errors.FirstOrDefault(), byKind, cpuPerAction, clientsCpuPerAction);
     }
 

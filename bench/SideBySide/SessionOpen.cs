@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Anchor.Orleans.Grains.Browser;
 using Anchor.Orleans.Testing;
 using static Anchor.Orleans.Bench.Shared.Stats;
 
@@ -19,7 +18,7 @@ public static class SessionOpen
     {
         await using var silo = await BenchSilo.StartAsync(4);
         await using var raw = await RawBrowser.StartAsync();
-        await using var switched = await RawBrowser.StartAsync([.. BrowserEngine.LaunchFlags(disableSandbox: true).Where(f => !f.StartsWith("--host-resolver-rules", StringComparison.Ordinal))]);
+        await using var switched = await RawBrowser.StartAsync(RawChromium.ServiceSwitches);
         var ours = await silo.ConnectAsync();
         List<double> oursOpen = [], oursUsable = [], rawOpen = [], rawUsable = [], switchedOpen = [], switchedUsable = [];
         for (var round = -2; round < rounds; round++)

@@ -369,9 +369,10 @@ public sealed partial class SessionRegistryGrain(
                 S.CleanupSucceeded++;
                 events.Cleanup(success: true);
                 events.SessionEnded(reason, time.GetUtcNow() - lease.AcquiredAt);
-                LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo, AnchorMetrics.ReasonLabel(reason));
+                var label = AnchorMetrics.ReasonLabel(reason);
+                LogLost(logger, lease.SessionId, lease.ClientId, lease.Silo, label);
                 // Its grain could not write it (its silo is gone, or it holds no browser): the timeline still ends.
-                _ = timeline.AppendAsync(lease.SessionId, TimelineEntry.Event(time.GetUtcNow(), TimelineEvents.Closed, lease.ClientId, AnchorMetrics.ReasonLabel(reason), $"closed ({AnchorMetrics.ReasonLabel(reason)}) by the registry: its silo no longer held it"));
+                _ = timeline.AppendAsync(lease.SessionId, TimelineEntry.Event(time.GetUtcNow(), TimelineEvents.Closed, lease.ClientId, label, $"closed ({label}) by the registry: its silo no longer held it"));
                 // One-way: the registry never waits on a session grain (they call it). Its checkpoint is of no use now.
                 _ = GrainFactory.GetGrain<IBrowserSessionGrain>(lease.SessionId).DiscardCheckpointAsync();
             }

@@ -38,7 +38,7 @@ public sealed class SameSiteFixture : BrowserAppFixture
         {
             ExecutablePath = new BrowserOptions().ExecutablePath,
             Headless = true,
-            Args = [.. BrowserEngine.LaunchFlags(disableSandbox: true).Where(f => !f.StartsWith("--host-resolver-rules", StringComparison.Ordinal))],
+            Args = RawChromium.ServiceSwitches,
         });
     }
 
